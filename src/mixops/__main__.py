@@ -1,0 +1,3 @@
+from mixops.cli.main import main
+
+main()

@@ -1,0 +1,132 @@
+"""The one exception tree of mixops.
+
+    MixopsError                  every error mixops raises on purpose (exit code 1)
+    ├── ManifestError            problems in manifests or mixops.yaml; carries every Problem found
+    ├── ProjectError             mixops.yaml missing or unusable, unknown environment
+    ├── ApiError                 Mixpeek answered with its error envelope (or not at all)
+    ├── PlanError                the plan cannot be made (unowned resources, missing collections...)
+    ├── StalePlanError           a saved plan no longer matches live state or manifests
+    ├── ApplyError               apply stopped part-way; carries the report of done / not done
+    └── MissingExtraError        an optional dependency (`mixops[local]`) is not installed
+
+Foreign errors (pydantic, yaml, httpx) are translated once, at the boundary where
+they happen; nothing above the ports ever sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as we can.
+
+    Rendered as ``file:line:col: path: message (fix)``.
+    """
+
+    file: str
+    line: int = 0
+    col: int = 0
+    path: str = ""
+    message: str = ""
+    fix: str = ""
+
+    def render(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}:{self.col or 1}"
+        out = f"{where}: "
+        if self.path:
+            out += f"{self.path}: "
+        out += self.message
+        if self.fix:
+            out += f" ({self.fix})"
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "path": self.path,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+class MixopsError(Exception):
+    """Root of every error mixops raises on purpose."""
+
+    exit_code = 1
+
+
+class ManifestError(MixopsError):
+    """Manifests (or mixops.yaml) are invalid; holds ALL problems found in the run."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class ProjectError(MixopsError):
+    """The project cannot be used: no mixops.yaml, unknown environment, missing API key."""
+
+
+class MissingExtraError(MixopsError):
+    """An optional dependency group is not installed."""
+
+
+@dataclass
+class ApiErrorInfo:
+    status: int
+    type: str = "unknown"
+    code: str | None = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ApiError(MixopsError):
+    """Mixpeek (or the local backend) answered with an error, or could not be reached."""
+
+    def __init__(self, method: str, url: str, info: ApiErrorInfo) -> None:
+        self.method = method
+        self.url = url
+        self.info = info
+        code = f"/{info.code}" if info.code else ""
+        super().__init__(f"{method} {url}: HTTP {info.status} {info.type}{code}: {info.message}")
+
+    @property
+    def status(self) -> int:
+        return self.info.status
+
+
+class PlanError(MixopsError):
+    """The plan cannot be built (for example, a same-name resource this stack does not own)."""
+
+
+class StalePlanError(MixopsError):
+    """A saved plan was made against live state or manifests that have changed since."""
+
+
+class ApplyError(MixopsError):
+    """Apply stopped after a failed step; ``report`` says what was done and what was not."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+__all__ = [
+    "ApiError",
+    "ApiErrorInfo",
+    "ApplyError",
+    "ManifestError",
+    "MissingExtraError",
+    "MixopsError",
+    "PlanError",
+    "Problem",
+    "ProjectError",
+    "StalePlanError",
+]

@@ -1,0 +1,1 @@
+"""Local execution engines (pure computation). Full interface documented below once written."""

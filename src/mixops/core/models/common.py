@@ -1,0 +1,95 @@
+"""Shared building blocks of the manifest models.
+
+Every model is strict (no type coercion: YAML already gives typed values) and
+forbids unknown keys, so a typo is an error with the field's location rather
+than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Resource names are the identity of every resource (kind, name). They travel
+# to the API as retriever_name / taxonomy_name / cluster_name; mixops also
+# derives temporary names from them during replacement, hence the length cap.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Name = Annotated[str, Field(min_length=1, max_length=90, pattern=NAME_PATTERN)]
+
+# `{{INPUT.query}}`-style runtime templates (Mixpeek's syntax, double braces;
+# the namespace is case-insensitive). Distinct from mixops' own `${{ ... }}`
+# placeholders, which are resolved before the models ever see the data.
+TEMPLATE_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_]+)[^}]*\}\}")
+WHOLE_TEMPLATE_RE = re.compile(r"^\s*\{\{[^{}]+\}\}\s*$")
+
+
+def _is_template(value: str) -> str:
+    if not WHOLE_TEMPLATE_RE.match(value):
+        raise ValueError("expected a number or a whole `{{INPUT.name}}` template")
+    return value
+
+
+Template = Annotated[str, AfterValidator(_is_template)]
+IntOrTemplate = int | Template
+NumOrTemplate = float | Template
+
+
+class StrictModel(BaseModel):
+    """Base of every manifest model: strict types, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class OpenModel(BaseModel):
+    """For API objects mixops passes through without owning their schema."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+FILTER_OPERATORS = (
+    "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with", "ends_with",
+    "regex", "exists", "is_null", "text", "phrase", "words", "geo_radius", "geo_bounding_box", "geo_polygon",
+)  # fmt: skip
+
+
+def _check_logical(value: Any, path: str = "") -> None:
+    """Structural check of a LogicalOperator (mixpeek-api.md 1.6).
+
+    Shorthand `field.path: value` keys are legal, so this only checks the parts
+    with a fixed shape: AND/OR/NOT lists and `{field, operator, value}` conditions.
+    """
+    if not isinstance(value, dict):
+        raise ValueError(f"{path or 'filter'} must be a mapping")
+    for key in ("AND", "OR", "NOT"):
+        if key in value:
+            items = value[key]
+            if not isinstance(items, list):
+                raise ValueError(f"{path}{key} must be a list of conditions")
+            for i, item in enumerate(items):
+                _check_condition(item, f"{path}{key}[{i}].")
+    if "field" in value and "operator" in value:
+        _check_condition(value, path)
+
+
+def _check_condition(item: Any, path: str) -> None:
+    if not isinstance(item, dict):
+        raise ValueError(f"{path.rstrip('.')} must be a mapping")
+    if any(k in item for k in ("AND", "OR", "NOT")):
+        _check_logical(item, path)
+        return
+    if "field" in item:
+        op = item.get("operator", "eq")
+        if op not in FILTER_OPERATORS:
+            raise ValueError(f"{path}operator: unknown operator {op!r} (one of: {', '.join(FILTER_OPERATORS)})")
+        if "value" not in item and op not in ("exists", "is_null"):
+            raise ValueError(f"{path}value is required for operator {op!r}")
+
+
+def _logical(value: dict[str, Any]) -> dict[str, Any]:
+    _check_logical(value)
+    return value
+
+
+LogicalOperator = Annotated[dict[str, Any], AfterValidator(_logical)]

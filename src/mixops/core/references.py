@@ -1,0 +1,268 @@
+"""Offline cross-resource checks (pure).
+
+Every reference by NAME must point to a resource declared in the manifests,
+except collections: mixops does not manage them, so their existence is checked
+at plan time against the live namespace. Also: no reference cycles, every
+`{{INPUT.x}}` template names a declared input, and tests target declared
+resources and give every required input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mixops.core.locations import Path
+from mixops.core.models.cluster import Cluster
+from mixops.core.models.retriever import Retriever
+from mixops.core.models.taxonomy import FlatConfig, HierarchicalConfig, Taxonomy
+from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
+from mixops.core.stack import Kind, Stack
+from mixops.errors import Problem
+
+ID_PREFIX = {"retriever": "ret_", "taxonomy": "tax_", "cluster": "clust_", "collection": "col_"}
+INPUT_TEMPLATE_RE = re.compile(r"\{\{\s*(input|inputs)\.([A-Za-z0-9_]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One reference found in a resource: where (sub-path), to what kind, which name."""
+
+    sub: Path
+    kind: str  # retriever | taxonomy | cluster | collection
+    name: str
+
+
+def retriever_refs(r: Retriever) -> Iterator[Ref]:
+    for i, c in enumerate(r.collection_identifiers):
+        yield Ref(("collection_identifiers", i), "collection", c)
+    for si, stage in enumerate(r.stages):
+        base: Path = ("stages", si, "config", "parameters")
+        params = stage.parameters_dict()
+        sid = stage.stage_id
+        if sid in ("feature_search", "feature_filter"):
+            for ci, c in enumerate(params.get("collection_identifiers") or []):
+                yield Ref((*base, "collection_identifiers", ci), "collection", c)
+            for qi, search in enumerate(params.get("searches") or []):
+                for ci, c in enumerate(search.get("collection_identifiers") or []):
+                    yield Ref((*base, "searches", qi, "collection_identifiers", ci), "collection", c)
+                ref = (search.get("query") or {}).get("document_ref")
+                if ref:
+                    yield Ref((*base, "searches", qi, "query", "document_ref", "collection_id"), "collection",
+                              ref["collection_id"])  # fmt: skip
+        elif sid in ("taxonomy_enrich", "taxonomy_join"):
+            yield Ref((*base, "taxonomy_id"), "taxonomy", params["taxonomy_id"])
+        elif sid == "document_enrich":
+            if params.get("retriever_id"):
+                yield Ref((*base, "retriever_id"), "retriever", params["retriever_id"])
+            if params.get("target_collection_id"):
+                yield Ref((*base, "target_collection_id"), "collection", params["target_collection_id"])
+
+
+def taxonomy_refs(t: Taxonomy) -> Iterator[Ref]:
+    cfg = t.config
+    if isinstance(cfg, FlatConfig):
+        yield Ref(("config", "retriever_id"), "retriever", cfg.retriever_id)
+        yield Ref(("config", "source_collection", "collection_id"), "collection", cfg.source_collection.collection_id)
+        return
+    assert isinstance(cfg, HierarchicalConfig)
+    if cfg.retriever_id:
+        yield Ref(("config", "retriever_id"), "retriever", cfg.retriever_id)
+    for i, node in enumerate(cfg.hierarchical_nodes or []):
+        base: Path = ("config", "hierarchical_nodes", i)
+        yield Ref((*base, "collection_id"), "collection", node.collection_id)
+        if node.retriever_id:
+            yield Ref((*base, "retriever_id"), "retriever", node.retriever_id)
+    for i, c in enumerate(cfg.inference_collections or []):
+        yield Ref(("config", "inference_collections", i), "collection", c)
+    for i, c in enumerate(cfg.cluster_ids or []):
+        yield Ref(("config", "cluster_ids", i), "cluster", c)
+
+
+def cluster_refs(c: Cluster) -> Iterator[Ref]:
+    for i, col in enumerate(c.collection_ids or []):
+        yield Ref(("collection_ids", i), "collection", col)
+    for i, src in enumerate(c.source_cluster_ids or []):
+        yield Ref(("source_cluster_ids", i), "cluster", src)
+
+
+def refs_of(kind: Kind, res: Any) -> Iterator[Ref]:
+    if kind == "retriever":
+        yield from retriever_refs(res)
+    elif kind == "taxonomy":
+        yield from taxonomy_refs(res)
+    else:
+        yield from cluster_refs(res)
+
+
+def referenced_collections(stack: Stack) -> set[str]:
+    """Collection names the stack uses; plan checks they exist in the namespace."""
+    out: set[str] = set()
+    for kind in ("retriever", "taxonomy", "cluster"):
+        for res in stack.resources(kind).values():  # type: ignore[arg-type]
+            out |= {r.name for r in refs_of(kind, res) if r.kind == "collection"}  # type: ignore[arg-type]
+    return out
+
+
+def check_references(stack: Stack) -> list[Problem]:
+    problems: list[Problem] = []
+    edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for kind in ("retriever", "taxonomy", "cluster"):
+        for name, res in stack.resources(kind).items():  # type: ignore[arg-type]
+            key = (kind, name)
+            origin, doc = stack.origins[key], stack.docs[key]
+            edges[key] = []
+            for ref in refs_of(kind, res):  # type: ignore[arg-type]
+                if ref.kind == "collection":
+                    if ref.name.startswith(ID_PREFIX["collection"]) and len(ref.name) > 4:
+                        problems.append(origin.problem(
+                            f"{ref.name!r} looks like a collection id; manifests reference collections by name",
+                            "write the collection's name so the manifest works in every namespace", ref.sub, doc))  # fmt: skip
+                    continue
+                declared = stack.resources(ref.kind)  # type: ignore[arg-type]
+                if ref.name not in declared:
+                    problems.append(origin.problem(*_unknown(ref.kind, ref.name, list(declared)), ref.sub, doc))
+                    continue
+                if (ref.kind, ref.name) == key:
+                    problems.append(origin.problem(f"{kind} {name!r} refers to itself", "", ref.sub, doc))
+                    continue
+                edges[key].append((ref.kind, ref.name))
+            if kind == "retriever":
+                problems += _check_templates(res, origin, doc)
+            if kind == "taxonomy":
+                problems += _check_hierarchy(res, origin, doc)
+    problems += _check_cycles(stack, edges)
+    problems += _check_tests(stack)
+    return problems
+
+
+def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
+    if name.startswith(ID_PREFIX.get(kind, "\0")):
+        return (f"{name!r} looks like a {kind} id; manifests reference {kind}s by name",
+                f"write the name of a {kind} declared in the manifests")  # fmt: skip
+    close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
+    if close:
+        return f"unknown {kind} {name!r}", f"did you mean {close[0]!r}?"
+    listing = ", ".join(sorted(declared)) if declared else f"no {kind}s are declared"
+    return f"unknown {kind} {name!r}", f"declare it, or use one of: {listing}"
+
+
+def _templates_in(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _templates_in(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _templates_in(v, (*path, i))
+    elif isinstance(node, str):
+        for m in INPUT_TEMPLATE_RE.finditer(node):
+            yield path, m.group(2)
+
+
+def _check_templates(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
+    out: list[Problem] = []
+    for si, stage in enumerate(r.stages):
+        raw = stage.model_dump(mode="json", by_alias=True, exclude_unset=True)["config"]
+        for sub, key in _templates_in(raw, ("stages", si, "config")):
+            if key not in r.input_schema:
+                declared = ", ".join(sorted(r.input_schema)) or "none"
+                close = difflib.get_close_matches(key, list(r.input_schema), n=1)
+                fix = f"did you mean {close[0]!r}?" if close else f"declare it in input_schema (declared: {declared})"
+                out.append(origin.problem(f"template uses input {key!r}, which input_schema does not declare",
+                                          fix, sub, doc))  # fmt: skip
+    return out
+
+
+def _check_hierarchy(t: Taxonomy, origin: Any, doc: Any) -> list[Problem]:
+    cfg = t.config
+    if not isinstance(cfg, HierarchicalConfig) or not cfg.hierarchical_nodes:
+        return []
+    out: list[Problem] = []
+    nodes = {n.collection_id for n in cfg.hierarchical_nodes}
+    roots = [n for n in cfg.hierarchical_nodes if n.parent_collection_id is None]
+    for i, n in enumerate(cfg.hierarchical_nodes):
+        if n.parent_collection_id is not None and n.parent_collection_id not in nodes:
+            out.append(origin.problem(
+                f"parent_collection_id {n.parent_collection_id!r} is not a level of this taxonomy",
+                f"use one of: {', '.join(sorted(nodes))}",
+                ("config", "hierarchical_nodes", i, "parent_collection_id"), doc))  # fmt: skip
+    if not roots:
+        out.append(origin.problem("the hierarchy has no root level",
+                                  "leave parent_collection_id out on the top level",
+                                  ("config", "hierarchical_nodes"), doc))  # fmt: skip
+    parent = {n.collection_id: n.parent_collection_id for n in cfg.hierarchical_nodes}
+    for start in parent:
+        seen, cur = set(), start
+        while cur is not None and cur in parent:
+            if cur in seen:
+                out.append(origin.problem(f"hierarchy levels form a cycle through {cur!r}", "",
+                                          ("config", "hierarchical_nodes"), doc))  # fmt: skip
+                return out
+            seen.add(cur)
+            cur = parent[cur]
+    return out
+
+
+def _check_cycles(stack: Stack, edges: dict[tuple[str, str], list[tuple[str, str]]]) -> list[Problem]:
+    """Depth-first search; one problem per cycle, reported on its first member."""
+    white, grey, black = 0, 1, 2
+    color = dict.fromkeys(edges, white)
+    out: list[Problem] = []
+    for start in sorted(edges):
+        if color[start] != white:
+            continue
+        stack_path: list[tuple[str, str]] = []
+        iters = [iter(edges[start])]
+        color[start] = grey
+        stack_path.append(start)
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                color[stack_path.pop()] = black
+                iters.pop()
+                continue
+            if color.get(nxt, black) == grey:
+                cyc = stack_path[stack_path.index(nxt):] + [nxt]
+                where = stack.origins[nxt]
+                text = " -> ".join(f"{k} {n!r}" for k, n in cyc)
+                out.append(where.problem(f"reference cycle: {text}", "break the cycle; resources cannot depend on "
+                                         "themselves", (), stack.docs[nxt]))  # fmt: skip
+            elif color.get(nxt) == white:
+                color[nxt] = grey
+                stack_path.append(nxt)
+                iters.append(iter(edges[nxt]))
+    return out
+
+
+def _check_tests(stack: Stack) -> list[Problem]:
+    out: list[Problem] = []
+    for test in stack.tests:
+        origin, doc = stack.origins[("test", test.name)], stack.docs[("test", test.name)]
+        if isinstance(test, RetrieverTest):
+            target_kind, target = "retriever", test.retriever
+        elif isinstance(test, TaxonomyTest):
+            target_kind, target = "taxonomy", test.taxonomy
+        else:
+            assert isinstance(test, ClusterTest)
+            target_kind, target = "cluster", test.cluster
+        declared = stack.resources(target_kind)  # type: ignore[arg-type]
+        if target not in declared:
+            out.append(origin.problem(*_unknown(target_kind, target, list(declared)), (target_kind,), doc))
+            continue
+        if isinstance(test, RetrieverTest):
+            retriever = stack.retrievers[target]
+            for key, spec in retriever.input_schema.items():
+                if spec.required and spec.default is None and key not in test.inputs:
+                    out.append(origin.problem(f"retriever {target!r} requires input {key!r}",
+                                              f"add `{key}:` under inputs", ("inputs",), doc))  # fmt: skip
+            for key in test.inputs:
+                if key not in retriever.input_schema:
+                    close = difflib.get_close_matches(key, list(retriever.input_schema), n=1)
+                    fix = f"did you mean {close[0]!r}?" if close else (
+                        f"declared inputs: {', '.join(sorted(retriever.input_schema)) or 'none'}")
+                    out.append(origin.problem(f"retriever {target!r} has no input {key!r}", fix,
+                                              ("inputs", key), doc))  # fmt: skip
+    return out

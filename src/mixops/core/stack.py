@@ -1,0 +1,250 @@
+"""Assemble loaded manifest documents into one validated `Stack` (pure).
+
+Input: the documents the loader read (plain data with source positions), the
+project config, the environment name and the process environment. Output: a
+`Stack` holding every resource by (kind, name), where each was declared, the
+parameter values in force and the secret values to mask. Every problem of the
+run is collected and raised at once as a `ManifestError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from mixops.core.locations import Path, problems_from_validation, render_path
+from mixops.core.models.cluster import Cluster
+from mixops.core.models.manifest import SUPPORTED_VERSIONS, ManifestFile, Parameter
+from mixops.core.models.project import ProjectConfig
+from mixops.core.models.retriever import Retriever
+from mixops.core.models.taxonomy import Taxonomy
+from mixops.core.models.tests import TestCase
+from mixops.core.placeholders import check_param_value, mask, resolve
+from mixops.errors import ManifestError, Problem
+
+Kind = Literal["retriever", "taxonomy", "cluster"]
+KINDS: tuple[Kind, ...] = ("retriever", "taxonomy", "cluster")
+SECTION: dict[Kind, str] = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+Resource = Retriever | Taxonomy | Cluster
+
+
+class SourceDocLike(Protocol):
+    file: str
+    index: int
+    data: Any
+
+    def locate(self, path: Sequence[str | int]) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where something was declared: for error messages and plan output."""
+
+    file: str
+    line: int
+    col: int
+    path: Path
+
+    def problem(self, message: str, fix: str = "", sub: Path = (), doc: SourceDocLike | None = None) -> Problem:
+        line, col = (doc.locate((*self.path, *sub)) if doc is not None else (self.line, self.col))
+        return Problem(self.file, line, col, render_path((*self.path, *sub)), message, fix)
+
+
+@dataclass
+class Stack:
+    """Everything the manifests declare, validated, for one environment."""
+
+    project: ProjectConfig
+    environment: str
+    retrievers: dict[str, Retriever] = field(default_factory=dict)
+    taxonomies: dict[str, Taxonomy] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    tests: list[TestCase] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    docs: dict[tuple[str, str], SourceDocLike] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()
+    files: tuple[str, ...] = ()
+
+    def resources(self, kind: Kind) -> Mapping[str, Resource]:
+        table: dict[Kind, Mapping[str, Resource]] = {
+            "retriever": self.retrievers,
+            "taxonomy": self.taxonomies,
+            "cluster": self.clusters,
+        }
+        return table[kind]
+
+    def count(self) -> dict[str, int]:
+        return {
+            "retrievers": len(self.retrievers),
+            "taxonomies": len(self.taxonomies),
+            "clusters": len(self.clusters),
+            "tests": len(self.tests),
+        }
+
+    def digest(self) -> str:
+        """Digest of the desired state: what `promote` compares across environments."""
+        h = hashlib.sha256()
+        for kind in KINDS:
+            for name in sorted(self.resources(kind)):
+                body = self.resources(kind)[name].model_dump(mode="json", exclude_none=True, by_alias=True)
+                h.update(json.dumps([kind, name, body], sort_keys=True).encode())
+        for test in sorted(self.tests, key=lambda t: t.name):
+            h.update(json.dumps(test.model_dump(mode="json", exclude_none=True), sort_keys=True).encode())
+        return h.hexdigest()[:16]
+
+
+_param_list = TypeAdapter(list[Parameter])
+
+
+def build_stack(
+    docs: Sequence[SourceDocLike],
+    project: ProjectConfig,
+    environment: str,
+    env_vars: Mapping[str, str],
+) -> Stack:
+    problems: list[Problem] = []
+    stack = Stack(project=project, environment=environment, files=tuple(sorted({d.file for d in docs})))
+    if environment not in project.environments:
+        raise ManifestError(
+            [Problem("mixops.yaml", 0, 0, "environments", f"unknown environment {environment!r}",
+                     f"one of: {', '.join(project.environments)}")]
+        )  # fmt: skip
+    env_conf = project.environments[environment]
+
+    # Pass 1: parameter declarations from every document (they are global to the stack).
+    declared: dict[str, Parameter] = {}
+    for doc in docs:
+        if not _check_root(doc, problems):
+            continue
+        raw = doc.data.get("parameters")
+        if raw is None:
+            continue
+        try:
+            params = _param_list.validate_python(raw, strict=True)
+        except ValidationError as err:
+            problems += problems_from_validation(err, doc, base=("parameters",))
+            continue
+        for i, p in enumerate(params):
+            if p.name in declared:
+                line, col = doc.locate(("parameters", i, "name"))
+                problems.append(Problem(doc.file, line, col, f"parameters[{i}].name",
+                                        f"parameter {p.name!r} is declared twice", "keep one declaration"))  # fmt: skip
+            declared[p.name] = p
+
+    values: dict[str, Any] = {name: p.default for name, p in declared.items()}
+    for name, value in env_conf.parameters.items():
+        if name not in declared:
+            problems.append(Problem("mixops.yaml", 0, 0, f"environments.{environment}.parameters.{name}",
+                                    f"parameter {name!r} is not declared in any manifest",
+                                    "declare it under `parameters:` or remove the value"))  # fmt: skip
+            continue
+        why = check_param_value(declared[name], value)
+        if why:
+            problems.append(Problem("mixops.yaml", 0, 0, f"environments.{environment}.parameters.{name}", why))
+            continue
+        values[name] = value
+    stack.parameters = values
+
+    # Pass 2: resolve placeholders and validate each document against the models.
+    secrets: set[str] = set()
+    for doc in docs:
+        if not isinstance(doc.data, dict) or "version" not in doc.data or not _version_ok(doc, problems):
+            continue
+        body = {k: v for k, v in doc.data.items() if k != "parameters"}
+        res = resolve(body, values, env_vars)
+        secrets |= res.secrets
+        for path, message, fix in res.problems:
+            line, col = doc.locate(path)
+            problems.append(Problem(doc.file, line, col, render_path(path), message, fix))
+        if res.problems:
+            continue
+        try:
+            manifest = ManifestFile.model_validate({**res.data, "parameters": []}, strict=True)
+        except ValidationError as err:
+            problems += problems_from_validation(err, doc)
+            continue
+        _merge(stack, manifest, doc, problems)
+
+    stack.secrets = frozenset(secrets)
+    if not problems:
+        from mixops.core.references import check_references
+
+        problems += check_references(stack)
+    if problems:
+        raise ManifestError([_mask_problem(p, stack.secrets) for p in problems])
+    return stack
+
+
+def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
+    if isinstance(doc.data, dict):
+        return True
+    line, col = doc.locate(())
+    kind = type(doc.data).__name__ if doc.data is not None else "empty"
+    problems.append(Problem(doc.file, line, col, "", f"the document root must be a mapping, got {kind}",
+                            'start the document with `version: "1.0"`'))  # fmt: skip
+    return False
+
+
+def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
+    version = doc.data.get("version")
+    if version in SUPPORTED_VERSIONS:
+        return True
+    line, col = doc.locate(("version",))
+    hint = ' (write it quoted: version: "1.0")' if isinstance(version, float | int) else ""
+    problems.append(Problem(doc.file, line, col, "version", f"unsupported manifest version {version!r}{hint}",
+                            f"supported: {', '.join(SUPPORTED_VERSIONS)}"))  # fmt: skip
+    return False
+
+
+def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: list[Problem]) -> None:
+    sections: list[tuple[Kind, list[Any], dict[str, Any]]] = [
+        ("retriever", manifest.retrievers, stack.retrievers),
+        ("taxonomy", manifest.taxonomies, stack.taxonomies),
+        ("cluster", manifest.clusters, stack.clusters),
+    ]
+    for kind, items, table in sections:
+        for i, res in enumerate(items):
+            path: Path = (SECTION[kind], i)
+            line, col = doc.locate((*path, "name"))
+            key = (kind, res.name)
+            if key in stack.origins:
+                first = stack.origins[key]
+                problems.append(Problem(doc.file, line, col, render_path((*path, "name")),
+                                        f"duplicate {kind} name {res.name!r} (first declared at "
+                                        f"{first.file}:{first.line})", "names are unique per kind; rename one"))  # fmt: skip
+                continue
+            table[res.name] = res
+            stack.origins[key] = Origin(doc.file, line, col, path)
+            stack.docs[key] = doc
+    seen_tests = {t.name for t in stack.tests}
+    for i, test in enumerate(manifest.tests):
+        path = ("tests", i)
+        line, col = doc.locate((*path, "name"))
+        if test.name in seen_tests:
+            first = stack.origins[("test", test.name)]
+            problems.append(Problem(doc.file, line, col, render_path((*path, "name")),
+                                    f"duplicate test name {test.name!r} (first declared at {first.file}:{first.line})",
+                                    "test names are unique; rename one"))  # fmt: skip
+            continue
+        seen_tests.add(test.name)
+        stack.tests.append(test)  # type: ignore[arg-type]
+        stack.origins[("test", test.name)] = Origin(doc.file, line, col, path)
+        stack.docs[("test", test.name)] = doc
+
+
+def _mask_problem(p: Problem, secrets: frozenset[str]) -> Problem:
+    if not secrets:
+        return p
+    return Problem(p.file, p.line, p.col, p.path, mask(p.message, secrets), mask(p.fix, secrets))
+
+
+def dump_resource(res: BaseModel) -> dict[str, Any]:
+    """The resource as plain data, without fields left at None."""
+    out: dict[str, Any] = res.model_dump(mode="json", exclude_none=True, by_alias=True)
+    return out

@@ -225,7 +225,7 @@ def _check_cycles(stack: Stack, edges: dict[tuple[str, str], list[tuple[str, str
                 iters.pop()
                 continue
             if color.get(nxt, black) == grey:
-                cyc = stack_path[stack_path.index(nxt):] + [nxt]
+                cyc = [*stack_path[stack_path.index(nxt) :], nxt]
                 where = stack.origins[nxt]
                 text = " -> ".join(f"{k} {n!r}" for k, n in cyc)
                 out.append(where.problem(f"reference cycle: {text}", "break the cycle; resources cannot depend on "
@@ -261,8 +261,11 @@ def _check_tests(stack: Stack) -> list[Problem]:
             for key in test.inputs:
                 if key not in retriever.input_schema:
                     close = difflib.get_close_matches(key, list(retriever.input_schema), n=1)
-                    fix = f"did you mean {close[0]!r}?" if close else (
-                        f"declared inputs: {', '.join(sorted(retriever.input_schema)) or 'none'}")
+                    fix = (
+                        f"did you mean {close[0]!r}?"
+                        if close
+                        else (f"declared inputs: {', '.join(sorted(retriever.input_schema)) or 'none'}")
+                    )
                     out.append(origin.problem(f"retriever {target!r} has no input {key!r}", fix,
                                               ("inputs", key), doc))  # fmt: skip
     return out

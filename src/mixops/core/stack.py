@@ -51,7 +51,7 @@ class Origin:
     path: Path
 
     def problem(self, message: str, fix: str = "", sub: Path = (), doc: SourceDocLike | None = None) -> Problem:
-        line, col = (doc.locate((*self.path, *sub)) if doc is not None else (self.line, self.col))
+        line, col = doc.locate((*self.path, *sub)) if doc is not None else (self.line, self.col)
         return Problem(self.file, line, col, render_path((*self.path, *sub)), message, fix)
 
 

@@ -39,7 +39,7 @@ class TextQuery(StrictModel):
     @model_validator(mode="after")
     def _one_text(self) -> TextQuery:
         if self.value is None and self.text is None:
-            raise ValueError("a text query needs `value` (for example \"{{INPUT.query}}\")")
+            raise ValueError('a text query needs `value` (for example "{{INPUT.query}}")')
         return self
 
 

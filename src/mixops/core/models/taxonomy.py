@@ -95,7 +95,9 @@ class HierarchicalConfig(StrictModel):
             if node.retriever_id is None and self.retriever_id is None:
                 raise ValueError(f"hierarchical_nodes[{i}] has no retriever_id and there is no taxonomy-level default")
             if node.input_mappings is None and self.input_mappings is None:
-                raise ValueError(f"hierarchical_nodes[{i}] has no input_mappings and there is no taxonomy-level default")
+                raise ValueError(
+                    f"hierarchical_nodes[{i}] has no input_mappings and there is no taxonomy-level default"
+                )
         return self
 
 

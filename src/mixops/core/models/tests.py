@@ -90,7 +90,9 @@ class ClusterExpect(StrictModel):
     min_silhouette: float | None = Field(default=None, ge=-1, le=1)
     max_davies_bouldin: float | None = Field(default=None, ge=0)
     min_cluster_size: int | None = Field(default=None, ge=1)
-    same_cluster: list[list[str]] | None = Field(default=None, description="Groups of document ids that share a cluster.")
+    same_cluster: list[list[str]] | None = Field(
+        default=None, description="Groups of document ids that share a cluster."
+    )
     different_cluster: list[list[str]] | None = Field(
         default=None, description="Pairs of document ids in different clusters."
     )

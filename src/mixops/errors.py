@@ -45,6 +45,21 @@ class Problem:
             out += f" ({self.fix})"
         return out
 
+    def render_github(self) -> str:
+        """A GitHub Actions workflow command: shows inline on the pull request's diff."""
+
+        def esc(text: str, prop: bool = False) -> str:
+            text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+        props = f"file={esc(self.file, True)}"
+        if self.line:
+            props += f",line={self.line},col={self.col or 1}"
+        body = f"{self.path}: {self.message}" if self.path else self.message
+        if self.fix:
+            body += f" ({self.fix})"
+        return f"::error {props},title=mixops::{esc(body)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "file": self.file,

@@ -1,0 +1,82 @@
+"""Shared pieces of the click shell: the context object, option bundles, error handling."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mixops.errors import ManifestError, MixopsError
+
+# Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_TESTS_FAILED = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Ctx:
+    project_dir: Path
+    debug: bool
+    color: bool
+
+    def echo(self, text: str = "", *, err: bool = False) -> None:
+        click.echo(text, err=err, color=self.color)
+
+
+def color_enabled(no_color: bool) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def handle_errors(fn: F) -> F:
+    """Turn mixops errors into a message and an exit code; never a traceback unless --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Ctx = click.get_current_context().find_object(Ctx)  # type: ignore[assignment]
+        debug = ctx.debug if ctx else False
+        try:
+            return fn(*args, **kwargs)
+        except MixopsError as err:
+            if debug:
+                traceback.print_exc()
+            if isinstance(err, ManifestError):
+                for p in err.problems:
+                    click.echo(p.render(), err=True)
+                n = len(err.problems)
+                click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+            else:
+                click.echo(f"error: {err}", err=True)
+            sys.exit(err.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as err:  # a bug: say so plainly, keep the traceback for --debug
+            if debug:
+                raise
+            click.echo(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def get_ctx() -> Ctx:
+    obj = click.get_current_context().find_object(Ctx)
+    assert obj is not None
+    return obj
+
+
+env_option = click.option(
+    "--env", "-e", "env", metavar="NAME", default=None, help="Environment from mixops.yaml (default: its default)."
+)

@@ -1,0 +1,379 @@
+"""Run a retriever pipeline over a ``DocumentStore``.
+
+``run_pipeline`` is the one entry point: the HTTP layer calls it for execute-by-id,
+ad-hoc execute (seed 002) and the taxonomy engine calls it for node matching.
+
+Errors: an invalid request (unknown stage id, bad parameters, unknown collection,
+missing required input) raises ``BadRequest``/``NotFound`` before or while running.
+Stages that need an LLM or the network, an exceeded budget, and any engine error
+inside a stage with ``on_error: skip`` do NOT raise: the result has
+``status: "failed"`` (or the stage is skipped) with a clear ``error``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mixops.local.engine import documents as D
+from mixops.local.engine.credits import Budget, BudgetExceeded, stage_cost
+from mixops.local.engine.errors import BadRequest, EngineError, Unsupported
+from mixops.local.engine.filters import and_all, compile_filter
+from mixops.local.engine.search import run_feature_search
+from mixops.local.engine.stages import HANDLERS, StageContext, StageOutput
+from mixops.local.engine.store import DocumentStore
+from mixops.local.engine.templates import missing_inputs, substitute
+
+SEARCH_ALIASES = ("feature_search", "feature_filter", "hybrid_search", "semantic_search")
+ALIASES = {"taxonomy_join": "taxonomy_enrich"}
+#: Catalog stages (mixpeek-api.md 5.9) that need an LLM, a model service or the network.
+UNSUPPORTED_STAGES = frozenset(
+    {
+        "llm_filter", "maxsim_rerank", "aggregate", "cluster", "summarize", "llm_enrich", "rag_prepare",
+        "json_transform", "sql_lookup", "external_web_search", "external_reverse_image", "query_expand",
+        "api_call", "code_execution", "web_scrape",
+    }
+)  # fmt: skip
+STAGE_TYPES = {
+    "feature_search": "filter", "attribute_filter": "filter", "sort_attribute": "sort",
+    "sort_relevance": "sort", "rerank": "sort", "mmr": "sort", "group_by": "reduce", "sample": "reduce",
+    "taxonomy_enrich": "apply", "document_enrich": "apply",
+}  # fmt: skip
+DEFAULT_PAGE_SIZE = 10
+
+
+@dataclass
+class PipelineResult:
+    """The outcome of one execution (the ExecuteRetrieverResponse minus ids)."""
+
+    status: str  # "completed" | "failed"
+    documents: list[dict[str, Any]]
+    stage_statistics: dict[str, Any]
+    budget: dict[str, Any]
+    pagination: dict[str, Any]
+    error: str | None = None
+    total: int = 0  # documents before pagination
+    warnings: list[str] = field(default_factory=list)
+
+    def to_response(self) -> dict[str, Any]:
+        """The response fields (add ``execution_id`` and ``retriever_id`` around it)."""
+        return {
+            "status": self.status,
+            "documents": self.documents,
+            "pagination": self.pagination,
+            "stage_statistics": self.stage_statistics,
+            "budget": self.budget,
+            "error": self.error,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class _Stage:
+    name: str
+    stage_id: str
+    kind: str
+    parameters: dict[str, Any]
+    pre_filters: Any
+    on_error: str
+    where: str
+
+
+def run_pipeline(
+    stages: Sequence[Mapping[str, Any]],
+    inputs: Mapping[str, Any] | None,
+    input_schema: Mapping[str, Any] | None,
+    collection_identifiers: Sequence[str],
+    store: DocumentStore,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    budget_limits: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+    pagination: Mapping[str, Any] | None = None,
+) -> PipelineResult:
+    """Execute ``stages`` over the named collections and page the final documents."""
+    started = time.perf_counter()
+    parsed = [_parse_stage(s, i) for i, s in enumerate(stages or [])]
+    if not parsed:
+        raise BadRequest("stages: at least one stage is required")
+    values = _check_inputs(inputs or {}, input_schema or {})
+    collections = store.resolve_collections(list(collection_identifiers or []))
+    request_filter = compile_filter(filters, where="filters")
+    budget = Budget(budget_limits)
+    page = _Page.parse(pagination, limit, _default_page_size(parsed, values))
+    warnings: list[str] = []
+    ctx = StageContext(store, collections, values, request_filter, warnings)
+    stats: dict[str, Any] = {}
+
+    def elapsed() -> float:
+        return (time.perf_counter() - started) * 1000.0
+
+    def failed(message: str) -> PipelineResult:
+        return PipelineResult(
+            "failed", [], _statistics(stats, elapsed(), budget), budget.snapshot(elapsed()),
+            page.meta([], 0, page.offset), message, 0, warnings,
+        )  # fmt: skip
+
+    unsupported = next((s for s in parsed if s.stage_id in UNSUPPORTED_STAGES), None)
+    if unsupported is not None:
+        return failed(
+            f"stage {unsupported.stage_id!r} (stage_name {unsupported.name!r}) is not supported by the local "
+            "backend: it needs an LLM, a model service or the network"
+        )
+    docs: list[dict[str, Any]] | None = None
+    try:
+        for stage in parsed:
+            t0 = time.perf_counter()
+            credits_before = ctx.extra_credits
+            input_count = len(docs) if docs is not None else 0
+            params = substitute(stage.parameters, values)
+            lost = missing_inputs(stage.parameters, values)
+            error = None
+            try:
+                out = _run_stage(ctx, stage, docs, params, lost)
+            except Unsupported as exc:
+                if stage.on_error != "skip":
+                    return failed(f"Retriever execution failed: stage {stage.name!r}: {exc.message}")
+                out, error = StageOutput(list(docs or []), 0), exc.message
+            except EngineError as exc:
+                if stage.on_error != "skip" or isinstance(exc, BudgetExceeded):
+                    raise
+                out, error = StageOutput(list(docs or []), 0), exc.message
+            docs = out.documents
+            cost = stage_cost(stage.kind, out.units) + (ctx.extra_credits - credits_before)
+            budget.charge(cost)
+            duration = (time.perf_counter() - t0) * 1000.0
+            stats[stage.name] = {
+                "stage_id": stage.stage_id,
+                "input_count": input_count,
+                "output_count": len(docs),
+                "duration_ms": round(duration, 3),
+                "efficiency": round(len(docs) / input_count, 6) if input_count else 0.0,
+                "credits_used": round(cost, 6),
+                "cache_hit": False,
+                "stage_cache_hit": False,
+                **({"error": error} if error else {}),
+                **({"metadata": out.metadata} if out.metadata else {}),
+            }
+            budget.check(elapsed(), stage.name)
+    except BudgetExceeded as exc:
+        return failed(exc.message)
+    final = docs or []
+    page_docs, start = page.slice(final)
+    return PipelineResult(
+        "completed",
+        [D.finish(d) for d in page_docs],
+        _statistics(stats, elapsed(), budget),
+        budget.snapshot(elapsed()),
+        page.meta(page_docs, len(final), start),
+        None,
+        len(final),
+        warnings,
+    )
+
+
+def _run_stage(
+    ctx: StageContext, stage: _Stage, docs: list[dict[str, Any]] | None, params: dict[str, Any], lost: set[str]
+) -> StageOutput:
+    if stage.kind == "feature_search":
+        if stage.stage_id == "hybrid_search" or ("feature_uri" in params and "searches" not in params):
+            params = _hybrid_to_feature_search(ctx, params, lost, stage.where)
+        for s in params.get("searches") or []:
+            if isinstance(s, Mapping) and isinstance(s.get("feature_uri"), str):
+                ctx.search_uris.append(s["feature_uri"])
+        pre = compile_filter(stage.pre_filters, where=f"{stage.where}.pre_filters")
+        predicate = and_all([pre, ctx.request_filter])
+        restrict = None if docs is None else {(d["collection_id"], d["document_id"]) for d in docs}
+        previous = {} if docs is None else {(d["collection_id"], d["document_id"]): d for d in docs}
+        outcome = run_feature_search(ctx.store, ctx.collections, params, predicate, restrict, f"{stage.where}.parameters")
+        out: list[dict[str, Any]] = []
+        for (cid, did), score in outcome.hits:
+            prior = previous.get((cid, did))
+            if prior is not None:
+                out.append({**prior, "score": score})
+                continue
+            stored = ctx.store.get_document(cid, did)
+            if stored is not None:
+                out.append(D.from_stored(stored, score))
+        meta = {"vectors_scored": outcome.scored, "search_hits": outcome.per_search}
+        return StageOutput(out, outcome.scored, meta)
+    return HANDLERS[stage.kind](ctx, docs, params, stage.pre_filters, f"{stage.where}.parameters")
+
+
+def _hybrid_to_feature_search(
+    ctx: StageContext, params: Mapping[str, Any], lost: set[str], where: str
+) -> dict[str, Any]:
+    """Seed 002's flat ``{feature_uri, query_text, top_k}`` as a one-search feature_search.
+
+    Seed 002 declares the input ``query`` but templates ``{{INPUT.query_text}}``; when
+    the template names a missing input, the ``query_text``/``query`` input is used
+    instead (with a warning) so the seed's request works verbatim.
+    """
+    query = params.get("query_text", params.get("query"))
+    if (query is None or query == "") and lost:
+        for name in ("query_text", "query"):
+            if isinstance(ctx.inputs.get(name), str):
+                query = ctx.inputs[name]
+                ctx.warnings.append(
+                    f"{where}: template input(s) {sorted(lost)} not provided; used input {name!r} as query_text"
+                )
+                break
+    top = params.get("top_k", 25)
+    search: dict[str, Any] = {"feature_uri": params.get("feature_uri"), "top_k": top}
+    if isinstance(query, Mapping):
+        search["query"] = query
+    elif isinstance(query, list):
+        search["query"] = {"input_mode": "vector", "value": query}
+    else:
+        search["query"] = {"input_mode": "text", "value": query}
+    for key in ("min_score", "weight"):
+        if key in params:
+            search[key] = params[key]
+    out: dict[str, Any] = {"searches": [search], "final_top_k": params.get("final_top_k", top)}
+    if "collection_identifiers" in params:
+        out["collection_identifiers"] = params["collection_identifiers"]
+    return out
+
+
+def _parse_stage(stage: Any, i: int) -> _Stage:
+    where = f"stages[{i}]"
+    if not isinstance(stage, Mapping):
+        raise BadRequest(f"{where}: must be an object")
+    config = stage.get("config")
+    if config is None and "stage_id" in stage:
+        config = stage
+    if not isinstance(config, Mapping):
+        raise BadRequest(f"{where}.config: required (an object with stage_id and parameters)")
+    stage_id = config.get("stage_id")
+    if not isinstance(stage_id, str) or not stage_id:
+        raise BadRequest(f"{where}.config.stage_id: required")
+    name = stage.get("stage_name") or stage_id
+    if not isinstance(name, str):
+        raise BadRequest(f"{where}.stage_name: must be a string")
+    stage_id = ALIASES.get(stage_id, stage_id)
+    if stage_id in SEARCH_ALIASES:
+        kind = "feature_search"
+    elif stage_id in HANDLERS or stage_id in UNSUPPORTED_STAGES:
+        kind = stage_id
+    else:
+        known = sorted({*SEARCH_ALIASES, *HANDLERS, *UNSUPPORTED_STAGES})
+        raise BadRequest(f"{where}.config.stage_id: unknown stage {stage_id!r}; known stages: {', '.join(known)}")
+    params = config.get("parameters") or {}
+    if not isinstance(params, Mapping):
+        raise BadRequest(f"{where}.config.parameters: must be an object")
+    on_error = stage.get("on_error") or "error"
+    if on_error not in ("error", "skip"):
+        raise BadRequest(f"{where}.on_error: must be 'error' or 'skip'")
+    return _Stage(name, stage_id, kind, dict(params), config.get("pre_filters"), on_error, f"{where}.config")
+
+
+def _check_inputs(inputs: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(inputs, Mapping):
+        raise BadRequest("inputs: must be an object")
+    values = dict(inputs)
+    missing = []
+    for name, spec in schema.items():
+        if not isinstance(spec, Mapping):
+            continue
+        if name not in values and "default" in spec:
+            values[name] = spec["default"]
+        if spec.get("required") and values.get(name) in (None, ""):
+            missing.append(name)
+    if missing:
+        raise BadRequest(f"inputs: missing required input(s): {', '.join(missing)}", {"missing": missing})
+    return values
+
+
+def _default_page_size(stages: list[_Stage], inputs: Mapping[str, Any]) -> int:
+    for stage in reversed(stages):
+        if stage.kind == "feature_search":
+            value = substitute(stage.parameters.get("final_top_k", stage.parameters.get("top_k")), inputs)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return min(value, 500)
+            return 25
+    return DEFAULT_PAGE_SIZE
+
+
+def _statistics(stats: dict[str, Any], elapsed_ms: float, budget: Budget) -> dict[str, Any]:
+    return {"stages": stats, "total_time_ms": round(elapsed_ms, 3), "credits_used": budget.credits_used}
+
+
+@dataclass(frozen=True)
+class _Page:
+    """Request pagination (mixpeek-api.md 5.5) and the response's pagination object."""
+
+    method: str
+    size: int
+    offset: int
+    after: Any = None
+
+    @staticmethod
+    def parse(pagination: Mapping[str, Any] | None, limit: int | None, default: int) -> _Page:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500):
+            raise BadRequest("limit: must be an integer between 1 and 500")
+        if not pagination:
+            return _Page("cursor", limit or default, 0)
+        if not isinstance(pagination, Mapping):
+            raise BadRequest("pagination: must be an object with a method")
+        method = pagination.get("method", "cursor")
+        if method == "offset":
+            size = _int(pagination.get("page_size", limit or 10), "pagination.page_size", 1, 500)
+            number = _int(pagination.get("page_number", 1), "pagination.page_number", 1, 10**9)
+            return _Page("offset", size, (number - 1) * size)
+        if method in ("cursor", "scroll"):
+            cap = 1000 if method == "scroll" else 500
+            size = _int(pagination.get("limit", limit or (100 if method == "scroll" else 10)), "pagination.limit", 1, cap)
+            token = pagination.get("cursor" if method == "cursor" else "scroll_id")
+            return _Page(method, size, _decode(token) if token else 0)
+        if method == "keyset":
+            size = _int(pagination.get("limit", limit or 10), "pagination.limit", 1, 500)
+            return _Page("keyset", size, 0, pagination.get("after"))
+        raise BadRequest(f"pagination.method: unknown method {method!r}; expected offset, cursor, scroll or keyset")
+
+    def slice(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        """The page and its start offset in ``docs``."""
+        start = self.offset
+        if self.method == "keyset" and isinstance(self.after, Mapping) and self.after.get("document_id"):
+            ids = [d["document_id"] for d in docs]
+            start = ids.index(self.after["document_id"]) + 1 if self.after["document_id"] in ids else len(docs)
+        return docs[start : start + self.size], start
+
+    def meta(self, page: list[dict[str, Any]], total: int, start: int = 0) -> dict[str, Any]:
+        has_next = start + len(page) < total
+        common = {"limit": self.size, "offset": start, "returned": len(page), "total": total,
+                  "has_next": has_next, "has_previous": start > 0}  # fmt: skip
+        if self.method == "offset":
+            return {"method": "offset", "page_number": start // self.size + 1, "page_size": self.size, **common}
+        if self.method == "cursor":
+            token = _encode(start + len(page)) if has_next else None
+            return {"method": "cursor", "cursor": token, "next_cursor": token, "page_size": self.size, **common}
+        if self.method == "scroll":
+            return {"method": "scroll", "scroll_id": _encode(start + len(page)) if has_next else None, **common}
+        after = {"document_id": page[-1]["document_id"], "score": page[-1].get("score")} if page else None
+        return {"method": "keyset", "after": after, "next_cursor": after, **common}
+
+
+def _int(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"{where}: must be an integer between {low} and {high}")
+    return value
+
+
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _decode(token: Any) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4))
+        offset = json.loads(raw)["o"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise BadRequest("pagination.cursor: invalid or foreign cursor") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise BadRequest("pagination.cursor: invalid cursor")
+    return offset

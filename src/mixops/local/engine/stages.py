@@ -1,0 +1,455 @@
+"""Retriever stages other than ``feature_search`` (see ``search.py``).
+
+Each handler takes the stage context, the previous stage's documents (``None``
+when no stage has produced candidates yet) and the stage's templated
+parameters, and returns a ``StageOutput``. Behaviour per stage id:
+
+- ``attribute_filter``: first stage: fetches the collections' documents matching
+  the filter, ``pre_filters`` and the request ``filters`` (at most 1,000 per
+  collection, score 1.0); later: filters the previous stage's documents.
+- ``sort_attribute``: ``field`` (default metadata.created_at), ``direction`` (desc),
+  ``nulls_last`` (true). Numbers sort before strings; other values by their text.
+- ``sort_relevance``: ``score_field`` (score), ``direction`` (desc), ``missing_score``
+  bottom|top|preserve.
+- ``rerank``: LOCAL STAND-IN for a cross-encoder: the first ``max_candidates`` (10)
+  documents are re-scored by the cosine between the embedding of ``query``
+  (default the ``query`` input) and the embedding of ``document_field`` (content);
+  the score goes to ``score_field`` (scores.rerank) and to ``score``; the reranked
+  documents come first, the rest keep their order after them; ``top_k`` cuts.
+  ``inference_name``/``feature_uri`` are accepted and ignored.
+- ``mmr``: greedy maximal marginal relevance over ``diversity_feature_uri`` vectors
+  (default: the last feature_search's first URI), ``diversity_features`` (weighted)
+  or ``diversity_fields`` (equal values = similar); relevance is the min-max
+  normalised ``score_field``; writes ``mmr_score_field``; keeps ``top_k`` (25).
+- ``group_by``: ``group_by_field`` (source_object_id), ``max_per_group`` (10),
+  ``output_mode``: first (best per group), flatten (group members, flat), all
+  (one document per group: the best member's ids and score plus ``group_key``,
+  ``count`` and ``documents``).
+- ``sample``: ``count`` (10), ``strategy`` random|reservoir|stratified
+  (``stratify_by``, ``min_per_stratum``), ``preserve_top_k``; ``seed`` defaults to
+  0 so runs repeat; the sample keeps input order.
+- ``taxonomy_enrich``: runs the stored taxonomy on each document (see taxonomy.py),
+  ``fields`` overriding its enrichment fields, ``top_k`` (3), ``min_score``, ``when``.
+  Documents are enriched in place (N in, N out: no 1-to-N fan-out).
+- ``document_enrich``: direct joins only (``target_collection_id``,
+  ``source_field``, ``target_field``, ``fields_to_merge``, ``output_field``,
+  ``strategy`` enrich|replace|append, ``allow_missing``, ``when``); retriever-based
+  joins are Unsupported.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixops.local.engine import documents as D
+from mixops.local.engine.errors import BadRequest, NotFound, Unsupported
+from mixops.local.engine.features import find_index
+from mixops.local.engine.filters import Predicate, always, and_all, attribute_filter_predicate, compile_filter
+from mixops.local.engine.store import CollectionInfo, DocumentStore
+
+FIRST_STAGE_FETCH_LIMIT = 1000
+
+
+@dataclass
+class StageContext:
+    """What a stage may read besides its parameters."""
+
+    store: DocumentStore
+    collections: list[CollectionInfo]
+    inputs: Mapping[str, Any]
+    request_filter: Predicate
+    warnings: list[str]
+    search_uris: list[str] = field(default_factory=list)  # feature URIs of earlier feature_search stages
+    extra_credits: float = 0.0  # credits of nested executions (taxonomy_enrich)
+
+
+@dataclass
+class StageOutput:
+    documents: list[dict[str, Any]]
+    units: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[StageContext, "list[dict[str, Any]] | None", dict[str, Any], Any, str], StageOutput]
+
+
+def attribute_filter(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    pred = and_all(
+        [attribute_filter_predicate(params, where), compile_filter(pre_filters, where=f"{where}.pre_filters")]
+    )
+    if docs is None:
+        pred = and_all([pred, ctx.request_filter])
+        out: list[dict[str, Any]] = []
+        units = 0
+        for col in ctx.collections:
+            kept = 0
+            for stored in ctx.store.documents([col.collection_id]):
+                units += 1
+                if pred(stored):
+                    out.append(D.from_stored(stored, 1.0))
+                    kept += 1
+                    if kept >= FIRST_STAGE_FETCH_LIMIT:
+                        break
+        return StageOutput(out, units)
+    return StageOutput([d for d in docs if pred(d)], len(docs))
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, str(value))
+
+
+def _direction(params: Mapping[str, Any], where: str) -> bool:
+    """True for descending."""
+    direction = params.get("direction") or "desc"
+    if direction not in ("asc", "desc"):
+        raise BadRequest(f"{where}.direction: must be 'asc' or 'desc'")
+    return bool(direction == "desc")
+
+
+def sort_attribute(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    path = params.get("field") or "metadata.created_at"
+    desc = _direction(params, where)
+    nulls_last = params.get("nulls_last", True)
+    present = [d for d in docs if D.get_plain(d, path) is not None]
+    nulls = [d for d in docs if D.get_plain(d, path) is None]
+    present.sort(key=lambda d: _sort_key(D.get_plain(d, path)), reverse=desc)
+    ordered = present + nulls if nulls_last or desc else nulls + present
+    return StageOutput(ordered, len(docs))
+
+
+def sort_relevance(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    path = params.get("score_field") or "score"
+    desc = _direction(params, where)
+    missing = params.get("missing_score") or "bottom"
+    if missing not in ("bottom", "top", "preserve"):
+        raise BadRequest(f"{where}.missing_score: must be bottom, top or preserve")
+
+    def number(d: Mapping[str, Any]) -> float | None:
+        v = D.get_plain(d, path)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    scored = sorted((d for d in docs if number(d) is not None), key=lambda d: number(d) or 0.0, reverse=desc)
+    if missing == "preserve":
+        it = iter(scored)
+        ordered = [d if number(d) is None else next(it) for d in docs]
+    else:
+        unscored = [d for d in docs if number(d) is None]
+        ordered = scored + unscored if missing == "bottom" else unscored + scored
+    return StageOutput(ordered, len(docs))
+
+
+def _text_of(doc: Mapping[str, Any], path: str) -> str:
+    value = D.get_plain(doc, path)
+    if value is None and not path.startswith("payload."):
+        value = D.get_plain(doc.get("payload") or {}, path)
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def rerank(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    query = params.get("query", ctx.inputs.get("query"))
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest(f"{where}.query: needs a query text (set query or provide the 'query' input)")
+    field_path = params.get("document_field") or "content"
+    limit = int(params.get("max_candidates") or 10)
+    score_field = params.get("score_field") or "scores.rerank"
+    candidates, rest = docs[:limit], docs[limit:]
+    if not candidates:
+        return StageOutput([], 0)
+    vectors = ctx.store.embedder.embed([query] + [_text_of(d, field_path) for d in candidates])
+    sims = vectors[1:] @ vectors[0]
+    rescored = []
+    for doc, sim in zip(candidates, sims, strict=True):
+        new = dict(doc)
+        D.set_path(new, score_field, float(sim))
+        new["score"] = float(sim)
+        rescored.append(new)
+    rescored.sort(key=lambda d: -d["score"])
+    out = rescored + rest
+    if params.get("top_k"):
+        out = out[: int(params["top_k"])]
+    return StageOutput(out, len(candidates))
+
+
+def _doc_vectors(
+    ctx: StageContext, docs: Sequence[Mapping[str, Any]], uri: str, where: str
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    rows = []
+    cache: dict[str, tuple[dict[str, int], Any]] = {}
+    for doc in docs:
+        cid = doc["collection_id"]
+        if cid not in cache:
+            info = ctx.store.resolve_collections([cid])[0]
+            index = find_index(info, uri)
+            if index is None:
+                raise BadRequest(f"{where}: feature URI {uri!r} matches no index of {info.collection_name!r}")
+            ids, matrix = ctx.store.vectors(cid, index.name)
+            cache[cid] = ({d: i for i, d in enumerate(ids)}, matrix)
+        positions, matrix = cache[cid]
+        row = positions.get(doc["document_id"])
+        if row is None:
+            rows.append(np.zeros(matrix.shape[1], dtype=np.float32))
+        else:
+            rows.append(matrix[row])
+    out = np.vstack(rows).astype(np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def mmr(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    lam = float(params.get("lambda", 0.7))
+    if not 0.0 <= lam <= 1.0:
+        raise BadRequest(f"{where}.lambda: must be between 0 and 1")
+    k = int(params.get("top_k", 25))
+    score_field = params.get("score_field") or "score"
+    out_field = params.get("mmr_score_field") or "scores.mmr"
+    if not docs:
+        return StageOutput([], 0)
+    n = len(docs)
+    sim = np.zeros((n, n), dtype=np.float32)
+    if params.get("diversity_fields"):
+        fields = list(params["diversity_fields"])
+        weights = params.get("diversity_field_weights") or {}
+        total = sum(float(weights.get(f, 1.0)) for f in fields) or 1.0
+        for f in fields:
+            values = [D.get_plain(d, f) for d in docs]
+            same = np.array([[a is not None and a == b for b in values] for a in values], dtype=np.float32)
+            sim += same * float(weights.get(f, 1.0)) / total
+    else:
+        features = params.get("diversity_features") or []
+        uri = params.get("diversity_feature_uri")
+        if not features:
+            uri = uri or (ctx.search_uris[0] if ctx.search_uris else None)
+            if not uri:
+                raise BadRequest(f"{where}: needs diversity_feature_uri, diversity_features or diversity_fields")
+            features = [{"feature_uri": uri, "weight": 1.0}]
+        total = sum(float(f.get("weight", 1.0)) for f in features) or 1.0
+        for f in features:
+            vecs = _doc_vectors(ctx, docs, str(f["feature_uri"]), where)
+            sim += (vecs @ vecs.T) * float(f.get("weight", 1.0)) / total
+    rel = np.array([float(D.get_plain(d, score_field) or 0.0) for d in docs], dtype=np.float32)
+    span = float(rel.max() - rel.min())
+    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    selected: list[int] = []
+    mmr_scores: list[float] = []
+    remaining = list(range(n))
+    while remaining and len(selected) < k:
+        if selected:
+            penalty = sim[np.ix_(remaining, selected)].max(axis=1)
+        else:
+            penalty = np.zeros(len(remaining), dtype=np.float32)
+        values = lam * rel[remaining] - (1.0 - lam) * penalty
+        best = int(np.argmax(values))
+        selected.append(remaining.pop(best))
+        mmr_scores.append(float(values[best]))
+    out = []
+    for i, value in zip(selected, mmr_scores, strict=True):
+        new = dict(docs[i])
+        D.set_path(new, out_field, value)
+        out.append(new)
+    return StageOutput(out, n)
+
+
+def group_by(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    path = params.get("group_by_field") or "source_object_id"
+    max_per = int(params.get("max_per_group", 10))
+    mode = params.get("output_mode") or "all"
+    if mode not in ("first", "all", "flatten"):
+        raise BadRequest(f"{where}.output_mode: must be first, all or flatten")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    keys: dict[str, Any] = {}
+    for doc in docs:
+        value = D.get_plain(doc, path)
+        marker = repr(value)
+        keys.setdefault(marker, value)
+        groups.setdefault(marker, []).append(doc)
+    out: list[dict[str, Any]] = []
+    for marker, members in groups.items():
+        members = sorted(members, key=lambda d: -float(d.get("score") or 0.0))[:max_per]
+        if mode == "first":
+            out.append(members[0])
+        elif mode == "flatten":
+            out.extend(members)
+        else:
+            best = members[0]
+            out.append(
+                {
+                    "document_id": best["document_id"],
+                    "collection_id": best["collection_id"],
+                    "score": best.get("score"),
+                    "group_key": keys[marker],
+                    "count": len(members),
+                    "documents": members,
+                }
+            )
+    out.sort(key=lambda d: -float(d.get("score") or 0.0))
+    return StageOutput(out, len(docs), {"groups": len(groups)})
+
+
+def sample(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    count = int(params.get("count", 10))
+    strategy = params.get("strategy") or "random"
+    seed = params.get("seed")
+    rng = random.Random(0 if seed is None else seed)
+    keep_top = int(params.get("preserve_top_k") or 0)
+    if count >= len(docs):
+        return StageOutput(list(docs), len(docs))
+    top = set(range(min(keep_top, count)))
+    pool = [i for i in range(len(docs)) if i not in top]
+    want = count - len(top)
+    if strategy in ("random", "reservoir"):
+        chosen = set(rng.sample(pool, want))
+    elif strategy == "stratified":
+        path = params.get("stratify_by")
+        if not path:
+            raise BadRequest(f"{where}.stratify_by: required for strategy 'stratified'")
+        strata: dict[str, list[int]] = {}
+        for i in pool:
+            strata.setdefault(repr(D.get_plain(docs[i], path)), []).append(i)
+        minimum = int(params.get("min_per_stratum", 1))
+        chosen = set()
+        for members in strata.values():
+            share = max(minimum, round(want * len(members) / len(pool)))
+            chosen.update(rng.sample(members, min(share, len(members))))
+        if len(chosen) > want:
+            chosen = set(rng.sample(sorted(chosen), want))
+    else:
+        raise BadRequest(f"{where}.strategy: must be random, stratified or reservoir")
+    keep = top | chosen
+    return StageOutput([d for i, d in enumerate(docs) if i in keep], len(docs))
+
+
+def taxonomy_enrich(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    from mixops.local.engine.taxonomy import enrich_documents  # taxonomy runs retrievers: avoid an import cycle
+
+    docs = docs or []
+    ident = params.get("taxonomy_id")
+    if not isinstance(ident, str) or not ident or "{{" in ident:
+        raise BadRequest(f"{where}.taxonomy_id: required (the taxonomy's id)")
+    taxonomy = ctx.store.get_taxonomy(ident)
+    if taxonomy is None:
+        raise NotFound(f"{where}.taxonomy_id: taxonomy {ident!r} not found", {"taxonomy_id": ident})
+    when = compile_filter(params.get("when"), where=f"{where}.when")
+    targets = [i for i, d in enumerate(docs) if when(d)]
+    result = enrich_documents(
+        ctx.store,
+        taxonomy,
+        [docs[i] for i in targets],
+        top_k=int(params.get("top_k", 3)),
+        min_score=float(params.get("min_score") or 0.0),
+        enrichment_fields=params.get("fields"),
+    )
+    ctx.extra_credits += result.credits_used
+    out = list(docs)
+    for i, enriched in zip(targets, result.documents, strict=True):
+        out[i] = enriched
+    return StageOutput(out, len(targets), {"matches": len(result.matches)})
+
+
+def document_enrich(
+    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+) -> StageOutput:
+    docs = docs or []
+    if params.get("retriever_id") or params.get("retriever_config"):
+        raise Unsupported(
+            f"{where}: retriever-based joins are not supported by the local backend; "
+            "use target_collection_id with source_field/target_field"
+        )
+    target = params.get("target_collection_id")
+    if not isinstance(target, str) or not target or "{{" in target:
+        raise BadRequest(f"{where}.target_collection_id: required (a collection id or name)")
+    info = ctx.store.resolve_collections([target])[0]
+    source_field = params.get("source_field") or "source_object_id"
+    target_field = params.get("target_field") or "document_id"
+    merge = params.get("fields_to_merge")
+    output_field = params.get("output_field")
+    strategy = params.get("strategy") or "enrich"
+    if strategy not in ("enrich", "replace", "append"):
+        raise BadRequest(f"{where}.strategy: must be enrich, replace or append")
+    allow_missing = params.get("allow_missing", True)
+    when = compile_filter(params.get("when"), where=f"{where}.when")
+    index: dict[str, dict[str, Any]] = {}
+    for stored in ctx.store.documents([info.collection_id]):
+        key = D.get_plain(stored, target_field)
+        if key is not None:
+            index.setdefault(repr(key), stored)
+    out = []
+    for doc in docs:
+        if not when(doc):
+            out.append(doc)
+            continue
+        match = index.get(repr(D.get_plain(doc, source_field)))
+        if match is None:
+            if allow_missing:
+                out.append(doc)
+            continue
+        data = (
+            {f: D.get_plain(match, f) for f in merge}
+            if merge
+            else {k: v for k, v in match.items() if k not in ("document_id", "collection_id")}
+        )
+        new = dict(doc)
+        if strategy == "replace":
+            new = {"document_id": doc["document_id"], "collection_id": doc["collection_id"], "score": doc.get("score")}
+            for k, v in data.items():
+                D.set_path(new, k, v)
+        elif output_field and strategy == "append":
+            D.append_path(new, output_field, [data])
+        elif output_field:
+            D.set_path(new, output_field, data)
+        else:
+            for k, v in data.items():
+                if k not in D.SYSTEM_KEYS or (merge and k in merge):
+                    D.set_path(new, k, v)
+        out.append(new)
+    return StageOutput(out, len(docs))
+
+
+HANDLERS: dict[str, Handler] = {
+    "attribute_filter": attribute_filter,
+    "sort_attribute": sort_attribute,
+    "sort_relevance": sort_relevance,
+    "rerank": rerank,
+    "mmr": mmr,
+    "group_by": group_by,
+    "sample": sample,
+    "taxonomy_enrich": taxonomy_enrich,
+    "document_enrich": document_enrich,
+}
+
+__all__ = ["HANDLERS", "StageContext", "StageOutput", "always"]

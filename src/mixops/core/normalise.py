@@ -1,0 +1,256 @@
+"""Bring desired and live specs to one comparable form (pure).
+
+Named functions, applied to BOTH sides before the diff (the gitops-engine
+way): read shapes mapped to write shapes, ids mapped to names, server fields
+dropped, API defaults filled, empties dropped, set-like lists sorted,
+ownership metadata removed, secrets masked. A plan right after an apply or
+an export must show no changes; golden desired/live pairs test each kind.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mixops.core.placeholders import mask_tree
+from mixops.core.refpaths import rewrite_refs
+
+# Keys mixops writes into a resource's `metadata`; never part of the user's spec.
+OWNER_KEYS = ("managed_by", "mixops_stack", "mixops_digest", "mixops_extra", "mixops_applied", "mixops_tests")
+MANAGED_BY = "mixops"
+
+# Lists whose order carries no meaning in the API.
+SET_LIKE: dict[str, tuple[tuple[str, ...], ...]] = {
+    "retriever": (("collection_identifiers",), ("tags",)),
+    "taxonomy": (("config", "inference_collections"), ("config", "cluster_ids")),
+    "cluster": (("collection_ids",), ("source_cluster_ids",), ("vector_config", "feature_uris")),
+}
+
+# Cluster fields the flattened read shape never echoes (mixpeek-api.md 6.3); mixops
+# records their last applied values in metadata.mixops_extra to compare them.
+CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
+    ("vector_config", "normalize_features"),
+    ("vector_config", "output_strategy"),
+    ("vector_config", "feature_weights"),
+    ("vector_config", "weight_learning_config"),
+    ("auto_execute_on_batch",),
+    ("auto_execute_min_documents",),
+    ("auto_execute_cooldown_seconds",),
+)
+
+# Defaults the API fills on read when the request left them out.
+API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
+    "cluster": (
+        (("vector_config", "multi_feature_strategy"), "concatenate"),
+        (("vector_config", "normalize_features"), True),
+        (("vector_config", "output_strategy"), "single"),
+        (("vector_config", "effective_feature_method"), "mean"),
+        (("vector_config", "hierarchical"), False),
+        (("vector_config", "max_hierarchy_depth"), 3),
+        (("vector_config", "vis_n_components"), 2),
+        (("enrich_source_collection",), False),
+        (("auto_execute_on_batch",), False),
+    ),
+}
+
+
+def _get(node: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _set(node: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _pop(node: Any, path: tuple[str, ...]) -> Any:
+    for part in path[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node.pop(path[-1], None) if isinstance(node, dict) else None
+
+
+def _model_for(kind: str) -> type[BaseModel]:
+    from mixops.core.models.cluster import Cluster
+    from mixops.core.models.retriever import Retriever
+    from mixops.core.models.taxonomy import Taxonomy
+
+    return {"retriever": Retriever, "taxonomy": Taxonomy, "cluster": Cluster}[kind]
+
+
+# --- the named steps ------------------------------------------------------------
+
+
+def fill_model_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Round-trip through the manifest model so both sides carry the same defaults.
+
+    A live object mixops cannot parse (created by hand with fields we do not
+    model) is compared as it is rather than failing the plan.
+    """
+    try:
+        model = _model_for(kind).model_validate(spec, strict=False)
+    except ValidationError:
+        return copy.deepcopy(spec)
+    out: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return out
+
+
+def fill_api_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(spec)
+    for path, value in API_DEFAULTS.get(kind, ()):
+        if path[0] == "vector_config" and "vector_config" not in out:
+            continue
+        if _get(out, path) is None:
+            _set(out, path, value)
+    return out
+
+
+def drop_empties(node: Any) -> Any:
+    """None, "", [] and {} all mean "not set" to the API; drop them recursively."""
+    if isinstance(node, dict):
+        cleaned = {k: drop_empties(v) for k, v in node.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
+    if isinstance(node, list):
+        return [drop_empties(v) for v in node]
+    return node
+
+
+def strip_ownership(spec: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(spec)
+    meta = out.get("metadata")
+    if isinstance(meta, dict):
+        meta = {k: v for k, v in meta.items() if k not in OWNER_KEYS}
+        if meta:
+            out["metadata"] = meta
+        else:
+            out.pop("metadata")
+    return out
+
+
+def sort_set_like(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(spec)
+    for path in SET_LIKE.get(kind, ()):
+        value = _get(out, path)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            _set(out, path, sorted(set(value)))
+    return out
+
+
+def normalise(kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The comparable form of a manifest-shaped spec, desired or live."""
+    out = strip_ownership(dict(spec))
+    out = fill_model_defaults(kind, out)
+    out = fill_api_defaults(kind, out)
+    out = sort_set_like(kind, out)
+    out = drop_empties(out)
+    masked: dict[str, Any] = mask_tree(out, secrets)
+    return masked
+
+
+# --- read shapes -> manifest shapes ----------------------------------------------
+
+IdToName = Callable[[str, str], str]
+
+
+def retriever_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
+    stages = []
+    for stage in raw.get("stages") or []:
+        # Output stages carry a read-only `parameters` mirror of config.parameters.
+        stages.append({k: v for k, v in stage.items() if k != "parameters"})
+    spec = {
+        "name": raw.get("retriever_name"),
+        "description": raw.get("description"),
+        "collection_identifiers": raw.get("collection_ids") or raw.get("collection_identifiers") or [],
+        "stages": stages,
+        "input_schema": raw.get("input_schema") or {},
+        "budget_limits": raw.get("budget_limits"),
+        "tags": raw.get("tags"),
+        "metadata": raw.get("metadata"),
+        "display_config": raw.get("display_config"),
+    }
+    return rewrite_refs("retriever", drop_empties(spec), id_to_name)
+
+
+def taxonomy_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
+    spec = {
+        "name": raw.get("taxonomy_name"),
+        "description": raw.get("description"),
+        "config": raw.get("config") or {},
+        "metadata": raw.get("metadata"),
+    }
+    return rewrite_refs("taxonomy", drop_empties(spec), id_to_name)
+
+
+_CLUSTER_VECTOR_FIELDS = {
+    "feature_uris": "feature_uris",
+    "algorithm": "clustering_method",
+    "algorithm_params": "algorithm_params",
+    "sample_size": "sample_size",
+    "multi_feature_strategy": "multi_feature_strategy",
+    "effective_feature_method": "effective_feature_method",
+    "face_cluster_merge": "face_cluster_merge",
+    "preprocessing_steps": "preprocessing_steps",
+    "hierarchical_vector": "hierarchical",
+    "max_hierarchy_depth": "max_hierarchy_depth",
+    "vis_n_components": "vis_n_components",
+    "layout_stability": "layout_stability",
+}
+_CLUSTER_ATTRIBUTE_FIELDS = {
+    "clustered_attributes": "attributes",
+    "hierarchical_grouping": "hierarchical_grouping",
+    "aggregation_method": "aggregation_method",
+}
+
+
+def cluster_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
+    """Un-flatten ClusterMetadata (mixpeek-api.md 6.3) into the create-request shape."""
+    cluster_type = raw.get("cluster_type") or ("attribute" if raw.get("clustered_attributes") else "vector")
+    spec: dict[str, Any] = {
+        "name": raw.get("cluster_name"),
+        "description": raw.get("description"),
+        "metadata": raw.get("metadata"),
+        "collection_ids": raw.get("input_collections") or [],
+        "source_cluster_ids": raw.get("source_cluster_ids"),
+        "cluster_type": cluster_type,
+        "filters": raw.get("filters"),
+        "llm_labeling": raw.get("llm_labeling"),
+        "enrich_source_collection": raw.get("enrich_source"),
+        "source_enrichment_config": raw.get("source_enrichment_config"),
+    }
+    if cluster_type == "vector":
+        spec["vector_config"] = {dst: raw.get(src) for src, dst in _CLUSTER_VECTOR_FIELDS.items()}
+    else:
+        spec["attribute_config"] = {dst: raw.get(src) for src, dst in _CLUSTER_ATTRIBUTE_FIELDS.items()}
+    extra = ((raw.get("metadata") or {}).get("mixops_extra")) or {}
+    for dotted, value in extra.items():
+        path = tuple(dotted.split("."))
+        if path[0] == "vector_config" and cluster_type != "vector":
+            continue
+        _set(spec, path, value)
+    return rewrite_refs("cluster", drop_empties(spec), id_to_name)
+
+
+def cluster_unobserved(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The desired values of fields the read shape never echoes, keyed by dotted path."""
+    out = {}
+    for path in CLUSTER_UNOBSERVED:
+        value = _get(spec, path)
+        if value is not None:
+            out[".".join(path)] = value
+    return out
+
+
+FROM_LIVE: dict[str, Callable[[Mapping[str, Any], IdToName], dict[str, Any]]] = {
+    "retriever": retriever_from_live,
+    "taxonomy": taxonomy_from_live,
+    "cluster": cluster_from_live,
+}

@@ -1,0 +1,356 @@
+"""The plan: a frozen, serialisable value built by a pure function.
+
+`build_plan(stack, live, options)` pairs desired with live (create / prune on
+one side only), diffs normalised specs, labels every field change with its
+update surface, and orders the steps by the dependency table. Apply walks
+exactly these steps; `plan` only renders them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from dataclasses import replace as _replace
+from typing import Any, Literal
+
+from mixops.core.diff import MISSING, field_changes
+from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
+from mixops.core.locations import render_path
+from mixops.core.normalise import cluster_unobserved, normalise
+from mixops.core.placeholders import mask_tree
+from mixops.core.refpaths import iter_refs
+from mixops.core.stack import KINDS, Stack, dump_resource
+from mixops.core.surfaces import Surface, classify, input_schema_violations
+from mixops.errors import PlanError
+
+PLAN_FORMAT = 1
+Action = Literal["create", "update", "version", "replace", "delete", "noop"]
+ACTION_ORDER: dict[str, int] = {"create": 0, "update": 1, "version": 2, "replace": 3, "delete": 4, "noop": 5}
+MARKERS = {"create": "+", "update": "~", "version": "~", "replace": "-/+", "delete": "-", "noop": " "}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+    surface: str  # in_place | new_version | replace
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    name: str
+    action: Action
+    live_id: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    replace_reasons: tuple[str, ...] = ()
+    depends_on: tuple[tuple[str, str], ...] = ()
+    wave: int = 0
+    adopt: bool = False
+    recover_from: str | None = None  # a temporary replacement left by an interrupted apply
+    repoint: tuple[str, ...] = ()  # references to resources replaced in this plan
+    desired: dict[str, Any] | None = None  # normalised, secrets masked (display only)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.name)
+
+    @property
+    def marker(self) -> str:
+        return MARKERS[self.action]
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    environment: str
+    namespace: str
+    target: str
+    manifest_digest: str
+    steps: tuple[Step, ...]
+    fingerprints: dict[str, str]  # "kind/name" -> fingerprint of the live object read
+    warnings: tuple[str, ...] = ()
+    created_at: str = ""
+    format: int = PLAN_FORMAT
+    tests: tuple[dict[str, Any], ...] = ()  # test outcomes, filled by the test runner
+
+    @property
+    def changes(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action != "noop")
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(("create", "update", "version", "replace", "delete", "noop"), 0)
+        for s in self.steps:
+            out[s.action] += 1
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["counts"] = self.counts()
+        data["steps"] = [
+            {**asdict(s), "marker": s.marker, "depends_on": [list(d) for d in s.depends_on]} for s in self.steps
+        ]
+        return data
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format") != PLAN_FORMAT:
+            raise PlanError(f"unsupported plan format {data.get('format')!r}; this mixops writes {PLAN_FORMAT}")
+        steps = []
+        for s in data["steps"]:
+            s = {k: v for k, v in s.items() if k != "marker"}
+            s["changes"] = tuple(FieldChange(**c) for c in s.get("changes", ()))
+            s["depends_on"] = tuple(tuple(d) for d in s.get("depends_on", ()))
+            s["replace_reasons"] = tuple(s.get("replace_reasons", ()))
+            s["repoint"] = tuple(s.get("repoint", ()))
+            steps.append(Step(**s))
+        fields = {k: v for k, v in data.items() if k not in ("steps", "counts")}
+        fields["warnings"] = tuple(fields.get("warnings", ()))
+        fields["tests"] = tuple(fields.get("tests", ()))
+        return cls(steps=tuple(steps), **fields)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    adopt: bool = False
+    allow_delete: bool = False
+    target: str = "local"
+
+
+def desired_spec(kind: str, resource: Any) -> dict[str, Any]:
+    spec = dump_resource(resource)
+    return spec
+
+
+@dataclass
+class _Builder:
+    stack: Stack
+    live: LiveState
+    options: PlanOptions
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def build(self) -> Plan:
+        self._ensure_collections()
+        steps: list[Step] = []
+        desired_keys: set[tuple[str, str]] = set()
+        for kind in KINDS:
+            for name, res in self.stack.resources(kind).items():
+                desired_keys.add((kind, name))
+                steps.append(self._step(kind, name, res))
+        steps += self._deletes(desired_keys)
+        steps = self._repoint_dependents(steps)
+        steps = self._order(steps)
+        self._check_protect(steps)
+        if self.problems:
+            raise PlanError("the plan cannot be made:\n  " + "\n  ".join(self.problems))
+        fingerprints = {f"{k}/{n}": r.fingerprint for (k, n), r in sorted(self.live.resources.items())}
+        return Plan(
+            stack=self.stack.project.stack,
+            environment=self.stack.environment,
+            namespace=self.live.namespace,
+            target=self.options.target,
+            manifest_digest=self.stack.digest(),
+            steps=tuple(steps),
+            fingerprints=fingerprints,
+            warnings=tuple(self.warnings),
+            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        )
+
+    # --- checks -------------------------------------------------------------------
+
+    def _ensure_collections(self) -> None:
+        from mixops.core.references import referenced_collections
+
+        for name in sorted(referenced_collections(self.stack)):
+            if name not in self.live.collections:
+                known = ", ".join(sorted(self.live.collections)) or "none"
+                self.problems.append(
+                    f"collection {name!r} does not exist in namespace {self.live.namespace!r} (collections: {known})"
+                )
+        for kind, name, collections, uri in self._feature_uses():
+            for col in collections:
+                live_col = self.live.collections.get(col)
+                if live_col is not None and not live_col.has_feature(uri):
+                    have = ", ".join(ix.feature_uri for ix in live_col.indexes) or "no vector indexes"
+                    self.problems.append(
+                        f"{kind} {name!r} uses feature {uri!r}, which collection {col!r} lacks ({have})"
+                    )
+
+    def _feature_uses(self) -> Iterable[tuple[str, str, list[str], str]]:
+        for name, r in self.stack.retrievers.items():
+            for stage in r.stages:
+                params = stage.parameters_dict()
+                if stage.stage_id in ("feature_search", "feature_filter"):
+                    for search in params.get("searches") or []:
+                        cols = search.get("collection_identifiers") or params.get("collection_identifiers")
+                        yield "retriever", name, cols or r.collection_identifiers, search["feature_uri"]
+                elif stage.stage_id == "hybrid_search":
+                    yield "retriever", name, r.collection_identifiers, params["feature_uri"]
+        for name, c in self.stack.clusters.items():
+            if c.vector_config is not None:
+                for uri in c.vector_config.feature_uris:
+                    yield "cluster", name, list(c.collection_ids or []), uri
+
+    def _check_protect(self, steps: list[Step]) -> None:
+        env = self.stack.project.environments[self.stack.environment]
+        if not env.protect or self.options.allow_delete:
+            return
+        for s in steps:
+            if s.action in ("delete", "replace"):
+                self.problems.append(
+                    f"{s.kind} {s.name!r} would be {'deleted' if s.action == 'delete' else 'replaced'}, but "
+                    f"environment {self.stack.environment!r} is protected (pass --allow-delete to permit it)"
+                )
+
+    # --- pairing and diffing ------------------------------------------------------
+
+    def _step(self, kind: str, name: str, res: Any) -> Step:
+        spec = desired_spec(kind, res)
+        desired = normalise(kind, spec, self.stack.secrets)
+        deps = tuple(sorted({(rk, rv) for _, rk, rv in iter_refs(kind, spec) if rk != "collection"}))
+        live = self.live.resources.get((kind, name))
+        recover_from = None
+        if live is None:
+            temp = self.live.resources.get((kind, name + TEMP_SUFFIX))
+            if temp is not None and temp.owner_stack == self.stack.project.stack:
+                live, recover_from = temp, temp.name
+        if live is None:
+            return Step(kind, name, "create", depends_on=deps, desired=desired)
+        adopt = self._ownership(kind, name, live)
+        live_norm = normalise(kind, live.spec, self.stack.secrets)
+        live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
+        changes = field_changes(live_norm, desired)
+        breaking = input_schema_violations(live_norm.get("input_schema", {}), desired.get("input_schema", {}))
+        fcs = []
+        reasons = []
+        worst = Surface.IN_PLACE if (changes or adopt or recover_from) else None
+        for c in changes:
+            surface = classify(kind, c.path, breaking_schema=bool(breaking))
+            if kind == "retriever" and c.path and c.path[0] == "stages" and live.published:
+                surface = Surface.REPLACE
+            fcs.append(FieldChange(c.dotted, _show(c.old), _show(c.new), surface.name.lower()))
+            if surface == Surface.REPLACE:
+                reason = render_path(c.path[:2] if c.path and c.path[0] == "vector_config" else c.path[:1])
+                if kind == "retriever" and c.path[0] == "input_schema":
+                    reason = "input_schema (" + "; ".join(breaking) + ")"
+                if reason not in reasons:
+                    reasons.append(reason)
+            worst = max(worst or surface, surface)
+        if recover_from:
+            fcs.insert(0, FieldChange("name", recover_from, name, "in_place"))
+        action: Action
+        if worst is None:
+            action = "noop"
+        else:
+            action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
+        return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
+                    depends_on=deps, adopt=adopt, recover_from=recover_from, desired=desired)  # fmt: skip
+
+    def _ownership(self, kind: str, name: str, live: LiveResource) -> bool:
+        mine = self.stack.project.stack
+        if live.owner_stack == mine:
+            return False
+        if self.options.adopt:
+            return True
+        owner = f"owned by stack {live.owner_stack!r}" if live.owner_stack else "not managed by mixops"
+        self.problems.append(
+            f"{kind} {name!r} exists in namespace {self.live.namespace!r} ({live.id}) but is {owner}; "
+            f"pass --adopt to take it over, or rename it in the manifests"
+        )
+        return False
+
+    def _deletes(self, desired: set[tuple[str, str]]) -> list[Step]:
+        out = []
+        mine = self.stack.project.stack
+        recovered = {(k, n + TEMP_SUFFIX) for k, n in desired if (k, n) not in self.live.resources}
+        for key, live in sorted(self.live.resources.items()):
+            if key in desired or live.owner_stack != mine or key in recovered:
+                continue
+            kind, name = key
+            is_temp = name.endswith(TEMP_SUFFIX)
+            if is_temp or self.options.prune:
+                # Temporary replacements of an interrupted apply are always ours to clean up.
+                out.append(Step(kind, name, "delete", live_id=live.id))
+            else:
+                self.warnings.append(
+                    f"{kind} {name!r} is owned by this stack but no longer declared (--prune deletes it)"
+                )
+        return out
+
+    def _repoint_dependents(self, steps: list[Step]) -> list[Step]:
+        """A replaced resource gets a new id; every dependent must be re-pointed to it."""
+        replaced = {s.key for s in steps if s.action == "replace"}
+        if not replaced:
+            return steps
+        out = []
+        for s in steps:
+            hits = tuple(f"{k} {n!r}" for k, n in s.depends_on if (k, n) in replaced)
+            if not hits or s.action in ("create", "replace", "delete"):
+                out.append(s)
+                continue
+            surface = Surface.NEW_VERSION if s.kind == "taxonomy" else Surface.IN_PLACE
+            action: Action = s.action
+            if ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
+                action = "version" if surface == Surface.NEW_VERSION else "update"
+            notes = tuple(FieldChange(f"(reference to {h})", "old id", "replacement's id", surface.name.lower())
+                          for h in hits)  # fmt: skip
+            out.append(_replace(s, action=action, changes=s.changes + notes, repoint=hits))
+        return out
+
+    def _order(self, steps: list[Step]) -> list[Step]:
+        """Waves from the dependency table: a resource comes after what it references."""
+        by_key = {s.key: s for s in steps if s.action != "delete"}
+        depth: dict[tuple[str, str], int] = {}
+
+        def level(key: tuple[str, str], seen: frozenset[tuple[str, str]] = frozenset()) -> int:
+            if key in depth:
+                return depth[key]
+            step = by_key.get(key)
+            if step is None or key in seen:
+                return -1
+            depth[key] = 1 + max((level(d, seen | {key}) for d in step.depends_on), default=-1)
+            return depth[key]
+
+        out = []
+        for s in steps:
+            if s.action == "delete":
+                out.append(s)
+                continue
+            out.append(_with_wave(s, level(s.key)))
+        kind_rank = {k: i for i, k in enumerate(KINDS)}
+        out.sort(key=lambda s: (s.action == "delete", s.wave, kind_rank.get(s.kind, 9), s.name))
+        return out
+
+
+def _with_wave(s: Step, wave: int) -> Step:
+    return _replace(s, wave=wave)
+
+
+def _show(value: Any) -> Any:
+    return "(unset)" if value == MISSING else value
+
+
+def build_plan(stack: Stack, live: LiveState, options: PlanOptions | None = None) -> Plan:
+    plan = _Builder(stack, live, options or PlanOptions()).build()
+    return plan
+
+
+def cluster_extra(resource: Any) -> dict[str, Any]:
+    """Values of cluster fields the API never echoes, stored in metadata.mixops_extra."""
+    return cluster_unobserved(dump_resource(resource))
+
+
+def masked(value: Any, stack: Stack) -> Any:
+    return mask_tree(value, stack.secrets)

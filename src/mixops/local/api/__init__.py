@@ -1,0 +1,1 @@
+"""HTTP routes of the local backend, one module per resource kind."""

@@ -1,0 +1,361 @@
+"""Collections and their documents: ``/v1/collections``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.schemas import (
+    CreateCollectionRequest,
+    ListDocumentsRequest,
+    ListRequest,
+    PatchCollectionRequest,
+)
+from mixops.local.db import Database, Row, UniqueViolation
+from mixops.local.documents import document_view, ingest, parse_vectors, user_fields
+from mixops.local.engine.filters import compile_filter
+from mixops.local.features import derive_indexes
+from mixops.local.ids import collection_id as new_collection_id
+from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.problems import ApiProblem, bad_request, invalid, name_taken, not_found
+
+router = APIRouter(tags=["collections"])
+
+_INTERNAL = ("text_fields",)
+
+
+def create_collection(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
+    """Create a collection from a create-request dict (routes and seeds)."""
+    indexes, text_fields = derive_indexes(request, state.embedder.dimensions)
+    cid = request.get("collection_id") or new_collection_id()
+    name = request["collection_name"]
+    body = {k: v for k, v in request.items() if v is not None}
+    body.update(
+        collection_id=cid,
+        collection_name=name,
+        source=request.get("source") or {"type": "none"},
+        enabled=request.get("enabled", True) if request.get("enabled") is not None else True,
+        vector_indexes=indexes,
+        text_fields=text_fields,
+    )
+    fe = body.get("feature_extractor")
+    if isinstance(fe, dict):
+        body["feature_extractor"] = {
+            **fe,
+            "feature_extractor_id": f"{fe['feature_extractor_name']}_{fe.get('version') or 'v1'}",
+        }
+    try:
+        return state.db.insert(ns, "collection", cid, name, body)
+    except UniqueViolation as exc:
+        if exc.column == "name":
+            raise name_taken("collection", name) from exc
+        raise ApiProblem(409, f"Collection id '{cid}' already exists", "conflict", "collection_id_taken") from exc
+
+
+def collection_view(db: Database, ns: str, row: Row) -> dict[str, Any]:
+    out = {k: v for k, v in row.body.items() if k not in _INTERNAL}
+    count = db.count_documents(ns, row.id)
+    out.update(
+        collection_id=row.id,
+        collection_name=row.name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        document_count=count,
+        vector_count=count * len(row.body.get("vector_indexes") or []),
+        lifecycle_state="active",
+        schema_version=1,
+        indexing_status="quiesced",
+    )
+    return out
+
+
+def get_collection(state: LocalState, ns: str, identifier: str) -> Row:
+    row = state.db.get(ns, "collection", identifier)
+    if row is None:
+        raise not_found("collection", identifier)
+    return row
+
+
+@router.post("/collections")
+def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    request = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+    row = create_collection(state, ns, request)
+    return with_warnings(collection_view(state.db, ns, row), warnings)
+
+
+@router.get("/collections/features")
+def feature_catalog(state: State) -> dict[str, Any]:
+    return {
+        "features": [
+            {
+                "feature_key": "text_search",
+                "feature_extractor_name": "text_extractor",
+                "version": "v1",
+                "dimensions": state.embedder.dimensions,
+                "description": "Local hashed n-gram text embeddings",
+            },
+        ]
+    }
+
+
+@router.get("/collections/{collection_identifier}")
+def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+    return collection_view(state.db, ns, get_collection(state, ns, collection_identifier))
+
+
+def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
+    items = [collection_view(state.db, ns, r) for r in state.db.list(ns, "collection")]
+    if body:
+        items = search_filter(items, body.get("search"), ("collection_id", "collection_name", "description"))
+        if isinstance(body.get("filters"), dict):
+            pred = compile_filter(body["filters"], case_sensitive=bool(body.get("case_sensitive")))
+            items = [i for i in items if pred(i)]
+        items = sort_items(items, body)
+    result = paginate(items, page.merged(body))
+    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+
+
+@router.post("/collections/list")
+def list_post(
+    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
+) -> dict[str, Any]:
+    warnings = check_extra(state, body) if body else []
+    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
+
+
+@router.get("/collections")
+def list_get(
+    state: State,
+    ns: Namespace,
+    page: Page,
+    search: str | None = Query(None, max_length=200),
+) -> dict[str, Any]:
+    return _list(state, ns, page, {"search": search} if search else None)
+
+
+@router.patch("/collections/{collection_identifier}")
+def patch(collection_identifier: str, body: PatchCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    immutable = sorted(
+        k
+        for k in (body.model_extra or {})
+        if k in ("source", "feature_extractor", "features", "vector_configs", "collection_id", "input_schema")
+    )
+    if immutable:
+        raise invalid(
+            f"Field(s) {', '.join(immutable)} cannot be changed in place; clone the collection instead",
+            code="immutable_field",
+            fields=immutable,
+        )
+    warnings = check_extra(state, body)
+    changes = body.model_dump(exclude_unset=True, exclude=set(body.model_extra or {}))
+    if not changes:
+        raise bad_request("Empty update: send at least one field to change", code="empty_update")
+    new = {**row.body, **changes}
+    name = changes.get("collection_name") or row.name
+    try:
+        updated = state.db.update(ns, "collection", row.id, name, new)
+    except UniqueViolation as exc:
+        raise name_taken("collection", name) from exc
+    return with_warnings(collection_view(state.db, ns, updated), warnings)
+
+
+@router.delete("/collections/{collection_identifier}")
+def delete(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    state.db.delete(ns, "collection", row.id)
+    return {"success": True, "message": f"Collection '{row.name}' deleted", "collection_id": row.id}
+
+
+@router.get("/collections/{collection_identifier}/features")
+def features(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    out = []
+    for i, ix in enumerate(row.body.get("vector_indexes") or []):
+        uri = ix["feature_uri"]
+        extractor, _, rest = uri.removeprefix("mixpeek://").partition("@")
+        out.append(
+            {
+                "feature_address": uri,
+                "feature_uri": uri,
+                "feature_extractor_name": extractor,
+                "version": rest.split("/", 1)[0],
+                "vector_index": {**ix["index"], "type": "dense"},
+                "primary": i == 0,
+            }
+        )
+    return {"features": out}
+
+
+# -- documents -----------------------------------------------------------------------
+
+
+@router.post("/collections/{collection_identifier}/documents")
+def create_document(
+    collection_identifier: str,
+    state: State,
+    ns: Namespace,
+    body: Annotated[dict[str, Any], Body(examples=[{"title": "red shoes", "metadata": {}}])],
+) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    stored = ingest(state.db, state.embedder, ns, row.body, [body])
+    return document_view(ns, stored[0])
+
+
+def _get_doc(state: LocalState, ns: str, row: Row, document_id: str) -> Any:
+    doc = state.db.get_document(ns, row.id, document_id)
+    if doc is None:
+        raise not_found("document", document_id)
+    return doc
+
+
+@router.get("/collections/{collection_identifier}/documents/{document_id}")
+def get_document(
+    collection_identifier: str,
+    document_id: str,
+    state: State,
+    ns: Namespace,
+    return_vectors: bool = False,
+    return_vector_names: bool = False,
+) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    doc = _get_doc(state, ns, row, document_id)
+    vectors = state.db.document_vectors(ns, row.id, document_id) if (return_vectors or return_vector_names) else {}
+    return document_view(ns, doc, vectors if return_vectors else None, sorted(vectors) if return_vector_names else None)
+
+
+@router.patch("/collections/{collection_identifier}/documents/{document_id}")
+def patch_document(
+    collection_identifier: str, document_id: str, state: State, ns: Namespace, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    doc = _get_doc(state, ns, row, document_id)
+    merged = dict(doc.body)
+    for key, value in user_fields(body).items():
+        if key == "metadata" and isinstance(value, dict) and isinstance(merged.get("metadata"), dict):
+            # A metadata key sent is set, an omitted key is kept, a key sent as null is removed.
+            meta = dict(merged["metadata"])
+            for mk, mv in value.items():
+                if mv is None:
+                    meta.pop(mk, None)
+                else:
+                    meta[mk] = mv
+            merged["metadata"] = meta
+        else:
+            merged[key] = value
+    kept = {
+        name: vec
+        for name, vec in state.db.document_vectors(ns, row.id, document_id).items()
+        if not _is_text_index(row, name)
+    }
+    given = parse_vectors(row.body, body.get("vectors"))
+    stored = ingest(
+        state.db,
+        state.embedder,
+        ns,
+        row.body,
+        [{**merged, "vectors": {**kept, **{k: v.tolist() for k, v in given.items()}}}],
+    )
+    return document_view(ns, stored[0])
+
+
+def _is_text_index(row: Row, name: str) -> bool:
+    return any(
+        ix["name"] == name and ix["index"].get("inference_name") == "local_hashing_embedder"
+        for ix in row.body.get("vector_indexes") or []
+    )
+
+
+@router.delete("/collections/{collection_identifier}/documents/{document_id}")
+def delete_document(collection_identifier: str, document_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    if not state.db.delete_document(ns, row.id, document_id):
+        raise not_found("document", document_id)
+    return {"success": True, "message": f"Document '{document_id}' deleted"}
+
+
+def _list_documents(state: LocalState, ns: str, row: Row, page: PageRequest, body: dict[str, Any]) -> dict[str, Any]:
+    docs = state.cache.documents(state.db, ns, row.id)
+    filters = body.get("filters")
+    if filters:
+        pred = compile_filter(filters, case_sensitive=bool(body.get("case_sensitive")))
+        docs = [d for d in docs if pred(d)]
+    search = body.get("search")
+    if isinstance(search, str) and search:
+        needle = search.lower()
+        docs = [d for d in docs if needle in json.dumps(d, default=str).lower()]
+    docs = sort_items(list(docs), body)
+    result = paginate(docs, page.merged(body))
+    results = []
+    names = body.get("return_vector_names")
+    for d in result.items:
+        stored = state.db.get_document(ns, row.id, d["document_id"])
+        if stored is None:
+            continue
+        vectors = state.db.document_vectors(ns, row.id, d["document_id"]) if body.get("return_vectors") or names else {}
+        if isinstance(names, list):
+            vectors = {k: v for k, v in vectors.items() if k in names}
+        view = document_view(
+            ns, stored, vectors if body.get("return_vectors") else None, sorted(vectors) if names else None
+        )
+        select = body.get("select")
+        if isinstance(select, list) and select:
+            view = {k: v for k, v in view.items() if k in select or k in ("document_id", "collection_id")}
+        results.append(view)
+    pagination = result.pagination()
+    return {
+        "results": results,
+        "pagination": pagination,
+        "total_documents": result.total if result.include_total else None,
+    }
+
+
+@router.post("/collections/{collection_identifier}/documents/list")
+def list_documents_post(
+    collection_identifier: str,
+    state: State,
+    ns: Namespace,
+    page: Page,
+    body: Annotated[ListDocumentsRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    if body is not None and body.model_extra:
+        # This body is already strict on the real API (mixpeek-api.md 1.2).
+        check_extra(state, body, strict=True)
+    data = body.model_dump(exclude_none=True) if body else {}
+    return _list_documents(state, ns, row, page, data)
+
+
+@router.get("/collections/{collection_identifier}/documents")
+def list_documents_get(
+    collection_identifier: str,
+    state: State,
+    ns: Namespace,
+    page: Page,
+    filters: str | None = Query(None, description="URL-encoded JSON LogicalOperator"),
+    search: str | None = Query(None, max_length=500),
+    sort: str | None = Query(None, description="JSON SortOption or 'field:asc|desc'"),
+) -> dict[str, Any]:
+    row = get_collection(state, ns, collection_identifier)
+    body: dict[str, Any] = {"search": search}
+    if filters:
+        try:
+            body["filters"] = json.loads(filters)
+        except ValueError as exc:
+            raise invalid("filters is not valid JSON", code="invalid_filters") from exc
+        if not isinstance(body["filters"], dict):
+            raise invalid("filters must be a JSON object (a LogicalOperator)", code="invalid_filters")
+    if sort:
+        try:
+            parsed = json.loads(sort)
+        except ValueError:
+            field, _, direction = sort.partition(":")
+            parsed = {"field": field, "direction": direction or "asc"}
+        if not isinstance(parsed, dict):
+            raise invalid("sort must be a JSON SortOption or 'field:direction'", code="invalid_sort")
+        body["sort"] = parsed
+    return _list_documents(state, ns, row, page, body)

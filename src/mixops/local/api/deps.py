@@ -1,0 +1,111 @@
+"""What every route needs: the app's state, the request's namespace, extra-key policy."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+
+from mixops.local.db import ROOT, Database, Row
+from mixops.local.engine.embedder import Embedder
+from mixops.local.problems import ApiProblem, bad_request
+from mixops.local.sqlite_store import ReadCache, SqliteStore
+
+
+@dataclass
+class Settings:
+    api_keys: frozenset[str] | None = None  # None: any non-empty bearer key is accepted
+    fault_rate: float = 0.0
+    fault_seed: int | None = None
+    strict_extra_keys: bool = False
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass
+class LocalState:
+    db: Database
+    embedder: Embedder
+    settings: Settings
+    cache: ReadCache = field(default_factory=ReadCache)
+    rng: random.Random = field(default_factory=random.Random)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def store(self, namespace_id: str) -> SqliteStore:
+        return SqliteStore(self.db, namespace_id, self.embedder, self.cache)
+
+    def close(self) -> None:
+        """Wait for background jobs, then close the database's connections."""
+        for thread in list(self.threads):
+            thread.join(timeout=30)
+        self.db.close()
+
+
+def get_state(request: Request) -> LocalState:
+    state: LocalState = request.app.state.local
+    return state
+
+
+State = Annotated[LocalState, Depends(get_state)]
+
+
+def resolve_namespace(db: Database, identifier: str) -> Row | None:
+    return db.get(ROOT, "namespace", identifier)
+
+
+def namespace_id(
+    state: State,
+    x_namespace: Annotated[
+        str | None,
+        Header(alias="X-Namespace", description="Namespace id (ns_...) or name", max_length=200),
+    ] = None,
+) -> str:
+    if not x_namespace:
+        raise bad_request("X-Namespace header is required (a namespace id or name)", code="namespace_required")
+    row = resolve_namespace(state.db, x_namespace)
+    if row is None:
+        raise ApiProblem(
+            404,
+            f"Namespace '{x_namespace}' not found; create it with POST /v1/namespaces",
+            "not_found",
+            "namespace_not_found",
+            {"namespace": x_namespace},
+        )
+    return row.id
+
+
+Namespace = Annotated[str, Depends(namespace_id)]
+
+
+def check_extra(
+    state: LocalState, model: BaseModel, allowed_note: str = "", *, strict: bool | None = None
+) -> list[str]:
+    """Warnings naming undeclared body keys, or a 422 ``extra_forbidden`` in strict mode."""
+    extra = sorted((model.model_extra or {}).keys())
+    if not extra:
+        return []
+    if state.settings.strict_extra_keys if strict is None else strict:
+        accepted = sorted(type(model).model_fields)
+        raise ApiProblem(
+            422,
+            f"Unknown field(s): {', '.join(extra)}. Accepted fields: {', '.join(accepted)}",
+            "extra_forbidden",
+            "extra_forbidden",
+            {
+                "validation_errors": [
+                    {"loc": ["body", key], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+                    for key in extra
+                ],
+                "accepted_fields": accepted,
+            },
+        )
+    return [f"Unknown field '{key}' was ignored{allowed_note}" for key in extra]
+
+
+def with_warnings(payload: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    if warnings:
+        payload = {**payload, "warnings": [*payload.get("warnings", []), *warnings]}
+    return payload

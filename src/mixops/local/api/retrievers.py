@@ -1,0 +1,413 @@
+"""Retrievers: CRUD, clone, publish, execute (by id and ad-hoc) and stored executions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.schemas import (
+    AdhocExecuteRequest,
+    CloneRetrieverRequest,
+    CreateRetrieverRequest,
+    ExecuteRetrieverRequest,
+    ListRequest,
+    PatchRetrieverRequest,
+)
+from mixops.local.db import Row, UniqueViolation, now_iso
+from mixops.local.engine.filters import compile_filter
+from mixops.local.execution import execute_pipeline
+from mixops.local.ids import new_id
+from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.rules import RETRIEVER_IMMUTABLE, check_input_schema, immutable_fields
+from mixops.local.stages import feature_uris_of, normalise_stages, stage_fusion
+
+router = APIRouter(tags=["retrievers"])
+
+
+def _resolve_collections(state: LocalState, ns: str, identifiers: list[str] | None) -> list[str]:
+    ids: list[str] = []
+    missing: list[str] = []
+    for ident in identifiers or []:
+        row = state.db.get(ns, "collection", ident)
+        if row is None:
+            missing.append(ident)
+        elif row.id not in ids:
+            ids.append(row.id)
+    if missing:
+        raise missing_references({"collection_identifiers": missing})
+    return ids
+
+
+def _validate_stages(state: LocalState, ns: str, stages: list[dict[str, Any]], collection_ids: list[str]) -> None:
+    """Feature URIs must exist in the collections; referenced taxonomies must exist."""
+    from mixops.local.engine.features import find_index
+
+    infos = state.store(ns).resolve_collections(collection_ids) if collection_ids else []
+    missing_uris = [
+        uri
+        for uri in feature_uris_of(stages)
+        if "{{" not in uri and infos and not any(find_index(info, uri) for info in infos)
+    ]
+    if missing_uris:
+        raise invalid(
+            "Feature URI(s) not found in the retriever's collections: " + ", ".join(missing_uris),
+            code="feature_uri_not_found",
+            feature_uris=missing_uris,
+            collections=collection_ids,
+        )
+    missing_tax = []
+    for stage in stages:
+        params = stage["config"].get("parameters") or {}
+        tax = params.get("taxonomy_id") if stage["config"]["stage_id"] in ("taxonomy_enrich", "taxonomy_join") else None
+        if isinstance(tax, str) and "{{" not in tax and state.db.get(ns, "taxonomy", tax) is None:
+            missing_tax.append(tax)
+    if missing_tax:
+        raise missing_references({"stages.config.parameters.taxonomy_id": missing_tax})
+
+
+def retriever_view(row: Row) -> dict[str, Any]:
+    body = row.body
+    stages = [{**s, "parameters": s["config"].get("parameters") or {}} for s in body["stages"]]
+    cols = list(body.get("collection_identifiers") or [])
+    uris = feature_uris_of(body["stages"])
+    return {
+        "retriever_id": row.id,
+        "retriever_name": row.name,
+        "description": body.get("description"),
+        "collection_ids": cols,
+        "collection_identifiers": cols,
+        "stages": stages,
+        "input_schema": body.get("input_schema") or {},
+        "budget_limits": body.get("budget_limits"),
+        "feature_dependencies": [_address(u) for u in uris if "{{" not in u],
+        "tags": body.get("tags") or [],
+        "metadata": body.get("metadata") or {},
+        "display_config": body.get("display_config"),
+        "visibility": body.get("visibility") or "private",
+        "requires_subscription": bool(body.get("requires_subscription")),
+        "version": body.get("version", 1),
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "created_by": None,
+        "updated_by": None,
+        "fusion": stage_fusion(body["stages"]),
+        "is_published": bool(body.get("is_published")),
+        "marketplace_listing_id": body.get("marketplace_listing_id"),
+    }
+
+
+def _address(uri: str) -> dict[str, Any]:
+    rest = uri.removeprefix("mixpeek://")
+    extractor, _, tail = rest.partition("@")
+    version, _, output = tail.partition("/")
+    return {"scheme": "mixpeek", "extractor": extractor, "version": version, "output": output or None}
+
+
+def _get(state: LocalState, ns: str, identifier: str) -> Row:
+    row = state.db.get(ns, "retriever", identifier)
+    if row is None:
+        raise not_found("retriever", identifier)
+    return row
+
+
+def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retriever_id: str | None = None) -> Row:
+    """Create from a create-request dict (routes, clone and seeds)."""
+    collection_ids = _resolve_collections(state, ns, request.get("collection_identifiers"))
+    stages = normalise_stages(request["stages"])
+    _validate_stages(state, ns, stages, collection_ids)
+    rid = retriever_id or new_id("ret")
+    body = {k: v for k, v in request.items() if v is not None}
+    body.update(retriever_id=rid, collection_identifiers=collection_ids, stages=stages, version=1, is_published=False)
+    try:
+        return state.db.insert(ns, "retriever", rid, request["retriever_name"], body)
+    except UniqueViolation as exc:
+        if exc.column == "name":
+            raise name_taken("retriever", request["retriever_name"]) from exc
+        raise invalid(f"Retriever id '{rid}' already exists", code="retriever_id_taken") from exc
+
+
+def _declared(model: Any) -> dict[str, Any]:
+    return dict(model.model_dump(exclude_none=True, exclude=set(model.model_extra or {})))
+
+
+@router.post("/retrievers")
+def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    return with_warnings(retriever_view(create_retriever(state, ns, _declared(body))), warnings)
+
+
+@router.get("/retrievers/stages")
+def stage_catalog() -> list[dict[str, Any]]:
+    from mixops.local.stages import CATALOG
+
+    return [
+        {"stage_id": sid, "description": desc, "category": cat, "icon": cat}
+        for sid, (cat, desc) in sorted(CATALOG.items())
+    ]
+
+
+@router.get("/retrievers/{retriever_id}")
+def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    return retriever_view(_get(state, ns, retriever_id))
+
+
+def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
+    items = [retriever_view(r) for r in state.db.list(ns, "retriever")]
+    if body:
+        items = search_filter(items, body.get("search"), ("retriever_id", "retriever_name", "description"))
+        if isinstance(body.get("filters"), dict):
+            pred = compile_filter(_mongo_to_logical(body["filters"]), case_sensitive=bool(body.get("case_sensitive")))
+            items = [i for i in items if pred(i)]
+        items = sort_items(items, body)
+    result = paginate(items, page.merged(body))
+    return {"results": result.items, "total": result.total, "pagination": result.pagination()}
+
+
+def _mongo_to_logical(filters: dict[str, Any]) -> dict[str, Any]:
+    """Retriever list filters are a raw Mongo-style dict; ``$in`` etc. map to operators."""
+    return {
+        k: ({op.lstrip("$"): v for op, v in val.items()} if isinstance(val, dict) else val)
+        for k, val in filters.items()
+    }
+
+
+@router.post("/retrievers/list")
+def list_post(
+    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
+) -> dict[str, Any]:
+    warnings = check_extra(state, body) if body else []
+    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
+
+
+@router.get("/retrievers")
+def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    return _list(state, ns, page, None)
+
+
+@router.patch("/retrievers/{retriever_id}")
+def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    sent = set(body.model_fields_set) | set(body.model_extra or {})
+    if not sent:
+        raise bad_request("Empty update: send at least one field to change", code="empty_update")
+    refused = {k for k in sent if k in RETRIEVER_IMMUTABLE}
+    if refused:
+        raise immutable_fields(refused, " ".join(RETRIEVER_IMMUTABLE[k] for k in sorted(refused)))
+    warnings = check_extra(state, body)
+    changes = body.model_dump(exclude_unset=True, exclude=set(body.model_extra or {}))
+    new = dict(row.body)
+    if "stages" in changes:
+        if row.body.get("is_published"):
+            raise invalid(
+                "stages cannot be changed while the retriever is published; unpublish or clone it",
+                code="retriever_published",
+            )
+        if changes["stages"] is None:
+            raise invalid("stages cannot be null", code="validation_error")
+        new["stages"] = normalise_stages(changes.pop("stages"))
+    if "input_schema" in changes:
+        check_input_schema(row.body.get("input_schema"), changes["input_schema"])
+    if "collection_identifiers" in changes:
+        changes["collection_identifiers"] = _resolve_collections(state, ns, changes["collection_identifiers"])
+    new.update(changes)
+    if "stages" in sent or "collection_identifiers" in sent:
+        _validate_stages(state, ns, new["stages"], new.get("collection_identifiers") or [])
+    new["version"] = int(row.body.get("version", 1)) + 1
+    name = new.get("retriever_name") or row.name
+    try:
+        updated = state.db.update(ns, "retriever", row.id, name, new)
+    except UniqueViolation as exc:
+        raise name_taken("retriever", name) from exc
+    return with_warnings({"retriever": retriever_view(updated)}, warnings)
+
+
+@router.delete("/retrievers/{retriever_id}")
+def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    state.db.delete(ns, "retriever", row.id)
+    return {"success": True, "message": f"Retriever '{row.name}' deleted", "retriever_id": row.id}
+
+
+@router.post("/retrievers/{retriever_id}/clone")
+def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    source = _get(state, ns, retriever_id)
+    if body.retriever_name == source.name:
+        raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
+    request = {
+        k: v
+        for k, v in source.body.items()
+        if k
+        in (
+            "description",
+            "collection_identifiers",
+            "stages",
+            "input_schema",
+            "budget_limits",
+            "tags",
+            "display_config",
+            "metadata",
+            "visibility",
+        )
+    }
+    request.update(_declared(body))
+    row = create_retriever(state, ns, request)
+    return with_warnings({"retriever": retriever_view(row), "source_retriever_id": source.id}, warnings)
+
+
+@router.post("/retrievers/{retriever_id}/publish")
+def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    return _set_published(state, ns, retriever_id, True)
+
+
+@router.delete("/retrievers/{retriever_id}/publish")
+def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    return _set_published(state, ns, retriever_id, False)
+
+
+def _set_published(state: LocalState, ns: str, retriever_id: str, value: bool) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    updated = state.db.update(ns, "retriever", row.id, row.name, {**row.body, "is_published": value})
+    return retriever_view(updated)
+
+
+# -- execution -----------------------------------------------------------------------
+
+
+def _inputs_hash(inputs: Any) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _run(
+    state: LocalState, ns: str, config: dict[str, Any], request: dict[str, Any], retriever_id: str, kind: str
+) -> dict[str, Any]:
+    started = now_iso()
+    result = execute_pipeline(state.store(ns), config, request)
+    execution_id = new_id("exec")
+    result = {"execution_id": execution_id, "retriever_id": retriever_id, **result}
+    result["execution_id"] = execution_id
+    stats = result.get("stage_statistics") or {}
+    documents = result.get("documents") or []
+    detail = {
+        **result,
+        "created_at": started,
+        "completed_at": now_iso(),
+        "current_stage": None,
+        "stages_completed": len(stats.get("stages") or {}),
+        "total_stages": len(config["stages"]),
+        "documents_retained": True,
+        "total_returned": len(documents),
+        "inputs": request.get("inputs") or {},
+        "inputs_hash": _inputs_hash(request.get("inputs") or {}),
+        "collection_ids": config.get("collection_identifiers") or [],
+        "duration_ms": stats.get("total_time_ms", 0),
+        "credits_used": stats.get("credits_used", 0),
+        "total_processed": max([s.get("input_count", 0) for s in (stats.get("stages") or {}).values()] or [0]),
+    }
+    state.db.put_record(ns, kind, retriever_id, execution_id, detail)
+    return result
+
+
+@router.post("/retrievers/execute")
+def execute_adhoc(body: AdhocExecuteRequest, state: State, ns: Namespace, response: Response) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    request = _declared(body)
+    config = {
+        "collection_identifiers": _resolve_collections(state, ns, request.get("collection_identifiers")),
+        "stages": normalise_stages(request["stages"]),
+        "input_schema": request.get("input_schema") or {},
+        "budget_limits": request.get("budget_limits"),
+    }
+    response.headers["X-Execution-Mode"] = "adhoc"
+    result = _run(state, ns, config, request, "", "adhoc_execution")
+    result["execution_metadata"] = {"retriever_persisted": False, "execution_mode": "adhoc"}
+    return with_warnings(result, warnings)
+
+
+@router.get("/retrievers/executions/{execution_id}")
+def get_adhoc_execution(execution_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    record = state.db.get_record(ns, "adhoc_execution", execution_id)
+    if record is None:
+        raise not_found("execution", execution_id)
+    return _adhoc_detail(record)
+
+
+def _adhoc_detail(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **record,
+        "execution_mode": "adhoc",
+        "timestamp": record["created_at"],
+        "inputs": json.dumps(record.get("inputs") or {}),
+    }
+
+
+@router.post("/retrievers/executions/list")
+def list_adhoc_executions(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    records = list(reversed(state.db.list_records(ns, "adhoc_execution", None)))
+    result = paginate(records, page)
+    return {
+        "results": [_summary(r) | {"execution_mode": "adhoc"} for r in result.items],
+        "total": result.total,
+        "pagination": result.offset_pagination(),
+    }
+
+
+@router.post("/retrievers/{retriever_id}/execute")
+def execute(
+    retriever_id: str, state: State, ns: Namespace, body: Annotated[ExecuteRetrieverRequest | None, Body()] = None
+) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    warnings = check_extra(state, body) if body else []
+    request = _declared(body) if body else {}
+    config = {k: row.body.get(k) for k in ("collection_identifiers", "stages", "input_schema", "budget_limits")}
+    return with_warnings(_run(state, ns, config, request, row.id, "retriever_execution"), warnings)
+
+
+@router.get("/retrievers/{retriever_id}/executions/{execution_id}")
+def get_execution(retriever_id: str, execution_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    record = state.db.get_record(ns, "retriever_execution", execution_id)
+    if record is None or record.get("retriever_id") != row.id:
+        raise not_found("execution", execution_id)
+    return record
+
+
+def _summary(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "execution_id": record["execution_id"],
+        "status": record.get("status"),
+        "created_at": record.get("created_at"),
+        "completed_at": record.get("completed_at"),
+        "duration_ms": record.get("duration_ms", 0),
+        "credits_used": record.get("credits_used", 0),
+        "total_processed": record.get("total_processed", 0),
+        "total_returned": record.get("total_returned", 0),
+        "inputs_hash": record.get("inputs_hash"),
+        "query_summary": json.dumps(record.get("inputs") or {})[:200],
+    }
+
+
+@router.post("/retrievers/{retriever_id}/executions/list")
+def list_executions(
+    retriever_id: str,
+    state: State,
+    ns: Namespace,
+    page: Page,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
+    row = _get(state, ns, retriever_id)
+    records = list(reversed(state.db.list_records(ns, "retriever_execution", row.id)))
+    if body and isinstance(body.get("status"), str):
+        records = [r for r in records if r.get("status") == body["status"]]
+    result = paginate(records, page)
+    return {"results": [_summary(r) for r in result.items], "pagination": result.offset_pagination()}
+
+
+@router.get("/retrievers/{retriever_id}/executions")
+def list_executions_get(retriever_id: str, state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    return list_executions(retriever_id, state, ns, page, None)

@@ -1,0 +1,310 @@
+"""Taxonomies: CRUD, clone, versions and on-demand execute (both paths)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.schemas import (
+    CloneTaxonomyRequest,
+    CreateTaxonomyRequest,
+    ExecuteTaxonomyRequest,
+    ListRequest,
+    PatchTaxonomyRequest,
+)
+from mixops.local.db import Row, UniqueViolation, now_iso
+from mixops.local.engine.filters import compile_filter
+from mixops.local.execution import execute_taxonomy
+from mixops.local.ids import new_id
+from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
+
+router = APIRouter(tags=["taxonomies"])
+
+
+def validate_config(state: LocalState, ns: str, config: Any, where: str = "config") -> dict[str, Any]:
+    """Shape checks and referenced ids (retriever, collections) of a taxonomy config."""
+    if not isinstance(config, dict):
+        raise invalid(f"{where} must be an object (a flat or hierarchical taxonomy config)")
+    kind = config.get("taxonomy_type", "flat")
+    if kind not in ("flat", "hierarchical"):
+        raise invalid(f"{where}.taxonomy_type must be 'flat' or 'hierarchical'", code="invalid_taxonomy_type")
+    config = {**config, "taxonomy_type": kind}
+    retrievers: list[Any] = []
+    collections: list[Any] = []
+    if kind == "flat":
+        problems = []
+        if not isinstance(config.get("retriever_id"), str):
+            problems.append("retriever_id is required")
+        if not isinstance(config.get("input_mappings"), list):
+            problems.append("input_mappings is required (a list)")
+        source = config.get("source_collection")
+        if not isinstance(source, dict) or not isinstance(source.get("collection_id"), str):
+            problems.append("source_collection.collection_id is required")
+        if problems:
+            raise invalid(f"{where}: " + "; ".join(problems), code="invalid_taxonomy_config", problems=problems)
+        retrievers.append(config["retriever_id"])
+        collections.append(config["source_collection"]["collection_id"])
+    else:
+        if isinstance(config.get("retriever_id"), str):
+            retrievers.append(config["retriever_id"])
+        nodes = config.get("hierarchical_nodes") or []
+        if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
+            raise invalid(f"{where}.hierarchical_nodes must be a list of objects")
+        for i, node in enumerate(nodes):
+            if not isinstance(node.get("collection_id"), str):
+                raise invalid(f"{where}.hierarchical_nodes[{i}].collection_id is required")
+            collections.append(node["collection_id"])
+            if isinstance(node.get("parent_collection_id"), str):
+                collections.append(node["parent_collection_id"])
+            if isinstance(node.get("retriever_id"), str):
+                retrievers.append(node["retriever_id"])
+            elif not isinstance(config.get("retriever_id"), str):
+                raise invalid(f"{where}.hierarchical_nodes[{i}] needs a retriever_id (or set one on the config)")
+        collections += [c for c in config.get("inference_collections") or [] if isinstance(c, str)]
+    missing: dict[str, list[str]] = {}
+    bad_r = [r for r in dict.fromkeys(retrievers) if state.db.get_by_id(ns, "retriever", r) is None]
+    bad_c = [c for c in dict.fromkeys(collections) if state.db.get_by_id(ns, "collection", c) is None]
+    if bad_r:
+        missing[f"{where}.retriever_id"] = bad_r
+    if bad_c:
+        missing[f"{where}.collection_id"] = bad_c
+    if missing:
+        raise missing_references(missing)
+    return dict(config)
+
+
+def taxonomy_view(row: Row, version: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = row.body
+    config = version["config"] if version else body["config"]
+    return {
+        "taxonomy_id": row.id,
+        "taxonomy_name": row.name,
+        "description": body.get("description"),
+        "config": config,
+        "version": version["version"] if version else body.get("version", 1),
+        "retriever_id": config.get("retriever_id"),
+        "input_mappings": config.get("input_mappings"),
+        "nodes": None,
+        "ready": True,
+        "created_at": row.created_at,
+        "metadata": body.get("metadata") or {},
+    }
+
+
+def _get(state: LocalState, ns: str, identifier: str) -> Row:
+    row = state.db.get(ns, "taxonomy", identifier)
+    if row is None:
+        raise not_found("taxonomy", identifier)
+    return row
+
+
+def _version(state: LocalState, ns: str, row: Row, version: int | None) -> dict[str, Any] | None:
+    if version is None or version == row.body.get("version", 1):
+        return None
+    record = state.db.get_record(ns, "taxonomy_version", f"{row.id}@{version}")
+    if record is None:
+        raise not_found("taxonomy version", f"{row.id}?version={version}")
+    return record
+
+
+def create_taxonomy(state: LocalState, ns: str, request: dict[str, Any], taxonomy_id: str | None = None) -> Row:
+    config = validate_config(state, ns, request["config"])
+    tid = taxonomy_id or new_id("tax")
+    body = {k: v for k, v in request.items() if v is not None}
+    body.update(taxonomy_id=tid, config=config, version=1)
+    try:
+        row = state.db.insert(ns, "taxonomy", tid, request["taxonomy_name"], body)
+    except UniqueViolation as exc:
+        if exc.column == "name":
+            raise name_taken("taxonomy", request["taxonomy_name"]) from exc
+        raise invalid(f"Taxonomy id '{tid}' already exists", code="taxonomy_id_taken") from exc
+    _snapshot(state, ns, row.id, 1, config)
+    return row
+
+
+def _snapshot(state: LocalState, ns: str, taxonomy_id: str, version: int, config: dict[str, Any]) -> None:
+    state.db.put_record(
+        ns,
+        "taxonomy_version",
+        taxonomy_id,
+        f"{taxonomy_id}@{version}",
+        {"version": version, "config": config, "created_at": now_iso()},
+    )
+
+
+@router.post("/taxonomies")
+def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    request = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+    return with_warnings(taxonomy_view(create_taxonomy(state, ns, request)), warnings)
+
+
+@router.get("/taxonomies/{taxonomy_identifier}")
+def get(
+    taxonomy_identifier: str, state: State, ns: Namespace, version: int | None = Query(None, ge=1)
+) -> dict[str, Any]:
+    row = _get(state, ns, taxonomy_identifier)
+    return taxonomy_view(row, _version(state, ns, row, version))
+
+
+def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
+    items = [taxonomy_view(r) for r in state.db.list(ns, "taxonomy")]
+    if body:
+        items = search_filter(items, body.get("search"), ("taxonomy_id", "taxonomy_name", "description"))
+        if isinstance(body.get("filters"), dict):
+            pred = compile_filter(body["filters"], case_sensitive=bool(body.get("case_sensitive")))
+            items = [i for i in items if pred(i)]
+        items = sort_items(items, body)
+    result = paginate(items, page.merged(body))
+    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+
+
+@router.post("/taxonomies/list")
+def list_post(
+    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
+) -> dict[str, Any]:
+    warnings = check_extra(state, body) if body else []
+    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
+
+
+@router.get("/taxonomies")
+def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    return _list(state, ns, page, None)
+
+
+@router.patch("/taxonomies/{taxonomy_identifier}")
+def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    row = _get(state, ns, taxonomy_identifier)
+    sent = set(body.model_fields_set) | set(body.model_extra or {})
+    if not sent:
+        raise bad_request("Empty update: send taxonomy_name, description or metadata", code="empty_update")
+    check_only(
+        sent,
+        TAXONOMY_PATCHABLE,
+        "A taxonomy's config is immutable: POST /v1/taxonomies/{id}/versions for a new version, or clone it.",
+    )
+    changes = body.model_dump(exclude_unset=True)
+    if "taxonomy_name" in changes and not changes["taxonomy_name"]:
+        raise invalid("taxonomy_name cannot be null")
+    new = {**row.body, **changes}
+    name = new["taxonomy_name"] if changes.get("taxonomy_name") else row.name
+    new["taxonomy_name"] = name
+    try:
+        updated = state.db.update(ns, "taxonomy", row.id, name, new)
+    except UniqueViolation as exc:
+        raise name_taken("taxonomy", name) from exc
+    return taxonomy_view(updated)
+
+
+@router.delete("/taxonomies/{taxonomy_identifier}")
+def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+    row = _get(state, ns, taxonomy_identifier)
+    state.db.delete(ns, "taxonomy", row.id)
+    return {"success": True, "message": f"Taxonomy '{row.name}' deleted", "taxonomy_id": row.id}
+
+
+@router.post("/taxonomies/{taxonomy_identifier}/clone")
+def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    warnings = check_extra(state, body)
+    source = _get(state, ns, taxonomy_identifier)
+    if body.taxonomy_name == source.name:
+        raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
+    request = {
+        "taxonomy_name": body.taxonomy_name,
+        "description": body.description if body.description is not None else source.body.get("description"),
+        "config": body.config if body.config is not None else source.body["config"],
+        "metadata": source.body.get("metadata"),
+    }
+    row = create_taxonomy(state, ns, request)
+    return with_warnings({"taxonomy": taxonomy_view(row), "source_taxonomy_id": source.id}, warnings)
+
+
+@router.post("/taxonomies/{taxonomy_id}/versions")
+def create_version(
+    taxonomy_id: str,
+    state: State,
+    ns: Namespace,
+    body: Annotated[dict[str, Any], Body(examples=[{"config": {"taxonomy_type": "flat"}}])],
+) -> dict[str, Any]:
+    row = state.db.get_by_id(ns, "taxonomy", taxonomy_id)
+    if row is None:
+        raise not_found("taxonomy", taxonomy_id)
+    # The body is "a new config snapshot": either {config: {...}} or the config itself.
+    config = body.get("config") if isinstance(body.get("config"), dict) else body
+    config = validate_config(state, ns, config)
+    version = int(row.body.get("version", 1)) + 1
+    new = {**row.body, "config": config, "version": version}
+    for key in ("description", "metadata"):
+        if key in body and body is not config:
+            new[key] = body[key]
+    updated = state.db.update(ns, "taxonomy", row.id, row.name, new)
+    _snapshot(state, ns, row.id, version, config)
+    return taxonomy_view(updated)
+
+
+@router.get("/taxonomies/{taxonomy_id}/versions")
+def list_versions(taxonomy_id: str, state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    row = state.db.get_by_id(ns, "taxonomy", taxonomy_id)
+    if row is None:
+        raise not_found("taxonomy", taxonomy_id)
+    records: list[dict[str, Any]] = sorted(state.db.list_records(ns, "taxonomy_version", row.id), key=lambda r: -int(r["version"]))
+    views = [taxonomy_view(row, r) for r in records]
+    result = paginate(views, page)
+    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+
+
+def _execute(
+    identifier: str, body: ExecuteTaxonomyRequest | None, version: int | None, state: LocalState, ns: str
+) -> dict[str, Any]:
+    warnings = check_extra(state, body) if body else []
+    if body is not None and body.join_mode == "batch":
+        raise invalid("join_mode 'batch' is not supported through the API; use on_demand", code="batch_unsupported")
+    row = state.db.get(ns, "taxonomy", identifier)
+    inline = body.taxonomy if body else None
+    if row is None and not inline:
+        raise not_found("taxonomy", identifier)
+    if inline:
+        # The request's taxonomy (the seed's on-demand test) wins over the stored one.
+        config = inline.get("config") if isinstance(inline.get("config"), dict) else None
+        if config is None:
+            raise invalid("taxonomy.config is required in an inline taxonomy", code="invalid_taxonomy_config")
+        config = validate_config(state, ns, config, "taxonomy.config")
+        taxonomy = {
+            **inline,
+            "config": config,
+            "taxonomy_id": row.id if row else inline.get("taxonomy_id") or identifier,
+            "taxonomy_name": inline.get("taxonomy_name") or (row.name if row else identifier),
+        }
+    else:
+        assert row is not None
+        view = taxonomy_view(row, _version(state, ns, row, version))
+        taxonomy = {**row.body, "config": view["config"], "taxonomy_id": row.id}
+    documents = list(body.source_documents or []) if body else []
+    result = execute_taxonomy(state.store(ns), taxonomy, documents, retriever_override=body.retriever if body else None)
+    return with_warnings(result, warnings)
+
+
+@router.post("/taxonomies/{taxonomy_identifier}/execute")
+def execute(
+    taxonomy_identifier: str,
+    state: State,
+    ns: Namespace,
+    version: int | None = Query(None, ge=1),
+    body: Annotated[ExecuteTaxonomyRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    return _execute(taxonomy_identifier, body, version, state, ns)
+
+
+@router.post("/taxonomies/execute/{taxonomy_identifier}", deprecated=True)
+def execute_verb_first(
+    taxonomy_identifier: str,
+    state: State,
+    ns: Namespace,
+    version: int | None = Query(None, ge=1),
+    body: Annotated[ExecuteTaxonomyRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    return _execute(taxonomy_identifier, body, version, state, ns)

@@ -28,6 +28,8 @@ class LazyGroup(click.Group):
     lazy: dict[str, str] = {
         "validate": "mixops.cli.validate:validate",
         "schema": "mixops.cli.schema:schema",
+        "plan": "mixops.cli.plan_apply:plan",
+        "apply": "mixops.cli.plan_apply:apply",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

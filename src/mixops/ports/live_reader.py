@@ -1,0 +1,75 @@
+"""Read the live state of a namespace through the list endpoints (I/O port).
+
+One paginated listing per kind (pages of 1,000), not one GET per resource;
+ids are mapped to names, read shapes to manifest shapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorIndexInfo, fingerprint
+from mixops.core.normalise import FROM_LIVE
+from mixops.ports.client import MixpeekClient
+
+ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
+NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
+
+
+def _collection(raw: Mapping[str, Any]) -> LiveCollection:
+    indexes = []
+    for ix in raw.get("vector_indexes") or []:
+        name = ix.get("name") or (ix.get("index") or {}).get("name") or ""
+        indexes.append(VectorIndexInfo(name=name, feature_uri=ix.get("feature_uri") or ix.get("feature_address") or ""))
+    return LiveCollection(id=raw["collection_id"], name=raw["collection_name"], indexes=tuple(indexes))
+
+
+def build_live_state(
+    namespace: str,
+    rows: Mapping[str, list[dict[str, Any]]],
+    collections: list[dict[str, Any]],
+) -> LiveState:
+    """Pure part of the reader: rows per kind as the API returned them -> LiveState."""
+    names: dict[str, dict[str, str]] = {
+        "collection": {c["collection_id"]: c["collection_name"] for c in collections},
+    }
+    for kind, items in rows.items():
+        names[kind] = {r[ID_FIELD[kind]]: r[NAME_FIELD[kind]] for r in items}
+
+    def id_to_name(ref_kind: str, value: str) -> str:
+        return names.get(ref_kind, {}).get(value, value)
+
+    state = LiveState(namespace=namespace)
+    for c in collections:
+        col = _collection(c)
+        state.collections[col.name] = col
+    for kind, items in rows.items():
+        for raw in items:
+            spec = FROM_LIVE[kind](raw, id_to_name)
+            name = raw[NAME_FIELD[kind]]
+            meta = dict(raw.get("metadata") or {})
+            state.resources[(kind, name)] = LiveResource(
+                kind=kind,
+                id=raw[ID_FIELD[kind]],
+                name=name,
+                spec=spec,
+                metadata=meta,
+                fingerprint=fingerprint([raw[ID_FIELD[kind]], raw.get("version"), spec, meta]),
+                version=raw.get("version"),
+                published=bool(raw.get("is_published")),
+            )
+    return state
+
+
+async def read_live(client: MixpeekClient, namespace: str) -> LiveState:
+    before = client.stats.requests
+    retrievers, taxonomies, clusters, collections = await asyncio.gather(
+        client.list_retrievers(), client.list_taxonomies(), client.list_clusters(), client.list_collections()
+    )
+    state = build_live_state(
+        namespace, {"retriever": retrievers, "taxonomy": taxonomies, "cluster": clusters}, collections
+    )
+    state.requests = client.stats.requests - before
+    return state

@@ -1,0 +1,88 @@
+"""Plan and apply share this one code path: load, connect, read live, plan, (apply)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mixops.core.live import LiveState
+from mixops.core.plan import Plan, PlanOptions, build_plan
+from mixops.core.stack import Stack
+from mixops.errors import MixopsError, StalePlanError
+from mixops.ports.apply import Applier, ApplyReport
+from mixops.ports.client import MixpeekClient
+from mixops.ports.live_reader import read_live
+from mixops.ports.project import Project, load_stack
+from mixops.ports.target import connect, describe
+
+
+@dataclass
+class Planned:
+    stack: Stack
+    live: LiveState
+    plan: Plan
+
+
+async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
+    live = await read_live(client, namespace)
+    return Planned(stack, live, build_plan(stack, live, options))
+
+
+def load_saved_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise MixopsError(f"cannot read plan file {path.as_posix()}: {err}") from None
+    return Plan.from_json(data)
+
+
+def check_saved_plan(saved: Plan, fresh: Planned) -> None:
+    """Refuse a saved plan whose manifests or live objects changed since it was made."""
+    reasons = []
+    if saved.environment != fresh.stack.environment or saved.namespace != fresh.live.namespace:
+        reasons.append(f"it was made for environment {saved.environment!r} / namespace {saved.namespace!r}")
+    if saved.manifest_digest != fresh.plan.manifest_digest:
+        reasons.append(
+            f"the manifests changed (digest {saved.manifest_digest} when planned, {fresh.plan.manifest_digest} now)"
+        )
+    now = fresh.plan.fingerprints
+    for key in sorted(set(saved.fingerprints) | set(now)):
+        before, after = saved.fingerprints.get(key), now.get(key)
+        if before == after:
+            continue
+        if before is None:
+            reasons.append(f"{key} appeared in the namespace")
+        elif after is None:
+            reasons.append(f"{key} disappeared from the namespace")
+        else:
+            reasons.append(f"{key} changed in the namespace")
+    if reasons:
+        raise StalePlanError(
+            "the saved plan is stale and was not applied:\n  " + "\n  ".join(reasons) + "\nrun `mixops plan` again"
+        )
+
+
+async def plan_and_apply(
+    project: Project,
+    env_name: str,
+    options: PlanOptions,
+    *,
+    parallelism: int = 8,
+    apply: bool = False,
+    saved: Plan | None = None,
+    confirm: Callable[[Plan], bool] = lambda _p: True,
+    emit: Callable[[str], None] = lambda _line: None,
+) -> tuple[Planned, ApplyReport | None]:
+    stack = load_stack(project, env_name)
+    info = describe(project, env_name)
+    async with connect(project, env_name, parallelism=parallelism) as client:
+        planned = await make_plan(client, stack, info.namespace, options)
+        if saved is not None:
+            check_saved_plan(saved, planned)
+            planned = Planned(stack, planned.live, saved)
+        if not apply or not planned.plan.has_changes or not confirm(planned.plan):
+            return planned, None
+        report = await Applier(client, stack, planned.live, emit).run(planned.plan)
+        return planned, report

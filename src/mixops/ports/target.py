@@ -1,0 +1,89 @@
+"""Connect to an environment's target: a Mixpeek API, or the embedded local backend.
+
+The same `MixpeekClient` serves both; for `target: local` the local backend's
+ASGI app is mounted in-process through an httpx transport (no server).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mixops.core.models.project import Environment
+from mixops.errors import MissingExtraError, ProjectError
+from mixops.ports.client import MixpeekClient
+from mixops.ports.project import Project
+
+LOCAL_URL = "http://mixops.local"
+LOCAL_KEY = "sk_mixops_local"
+DEFAULT_LOCAL_DB = ".mixops/local.db"
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    environment: str
+    kind: str  # local | api
+    namespace: str
+    url: str
+
+    @property
+    def label(self) -> str:
+        return "embedded local backend" if self.kind == "local" else self.url
+
+
+def describe(project: Project, env_name: str) -> TargetInfo:
+    env = project.config.environments[env_name]
+    namespace = env.namespace or f"{project.config.stack}-{env_name}"
+    url = LOCAL_URL if env.kind == "local" else str(env.api_url)
+    return TargetInfo(env_name, env.kind, namespace, url)
+
+
+def _api_key(env: Environment, env_name: str, env_vars: Mapping[str, str]) -> str:
+    assert env.api_key_env is not None
+    key = env_vars.get(env.api_key_env)
+    if not key:
+        raise ProjectError(
+            f"environment {env_name!r} reads its API key from ${env.api_key_env}, which is not set "
+            f"(export {env.api_key_env}=sk_... or use the local environment)"
+        )
+    return key
+
+
+@asynccontextmanager
+async def connect(
+    project: Project,
+    env_name: str,
+    *,
+    parallelism: int = 8,
+    env_vars: Mapping[str, str] | None = None,
+) -> AsyncIterator[MixpeekClient]:
+    env = project.config.environments[env_name]
+    info = describe(project, env_name)
+    variables = os.environ if env_vars is None else env_vars
+    if env.kind == "local":
+        try:
+            from mixops.local.inprocess import local_transport
+        except ImportError as err:  # the optional extra is missing
+            raise MissingExtraError(
+                f"environment {env_name!r} uses the embedded local backend, which needs the optional "
+                f"dependencies: pip install 'mixops[local]' ({err.name} is missing)"
+            ) from None
+        db = project.root / (env.db or DEFAULT_LOCAL_DB)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        seeds = [project.root / s for s in env.seed]
+        for seed in seeds:
+            if not seed.is_file():
+                raise ProjectError(f"seed file {Path(seed).as_posix()} of environment {env_name!r} does not exist")
+        transport = local_transport(db, info.namespace, seed_files=seeds, api_key=LOCAL_KEY)
+        client = MixpeekClient(
+            LOCAL_URL, api_key=LOCAL_KEY, namespace=info.namespace, transport=transport, parallelism=parallelism
+        )
+    else:
+        client = MixpeekClient(
+            info.url, api_key=_api_key(env, env_name, variables), namespace=info.namespace, parallelism=parallelism
+        )
+    async with client:
+        yield client

@@ -251,7 +251,9 @@ def list_versions(taxonomy_id: str, state: State, ns: Namespace, page: Page) -> 
     row = state.db.get_by_id(ns, "taxonomy", taxonomy_id)
     if row is None:
         raise not_found("taxonomy", taxonomy_id)
-    records: list[dict[str, Any]] = sorted(state.db.list_records(ns, "taxonomy_version", row.id), key=lambda r: -int(r["version"]))
+    records: list[dict[str, Any]] = sorted(
+        state.db.list_records(ns, "taxonomy_version", row.id), key=lambda r: -int(r["version"])
+    )
     views = [taxonomy_view(row, r) for r in records]
     result = paginate(views, page)
     return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
@@ -284,7 +286,13 @@ def _execute(
         view = taxonomy_view(row, _version(state, ns, row, version))
         taxonomy = {**row.body, "config": view["config"], "taxonomy_id": row.id}
     documents = list(body.source_documents or []) if body else []
-    result = execute_taxonomy(state.store(ns), taxonomy, documents, retriever_override=body.retriever if body else None)
+    result = execute_taxonomy(
+        state.store(ns),
+        taxonomy,
+        documents,
+        retriever_override=body.retriever if body else None,
+        batch_size=(body.batch_size or 1000) if body else 1000,
+    )
     return with_warnings(result, warnings)
 
 

@@ -59,7 +59,7 @@ def plan(
     result = planned.plan
     if out is not None:
         out.write_text(result.dumps(), encoding="utf-8")
-    click.echo(render(result, fmt, color=ctx.color and fmt == "text"), nl=False)  # type: ignore[arg-type]
+    click.echo(render(result, fmt, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
     if detailed_exitcode and result.has_changes:

@@ -19,7 +19,8 @@ Path = tuple[str | int, ...]
 
 
 class Locatable(Protocol):
-    file: str
+    @property
+    def file(self) -> str: ...
 
     def locate(self, path: Sequence[str | int]) -> tuple[int, int]: ...
 

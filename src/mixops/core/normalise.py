@@ -84,7 +84,8 @@ def _model_for(kind: str) -> type[BaseModel]:
     from mixops.core.models.retriever import Retriever
     from mixops.core.models.taxonomy import Taxonomy
 
-    return {"retriever": Retriever, "taxonomy": Taxonomy, "cluster": Cluster}[kind]
+    models: dict[str, type[BaseModel]] = {"retriever": Retriever, "taxonomy": Taxonomy, "cluster": Cluster}
+    return models[kind]
 
 
 # --- the named steps ------------------------------------------------------------

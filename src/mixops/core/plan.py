@@ -329,7 +329,7 @@ class _Builder:
                 out.append(s)
                 continue
             out.append(_with_wave(s, level(s.key)))
-        kind_rank = {k: i for i, k in enumerate(KINDS)}
+        kind_rank: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
         out.sort(key=lambda s: (s.action == "delete", s.wave, kind_rank.get(s.kind, 9), s.name))
         return out
 

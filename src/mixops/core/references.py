@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mixops.core.locations import Path
-from mixops.core.models.cluster import Cluster
 from mixops.core.models.retriever import Retriever
-from mixops.core.models.taxonomy import FlatConfig, HierarchicalConfig, Taxonomy
+from mixops.core.models.taxonomy import HierarchicalConfig, Taxonomy
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
-from mixops.core.stack import Kind, Stack
+from mixops.core.refpaths import iter_refs
+from mixops.core.stack import KINDS, Kind, Stack
 from mixops.errors import Problem
 
 ID_PREFIX = {"retriever": "ret_", "taxonomy": "tax_", "cluster": "clust_", "collection": "col_"}
@@ -36,86 +36,33 @@ class Ref:
     name: str
 
 
-def retriever_refs(r: Retriever) -> Iterator[Ref]:
-    for i, c in enumerate(r.collection_identifiers):
-        yield Ref(("collection_identifiers", i), "collection", c)
-    for si, stage in enumerate(r.stages):
-        base: Path = ("stages", si, "config", "parameters")
-        params = stage.parameters_dict()
-        sid = stage.stage_id
-        if sid in ("feature_search", "feature_filter"):
-            for ci, c in enumerate(params.get("collection_identifiers") or []):
-                yield Ref((*base, "collection_identifiers", ci), "collection", c)
-            for qi, search in enumerate(params.get("searches") or []):
-                for ci, c in enumerate(search.get("collection_identifiers") or []):
-                    yield Ref((*base, "searches", qi, "collection_identifiers", ci), "collection", c)
-                ref = (search.get("query") or {}).get("document_ref")
-                if ref:
-                    yield Ref((*base, "searches", qi, "query", "document_ref", "collection_id"), "collection",
-                              ref["collection_id"])  # fmt: skip
-        elif sid in ("taxonomy_enrich", "taxonomy_join"):
-            yield Ref((*base, "taxonomy_id"), "taxonomy", params["taxonomy_id"])
-        elif sid == "document_enrich":
-            if params.get("retriever_id"):
-                yield Ref((*base, "retriever_id"), "retriever", params["retriever_id"])
-            if params.get("target_collection_id"):
-                yield Ref((*base, "target_collection_id"), "collection", params["target_collection_id"])
-
-
-def taxonomy_refs(t: Taxonomy) -> Iterator[Ref]:
-    cfg = t.config
-    if isinstance(cfg, FlatConfig):
-        yield Ref(("config", "retriever_id"), "retriever", cfg.retriever_id)
-        yield Ref(("config", "source_collection", "collection_id"), "collection", cfg.source_collection.collection_id)
-        return
-    assert isinstance(cfg, HierarchicalConfig)
-    if cfg.retriever_id:
-        yield Ref(("config", "retriever_id"), "retriever", cfg.retriever_id)
-    for i, node in enumerate(cfg.hierarchical_nodes or []):
-        base: Path = ("config", "hierarchical_nodes", i)
-        yield Ref((*base, "collection_id"), "collection", node.collection_id)
-        if node.retriever_id:
-            yield Ref((*base, "retriever_id"), "retriever", node.retriever_id)
-    for i, c in enumerate(cfg.inference_collections or []):
-        yield Ref(("config", "inference_collections", i), "collection", c)
-    for i, c in enumerate(cfg.cluster_ids or []):
-        yield Ref(("config", "cluster_ids", i), "cluster", c)
-
-
-def cluster_refs(c: Cluster) -> Iterator[Ref]:
-    for i, col in enumerate(c.collection_ids or []):
-        yield Ref(("collection_ids", i), "collection", col)
-    for i, src in enumerate(c.source_cluster_ids or []):
-        yield Ref(("source_cluster_ids", i), "cluster", src)
-
-
 def refs_of(kind: Kind, res: Any) -> Iterator[Ref]:
-    if kind == "retriever":
-        yield from retriever_refs(res)
-    elif kind == "taxonomy":
-        yield from taxonomy_refs(res)
-    else:
-        yield from cluster_refs(res)
+    """Every reference of a resource, from the one table in `refpaths`."""
+    spec = res.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, ref_kind, value in iter_refs(kind, spec):
+        if ref_kind == "collection" and path[-1] == "parent_collection_id":
+            continue  # a level of the same taxonomy, checked by _check_hierarchy
+        yield Ref(path, ref_kind, value)
 
 
 def referenced_collections(stack: Stack) -> set[str]:
     """Collection names the stack uses; plan checks they exist in the namespace."""
     out: set[str] = set()
-    for kind in ("retriever", "taxonomy", "cluster"):
-        for res in stack.resources(kind).values():  # type: ignore[arg-type]
-            out |= {r.name for r in refs_of(kind, res) if r.kind == "collection"}  # type: ignore[arg-type]
+    for kind in KINDS:
+        for res in stack.resources(kind).values():
+            out |= {r.name for r in refs_of(kind, res) if r.kind == "collection"}
     return out
 
 
 def check_references(stack: Stack) -> list[Problem]:
     problems: list[Problem] = []
     edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for kind in ("retriever", "taxonomy", "cluster"):
-        for name, res in stack.resources(kind).items():  # type: ignore[arg-type]
+    for kind in KINDS:
+        for name, res in stack.resources(kind).items():
             key = (kind, name)
             origin, doc = stack.origins[key], stack.docs[key]
             edges[key] = []
-            for ref in refs_of(kind, res):  # type: ignore[arg-type]
+            for ref in refs_of(kind, res):
                 if ref.kind == "collection":
                     if ref.name.startswith(ID_PREFIX["collection"]) and len(ref.name) > 4:
                         problems.append(origin.problem(
@@ -130,9 +77,9 @@ def check_references(stack: Stack) -> list[Problem]:
                     problems.append(origin.problem(f"{kind} {name!r} refers to itself", "", ref.sub, doc))
                     continue
                 edges[key].append((ref.kind, ref.name))
-            if kind == "retriever":
+            if isinstance(res, Retriever):
                 problems += _check_templates(res, origin, doc)
-            if kind == "taxonomy":
+            if isinstance(res, Taxonomy):
                 problems += _check_hierarchy(res, origin, doc)
     problems += _check_cycles(stack, edges)
     problems += _check_tests(stack)
@@ -195,7 +142,8 @@ def _check_hierarchy(t: Taxonomy, origin: Any, doc: Any) -> list[Problem]:
                                   ("config", "hierarchical_nodes"), doc))  # fmt: skip
     parent = {n.collection_id: n.parent_collection_id for n in cfg.hierarchical_nodes}
     for start in parent:
-        seen, cur = set(), start
+        seen: set[str] = set()
+        cur: str | None = start
         while cur is not None and cur in parent:
             if cur in seen:
                 out.append(origin.problem(f"hierarchy levels form a cycle through {cur!r}", "",

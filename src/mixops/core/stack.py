@@ -34,9 +34,12 @@ Resource = Retriever | Taxonomy | Cluster
 
 
 class SourceDocLike(Protocol):
-    file: str
-    index: int
-    data: Any
+    @property
+    def file(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def data(self) -> Any: ...
 
     def locate(self, path: Sequence[str | int]) -> tuple[int, int]: ...
 

@@ -151,12 +151,11 @@ class _VectorConfigBase(StrictModel):
 
 
 def _vector_model(method: str, params: type[StrictModel]) -> type[_VectorConfigBase]:
-    model: type[_VectorConfigBase] = create_model(  # type: ignore[call-overload]
-        f"VectorConfig_{method}",
-        __base__=_VectorConfigBase,
-        clustering_method=(Literal[method], ...),  # type: ignore[valid-type]
-        algorithm_params=(params | None, None),
-    )
+    fields: dict[str, Any] = {
+        "clustering_method": (Literal[method], ...),
+        "algorithm_params": (params | None, None),
+    }
+    model: type[_VectorConfigBase] = create_model(f"VectorConfig_{method}", __base__=_VectorConfigBase, **fields)
     return model
 
 

@@ -337,12 +337,11 @@ class _StageInner(StrictModel):
 def _make_inner(stage_id: str, params: type[StrictModel]) -> type[_StageInner]:
     from pydantic import create_model
 
-    model: type[_StageInner] = create_model(  # type: ignore[call-overload]
-        f"StageConfig_{stage_id}",
-        __base__=_StageInner,
-        stage_id=(Literal[stage_id], ...),  # type: ignore[valid-type]
-        parameters=(params, Field(default_factory=params)),
-    )
+    fields: dict[str, Any] = {
+        "stage_id": (Literal[stage_id], ...),
+        "parameters": (params, Field(default_factory=params)),
+    }
+    model: type[_StageInner] = create_model(f"StageConfig_{stage_id}", __base__=_StageInner, **fields)
     return model
 
 

@@ -1,0 +1,118 @@
+"""Bad requests get 4xx in Mixpeek's error envelope, never a 500; auth and faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from tests.local.conftest import NAMESPACE, assert_envelope, make_client
+
+from mixops.local.app import create_app
+
+
+async def test_auth_required(app: object) -> None:
+    async with make_client(app, key=None) as c:  # type: ignore[arg-type]
+        err = assert_envelope(await c.get("/v1/retrievers"), 401)
+        assert err["code"] == "missing_api_key"
+
+
+async def test_configured_keys_only(db_path: Path) -> None:
+    app = create_app(db_path, api_keys=["sk_good"])
+    try:
+        async with make_client(app, namespace=None, key="sk_bad") as c:
+            assert_envelope(await c.get("/v1/namespaces"), 401)
+        async with make_client(app, namespace=None, key="sk_good") as c:
+            assert (await c.get("/v1/namespaces")).status_code == 200
+    finally:
+        app.state.local.close()
+
+
+async def test_namespace_must_exist(app: object) -> None:
+    async with make_client(app, namespace="nowhere") as c:  # type: ignore[arg-type]
+        assert assert_envelope(await c.get("/v1/retrievers"), 404)["code"] == "namespace_not_found"
+    async with make_client(app, namespace=None) as c:  # type: ignore[arg-type]
+        assert_envelope(await c.get("/v1/retrievers"), 400)
+
+
+async def test_bad_bodies_are_4xx(client: httpx.AsyncClient) -> None:
+    assert_envelope(
+        await client.post("/v1/retrievers", content=b"{not json", headers={"content-type": "application/json"}), 400
+    )
+    err = assert_envelope(await client.post("/v1/retrievers", json={"retriever_name": 5, "stages": "x"}), 422)
+    assert err["details"]["validation_errors"]
+    assert_envelope(await client.post("/v1/retrievers", json=[1, 2]), 422)
+    assert_envelope(await client.get("/v1/retrievers/ret_nope"), 404)
+    assert_envelope(await client.get("/v1/no/such/route"), 404)
+    assert_envelope(await client.put("/v1/retrievers"), 405)
+    assert_envelope(await client.get("/v1/retrievers", params={"limit": 0}), 422)
+    assert_envelope(await client.get("/v1/retrievers", params={"cursor": "%%%"}), 400)
+    err = assert_envelope(
+        await client.post("/v1/collections/my_collection/documents", json={"title": "x", "vectors": {"nope": [1.0]}}),
+        422,
+    )
+    assert err["code"] == "unknown_vector_index"
+
+
+async def test_oversized_body_is_413(db_path: Path) -> None:
+    app = create_app(db_path, max_body_bytes=1000)
+    try:
+        async with make_client(app, namespace=None) as c:
+            big = {"namespace_name": "x" * 2000}
+            assert_envelope(await c.post("/v1/namespaces", json=big), 413)
+
+            async def chunks():  # no content-length: the limit is enforced while reading
+                for _ in range(5):
+                    yield b" " * 400
+
+            assert_envelope(
+                await c.post("/v1/namespaces", content=chunks(), headers={"content-type": "application/json"}), 413
+            )
+    finally:
+        app.state.local.close()
+
+
+async def test_unknown_keys_warn_or_fail(db_path: Path, seed_file: Path) -> None:
+    body = {"namespace_name": "warned", "colour": "blue"}
+    lax = create_app(db_path)
+    try:
+        async with make_client(lax, namespace=None) as c:
+            r = await c.post("/v1/namespaces", json=body)
+            assert r.status_code == 200
+            assert any("colour" in w for w in r.json()["warnings"])
+    finally:
+        lax.state.local.close()
+    strict = create_app(db_path, strict_extra_keys=True)
+    try:
+        async with make_client(strict, namespace=None) as c:
+            err = assert_envelope(await c.post("/v1/namespaces", json={**body, "namespace_name": "other"}), 422)
+            assert err["type"] == err["code"] == "extra_forbidden"
+            assert "colour" in err["message"] and "namespace_name" in err["details"]["accepted_fields"]
+    finally:
+        strict.state.local.close()
+
+
+async def test_fault_injection_before_work(db_path: Path) -> None:
+    app = create_app(db_path, fault_rate=1.0, fault_seed=7)
+    try:
+        async with make_client(app, namespace=None) as c:
+            statuses = []
+            for i in range(12):
+                r = await c.post("/v1/namespaces", json={"namespace_name": f"ns-fault-{i}"})
+                statuses.append(r.status_code)
+                if r.status_code == 429:
+                    assert r.headers["Retry-After"] in ("0", "1")
+                    assert_envelope(r, 429)
+            assert {429, 503} <= set(statuses)
+            created = sum(1 for s in statuses if s == 200)
+        # Only the slow answers did any work.
+        names = [r.name for r in app.state.local.db.list("", "namespace")]
+        assert len(names) == created
+    finally:
+        app.state.local.close()
+
+
+async def test_openapi_document(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    assert "/v1/retrievers/execute" in doc["paths"]
+    assert "/v1/taxonomies/execute/{taxonomy_identifier}" in doc["paths"]
+    assert NAMESPACE

@@ -244,7 +244,8 @@ def _fit(
     if method == "dbscan":
         return skc.DBSCAN(**params).fit(x).labels_, None
     if method == "hdbscan":
-        return skc.HDBSCAN(**params).fit(x).labels_, None
+        # copy=True: HDBSCAN may otherwise modify x in place (and warns about its default changing).
+        return skc.HDBSCAN(**{"copy": True, **params}).fit(x).labels_, None
     if method == "agglomerative":
         kw = dict(params)
         if kw.get("distance_threshold") is not None:

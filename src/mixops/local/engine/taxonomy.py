@@ -149,7 +149,9 @@ def enrich_documents(
             out.documents.append(enriched)
             continue
         for match, node, level in matches:
-            names = _apply_enrichment(enriched, node, level.enrichment_fields, copy_all, first=match is matches[0][0])
+            # Flat: replace-mode fields come from the best node only; hierarchical: one node per level.
+            best = kind == "hierarchical" or match is matches[0][0]
+            names = _apply_enrichment(enriched, node, level.enrichment_fields, copy_all, first=best)
             record = {"document_id": doc.get("document_id"), "taxonomy_id": tax_id, "taxonomy_name": tax_name}
             out.matches.append({**record, **match, "enriched_fields": names})
         if matches:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import API_KEY, BASE_URL, NAMESPACE, Handler, SleepRecorder
+from tests.client.client_fakes import API_KEY, BASE_URL, NAMESPACE, Handler, SleepRecorder
 
 from mixops.ports.client import MixpeekClient
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from client_fakes import API_KEY, envelope
+from tests.client.client_fakes import API_KEY, envelope
 
 from mixops.errors import ApiError, MixopsError
 from mixops.ports.client import MixpeekClient

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import SleepRecorder, body_of, envelope
+from tests.client.client_fakes import SleepRecorder, body_of, envelope
 
 from mixops.errors import ApiError, MixopsError
 from mixops.ports.client import MixpeekClient

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from client_fakes import SleepRecorder, envelope
+from tests.client.client_fakes import SleepRecorder, envelope
 
 from mixops.errors import ApiError
 from mixops.ports.client import MixpeekClient

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import httpx
-from client_fakes import API_KEY, NAMESPACE
+from tests.client.client_fakes import API_KEY, NAMESPACE
 
 from mixops.ports.client import DEFAULT_USER_AGENT, MixpeekClient
 

@@ -21,6 +21,8 @@ Path = tuple[str | int, ...]
 class Locatable(Protocol):
     @property
     def file(self) -> str: ...
+    @property
+    def data(self) -> Any: ...
 
     def locate(self, path: Sequence[str | int]) -> tuple[int, int]: ...
 
@@ -75,19 +77,54 @@ def known_field_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def user_path(loc: Iterable[str | int], data: Any, kind: str) -> Path:
+    """The path as the user wrote it: pydantic's union-member labels and our `~` tags dropped.
+
+    A segment is kept when it indexes into the input data; a final segment that
+    names a missing field (or an unknown one) is kept too.
+    """
+    parts = list(clean_loc(loc))
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            out.append(part)
+            node = node[part]
+        elif last and kind in ("missing", "extra_forbidden") and isinstance(node, dict):
+            out.append(part)
+        # anything else is a union-member label such as "int" or "function-after[...]"
+    return tuple(out)
+
+
 def problems_from_validation(
-    err: ValidationError, doc: Locatable, *, base: Path = (), fields: Sequence[str] | None = None
+    err: ValidationError, doc: Locatable, *, base: Path = (), data: Any = None, fields: Sequence[str] | None = None
 ) -> list[Problem]:
-    out: list[Problem] = []
-    seen: set[tuple[Path, str]] = set()
+    source = doc.data if data is None and hasattr(doc, "data") else data
+    node = source
+    for part in base:
+        node = node[part] if isinstance(node, dict | list) else None
+    grouped: dict[Path, list[tuple[str, str]]] = {}
     for e in err.errors(include_url=False):
-        path = (*base, *clean_loc(e["loc"]))
-        message, fix = _humanise(e, path, fields)
-        if (path, message) in seen:
-            continue
-        seen.add((path, message))
+        path = (*base, *user_path(e["loc"], node, e["type"]))
+        msg = _humanise(e, path, fields)
+        if msg not in grouped.setdefault(path, []):
+            grouped[path].append(msg)
+    out: list[Problem] = []
+    for path, messages in grouped.items():
+        if len(messages) > 1:
+            # The alternatives of a union failed one by one: say it once.
+            got = next((m.split(", got ", 1)[1] for m, _ in messages if ", got " in m), "")
+            wants = [m.split(", got ", 1)[0].removeprefix("input should be ") for m, _ in messages]
+            if "a valid string" in wants and any(w in wants for w in ("a valid integer", "a valid number")):
+                wants = [w for w in wants if w != "a valid string"] + ["a `{{INPUT.name}}` template"]
+            message = "expected " + " or ".join(dict.fromkeys(wants)) + (f", got {got}" if got else "")
+            messages = [(message, messages[0][1])]
         line, col = doc.locate(path)
-        out.append(Problem(doc.file, line, col, render_path(path), message, fix))
+        for message, fix in messages:
+            out.append(Problem(doc.file, line, col, render_path(path), message, fix))
     return out
 
 
@@ -97,8 +134,13 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
     field = path[-1] if path else ""
     if kind == "extra_forbidden":
         vocab = fields if fields is not None else known_field_names()
-        close = difflib.get_close_matches(str(field), vocab, n=1, cutoff=0.75)
-        fix = f"did you mean {close[0]!r}?" if close else "remove it; see the JSON Schema in schemas/ for valid fields"
+        close = [c for c in difflib.get_close_matches(str(field), vocab, n=2, cutoff=0.75) if c != field]
+        if close:
+            fix = f"did you mean {close[0]!r}?"
+        elif field in vocab:
+            fix = "that field exists elsewhere but is not valid here; see the JSON Schema in schemas/"
+        else:
+            fix = "remove it; see the JSON Schema in schemas/ for valid fields"
         return f"unknown field {field!r}", fix
     if kind == "missing":
         return f"missing required field {field!r}", f"add `{field}:`"

@@ -170,7 +170,7 @@ def build_stack(
         try:
             manifest = ManifestFile.model_validate({**res.data, "parameters": []}, strict=True)
         except ValidationError as err:
-            problems += problems_from_validation(err, doc)
+            problems += problems_from_validation(err, doc, data=res.data)
             continue
         _merge(stack, manifest, doc, problems)
 

@@ -100,7 +100,12 @@ def user_path(loc: Iterable[str | int], data: Any, kind: str) -> Path:
 
 
 def problems_from_validation(
-    err: ValidationError, doc: Locatable, *, base: Path = (), data: Any = None, fields: Sequence[str] | None = None
+    err: ValidationError,
+    doc: Locatable,
+    *,
+    base: Path = (),
+    data: Any = None,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     source = doc.data if data is None and hasattr(doc, "data") else data
     node = source
@@ -109,6 +114,7 @@ def problems_from_validation(
     grouped: dict[Path, list[tuple[str, str]]] = {}
     for e in err.errors(include_url=False):
         path = (*base, *user_path(e["loc"], node, e["type"]))
+        fields = fields_at(model, e["loc"]) if model is not None and e["type"] == "extra_forbidden" else None
         msg = _humanise(e, path, fields)
         if msg not in grouped.setdefault(path, []):
             grouped[path].append(msg)
@@ -128,6 +134,62 @@ def problems_from_validation(
     return out
 
 
+def fields_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, ...] | None:
+    """Field names valid at pydantic location `loc` (tags included), or None when unknown.
+
+    Walks the model's annotations: fields, list items, dict values, and
+    discriminated-union members picked by their `~tag`.
+    """
+    import types
+    import typing
+
+    from pydantic import Discriminator, Tag
+
+    def unwrap(tp: Any, tag: str | None = None) -> list[Any]:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            base, *meta = typing.get_args(tp)
+            if tag is not None and not any(isinstance(m, Tag) and m.tag == tag for m in meta):
+                if not any(isinstance(m, Discriminator) for m in meta):
+                    return []
+            return unwrap(base, tag if any(isinstance(m, Discriminator) for m in meta) else None)
+        if origin in (typing.Union, types.UnionType):
+            found: list[Any] = []
+            for arg in typing.get_args(tp):
+                found += unwrap(arg, tag)
+            return found
+        return [tp]
+
+    current: list[Any] = [root]
+    for part in loc[:-1]:
+        nxt: list[Any] = []
+        for tp in current:
+            if isinstance(part, str) and part.startswith("~"):
+                nxt += unwrap(tp, part)
+                continue
+            for t in unwrap(tp):
+                origin = typing.get_origin(t)
+                if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
+                    info = t.model_fields.get(part) or next(
+                        (f for f in t.model_fields.values() if f.alias == part), None
+                    )
+                    if info is not None:
+                        nxt.append(info.annotation)
+                elif origin is list and isinstance(part, int):
+                    nxt.append(typing.get_args(t)[0])
+                elif origin is dict and isinstance(part, str):
+                    nxt.append(typing.get_args(t)[1])
+        current = nxt
+        if not current:
+            return None
+    names: list[str] = []
+    for tp in current:
+        for t in unwrap(tp):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                names += [f.alias or n for n, f in t.model_fields.items()]
+    return tuple(dict.fromkeys(names)) or None
+
+
 def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, str]:
     kind = e["type"]
     msg = str(e["msg"])
@@ -137,8 +199,9 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
         close = [c for c in difflib.get_close_matches(str(field), vocab, n=2, cutoff=0.75) if c != field]
         if close:
             fix = f"did you mean {close[0]!r}?"
-        elif field in vocab:
-            fix = "that field exists elsewhere but is not valid here; see the JSON Schema in schemas/"
+        elif fields is not None:
+            shown = ", ".join(fields[:12]) + (", ..." if len(fields) > 12 else "")
+            fix = f"valid here: {shown}"
         else:
             fix = "remove it; see the JSON Schema in schemas/ for valid fields"
         return f"unknown field {field!r}", fix

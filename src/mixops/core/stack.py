@@ -170,7 +170,7 @@ def build_stack(
         try:
             manifest = ManifestFile.model_validate({**res.data, "parameters": []}, strict=True)
         except ValidationError as err:
-            problems += problems_from_validation(err, doc, data=res.data)
+            problems += problems_from_validation(err, doc, data=res.data, model=ManifestFile)
             continue
         _merge(stack, manifest, doc, problems)
 

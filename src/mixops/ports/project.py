@@ -60,7 +60,7 @@ def load_project(root: Path, *, required: bool = False) -> Project:
     try:
         config = ProjectConfig.model_validate(doc.data, strict=True)
     except ValidationError as err:
-        raise ManifestError(problems_from_validation(err, doc)) from None
+        raise ManifestError(problems_from_validation(err, doc, model=ProjectConfig)) from None
     return Project(root=root, config=config, has_file=True)
 
 

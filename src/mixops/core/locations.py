@@ -149,10 +149,10 @@ def fields_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, ...
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             base, *meta = typing.get_args(tp)
-            if tag is not None and not any(isinstance(m, Tag) and m.tag == tag for m in meta):
-                if not any(isinstance(m, Discriminator) for m in meta):
-                    return []
-            return unwrap(base, tag if any(isinstance(m, Discriminator) for m in meta) else None)
+            is_union = any(isinstance(m, Discriminator) for m in meta)
+            if tag is not None and not is_union and not any(isinstance(m, Tag) and m.tag == tag for m in meta):
+                return []  # a union member whose tag is not the one in the location
+            return unwrap(base, tag if is_union else None)
         if origin in (typing.Union, types.UnionType):
             found: list[Any] = []
             for arg in typing.get_args(tp):

@@ -92,7 +92,7 @@ def user_path(loc: Iterable[str | int], data: Any, kind: str) -> Path:
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
             out.append(part)
-            node = node[part]
+            node = node[part]  # type: ignore[index]
         elif last and kind in ("missing", "extra_forbidden") and isinstance(node, dict):
             out.append(part)
         # anything else is a union-member label such as "int" or "function-after[...]"
@@ -110,7 +110,7 @@ def problems_from_validation(
     source = doc.data if data is None and hasattr(doc, "data") else data
     node = source
     for part in base:
-        node = node[part] if isinstance(node, dict | list) else None
+        node = node[part] if isinstance(node, dict | list) else None  # type: ignore[index]
     grouped: dict[Path, list[tuple[str, str]]] = {}
     for e in err.errors(include_url=False):
         path = (*base, *user_path(e["loc"], node, e["type"]))

@@ -28,6 +28,8 @@ from mixops.errors import ApiError, ApplyError
 from mixops.ports.client import MixpeekClient
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
+PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+CREATE_ATTEMPTS = 5
 VERB = {"create": "created", "update": "updated", "version": "new version", "replace": "replaced", "delete": "deleted"}
 
 
@@ -201,14 +203,42 @@ class Applier:
         return VERB[step.action]
 
     async def _create(self, kind: str, spec: dict[str, Any], name: str) -> str:
+        """Create, surviving an ambiguous failure (the request may have landed).
+
+        The client never repeats a create once it may have reached the server;
+        here, after a 5xx or a dropped connection, we look the name up: if our
+        resource is there the create landed, otherwise it is safe to send again.
+        """
         body = create_body(kind, spec, name, self.owner, self.to_id)
-        if kind == "retriever":
-            out = await self.client.create_retriever(body)
-        elif kind == "taxonomy":
-            out = await self.client.create_taxonomy(body)
-        else:
-            out = await self.client.create_cluster(body)
-        return str(out[ID_FIELD[kind]])
+        create = {
+            "retriever": self.client.create_retriever,
+            "taxonomy": self.client.create_taxonomy,
+            "cluster": self.client.create_cluster,
+        }[kind]
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                out = await create(body)
+                return str(out[ID_FIELD[kind]])
+            except ApiError as err:
+                if err.status not in (0, 500, 502, 503, 504) or attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                existing = await self._find(kind, name)
+                if existing is not None:
+                    return existing
+        raise AssertionError("unreachable")
+
+    async def _find(self, kind: str, name: str) -> str | None:
+        """The id of this stack's resource named `name`, or None when there is none."""
+        try:
+            found = await self.client.request("GET", f"/v1/{PATH[kind]}/{name}")
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        meta = (found or {}).get("metadata") or {}
+        if meta.get("mixops_stack") != self.owner:
+            raise ApplyError(f"{kind} {name!r} appeared during apply and is not owned by stack {self.owner!r}")
+        return str(found[ID_FIELD[kind]])
 
     async def _patch(self, kind: str, resource_id: str, body: dict[str, Any]) -> None:
         if kind == "retriever":

@@ -1,0 +1,147 @@
+"""Random and mutated input never makes the loader raise: only Problems come back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mixops.errors import Problem
+from mixops.ports.yamlsource import SourceDoc, load_file, load_paths
+
+VALID = """\
+version: "1.0"
+metadata: {name: catalog}
+parameters:
+  - {name: top_k, type: integer, default: 25}
+base: &stage {stage_type: filter, config: {stage_id: feature_search}}
+retrievers:
+  - name: product_search
+    collection_identifiers: [products]
+    input_schema: {query: {type: text, required: true}}
+    stages:
+      - <<: *stage
+        stage_name: search
+        config:
+          stage_id: feature_search
+          parameters:
+            searches:
+              - feature_uri: "mixpeek://text_extractor@v1/embedding"
+                query: {input_mode: text, value: "{{INPUT.query}}"}
+            final_top_k: "${{ params.top_k }}"
+tests:
+  - name: running shoes come first
+    retriever: product_search
+    expect:
+      labels: {0: [footwear]}
+      note: |
+        block text
+---
+clusters:
+  - {name: g, collection_ids: [products], cluster_type: vector}
+"""
+
+# Characters that matter to YAML's grammar, so mutations hit interesting paths.
+YAML_CHARS = list(":-[]{}&*!|>'\"#%@`,?<~\t\n ") + ["---", "...", "&a ", "*a", "!!", "<<: ", "\ufeff", "\x00"]
+
+settings_ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def check(docs: list[SourceDoc], problems: list[Problem], display: str) -> None:
+    for problem in problems:
+        assert isinstance(problem, Problem)
+        assert problem.file == display
+        assert problem.message
+        assert problem.line >= 0 and problem.col >= 0
+        problem.render()
+    for doc in docs:
+        assert doc.file == display
+        assert isinstance(doc.data, dict)
+        assert doc.locate(()) == doc.positions[()]
+        todo: list[object] = [doc.data]
+        while todo:
+            value = todo.pop()
+            assert value is None or isinstance(value, dict | list | str | int | float | bool)
+            if isinstance(value, dict):
+                assert all(isinstance(k, str) for k in value)
+                todo.extend(value.values())
+            elif isinstance(value, list):
+                todo.extend(value)
+        for path in doc.positions:
+            line, col = doc.positions[path]
+            assert line >= 1 and col >= 1
+
+
+def write_and_load(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "fuzz.yaml"
+    path.write_bytes(content)
+    docs, problems = load_file(path, display="fuzz.yaml")
+    check(docs, problems, "fuzz.yaml")
+
+
+@settings_
+@given(st.lists(st.one_of(st.sampled_from(YAML_CHARS), st.characters()), max_size=150).map("".join))
+def test_random_text(tmp_path: Path, text: str) -> None:
+    write_and_load(tmp_path, text.encode("utf-8", errors="surrogatepass"))
+
+
+@settings_
+@given(st.binary(max_size=200))
+def test_random_bytes(tmp_path: Path, content: bytes) -> None:
+    write_and_load(tmp_path, content)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    text = VALID
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line", "indent"]))
+        if op == "insert":
+            text = text[:at] + draw(st.sampled_from(YAML_CHARS)) + text[at:]
+        elif op == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
+        elif op == "replace":
+            text = text[:at] + draw(st.sampled_from(YAML_CHARS)) + text[at + 1 :]
+        else:
+            lines = text.split("\n")
+            i = at % len(lines)
+            lines.insert(i, lines[i] if op == "duplicate_line" else "  " + lines[i])
+            text = "\n".join(lines)
+    return text
+
+
+@settings_
+@given(mutated())
+def test_mutated_valid_yaml(tmp_path: Path, text: str) -> None:
+    write_and_load(tmp_path, text.encode("utf-8", errors="surrogatepass"))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(mutated(), min_size=1, max_size=4))
+def test_load_paths_over_mutated_projects(tmp_path: Path, texts: list[str]) -> None:
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    for old in project.iterdir():
+        old.unlink()
+    for i, text in enumerate(texts):
+        (project / f"{i}.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    docs, problems = load_paths([project, tmp_path / "missing"], root=tmp_path)
+    assert any(p.file == "missing" for p in problems)
+    for doc in docs:
+        assert doc.file.startswith("project/")
+    for problem in problems:
+        assert isinstance(problem, Problem) and problem.message
+
+
+def test_the_unmutated_document_is_valid(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_text(VALID, encoding="utf-8")
+    docs, problems = load_file(tmp_path / "v.yaml", display="v.yaml")
+    assert problems == []
+    assert docs[0].data["retrievers"][0]["stages"][0]["stage_type"] == "filter"
+    assert docs[1].index == 1

@@ -160,7 +160,6 @@ class Database:
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._closed = False
         with self.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             with self._write(conn):
@@ -182,8 +181,6 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
-        if self._closed:
-            raise RuntimeError("database is closed")
         try:
             conn = self._pool.get_nowait()
         except queue.Empty:
@@ -213,11 +210,16 @@ class Database:
             yield conn
 
     def close(self) -> None:
-        self._closed = True
+        """Close every idle connection. The object stays usable: a later call reconnects
+        (an ASGI lifespan may shut down and start up again around the same app)."""
         with self._lock:
-            for conn in self._all:
+            while True:
+                try:
+                    conn = self._pool.get_nowait()
+                except queue.Empty:
+                    break
                 conn.close()
-            self._all.clear()
+                self._all.remove(conn)
 
     # -- resources -----------------------------------------------------------------
 

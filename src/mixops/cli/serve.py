@@ -1,0 +1,68 @@
+"""``mixops serve``: run the local Mixpeek backend over HTTP (uvicorn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mixops.errors import MissingExtraError
+
+INSTALL_HINT = "pip install 'mixops[local]'"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option(
+    "--db", "db_path", default=Path(".mixops/local.db"), show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="SQLite file holding every resource.",
+)  # fmt: skip
+@click.option(
+    "--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Seed file (YAML/JSON) of collections and documents, loaded idempotently. Repeatable.",
+)  # fmt: skip
+@click.option(
+    "--api-key", "api_keys", multiple=True,
+    help="Accepted bearer key. Repeatable. Without it, any non-empty key is accepted.",
+)  # fmt: skip
+@click.option(
+    "--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+    help="Share of requests answered with 429, 503 or a slow response (reliability tests).",
+)  # fmt: skip
+@click.option("--namespace", default="default", show_default=True, help="Namespace the seeds go into.")
+@click.option("--strict-extra-keys", is_flag=True, help="Refuse unknown body keys with 422 (else warn).")
+def serve(
+    host: str,
+    port: int,
+    db_path: Path,
+    seeds: tuple[Path, ...],
+    api_keys: tuple[str, ...],
+    fault_rate: float,
+    namespace: str,
+    strict_extra_keys: bool,
+) -> None:
+    """Serve the local Mixpeek-compatible API (docs at /docs, OpenAPI at /openapi.json)."""
+    try:
+        import uvicorn
+
+        from mixops.local.app import create_app
+        from mixops.local.seed import SeedError
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"mixops serve needs the local backend's dependencies ({exc.name}): {INSTALL_HINT}"
+        ) from exc
+    try:
+        app = create_app(
+            db_path,
+            api_keys=list(api_keys) or None,
+            seed_files=seeds,
+            fault_rate=fault_rate,
+            strict_extra_keys=strict_extra_keys,
+            seed_namespace=namespace,
+        )
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    keys = "the given --api-key values" if api_keys else "any non-empty bearer key"
+    click.echo(f"mixops local backend on http://{host}:{port} (db {db_path}; accepting {keys})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

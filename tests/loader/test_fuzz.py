@@ -43,7 +43,7 @@ clusters:
 """
 
 # Characters that matter to YAML's grammar, so mutations hit interesting paths.
-YAML_CHARS = list(":-[]{}&*!|>'\"#%@`,?<~\t\n ") + ["---", "...", "&a ", "*a", "!!", "<<: ", "\ufeff", "\x00"]
+YAML_CHARS = [*":-[]{}&*!|>'\"#%@`,?<~\t\n ", "---", "...", "&a ", "*a", "!!", "<<: ", "\ufeff", "\x00"]
 
 settings_ = settings(
     max_examples=200,

@@ -55,11 +55,35 @@ def resolve(data: Any, params: Mapping[str, Any], env: Mapping[str, str], *, bas
     return res
 
 
+def _inert(value: Any) -> bool:
+    """True for values that cannot hold a placeholder (the common case: skip them cheaply)."""
+    return value is None or isinstance(value, int | float | bool) or (isinstance(value, str) and "${{" not in value)
+
+
 def _walk(node: Any, path: Path, params: Mapping[str, Any], env: Mapping[str, str], res: Resolution) -> Any:
+    """Copy-on-write: containers without placeholders are returned as they are."""
     if isinstance(node, dict):
-        return {k: _walk(v, (*path, k), params, env, res) for k, v in node.items()}
+        out: dict[Any, Any] | None = None
+        for k, v in node.items():
+            if _inert(v):
+                continue
+            nv = _walk(v, (*path, k), params, env, res)
+            if nv is not v:
+                if out is None:
+                    out = dict(node)
+                out[k] = nv
+        return node if out is None else out
     if isinstance(node, list):
-        return [_walk(v, (*path, i), params, env, res) for i, v in enumerate(node)]
+        items: list[Any] | None = None
+        for i, v in enumerate(node):
+            if _inert(v):
+                continue
+            nv = _walk(v, (*path, i), params, env, res)
+            if nv is not v:
+                if items is None:
+                    items = list(node)
+                items[i] = nv
+        return node if items is None else items
     if isinstance(node, str) and "${{" in node:
         return _substitute(node, path, params, env, res)
     return node

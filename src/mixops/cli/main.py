@@ -30,6 +30,7 @@ class LazyGroup(click.Group):
         "schema": "mixops.cli.schema:schema",
         "plan": "mixops.cli.plan_apply:plan",
         "apply": "mixops.cli.plan_apply:apply",
+        "serve": "mixops.cli.serve:serve",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

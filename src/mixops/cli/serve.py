@@ -42,7 +42,13 @@ def serve(
     namespace: str,
     strict_extra_keys: bool,
 ) -> None:
-    """Serve the local Mixpeek-compatible API (docs at /docs, OpenAPI at /openapi.json)."""
+    """Serve the local Mixpeek-compatible API (docs at /docs, OpenAPI at /openapi.json).
+
+    \b
+    Examples:
+      mixops serve --seed examples/catalog/data/seed.yaml --namespace catalog-local
+      mixops serve --port 9000 --api-key sk_test --fault-rate 0.3
+    """
     try:
         import uvicorn
 

@@ -587,10 +587,11 @@ class _Builder:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Building a document allocates millions of containers and frees none of them: the
     cyclic collector would rescan the growing heap again and again (a third of the time
-    for a 10 MB file) to find nothing. Paused for the build only, and only if it was on."""
+    for a 10 MB file) to find nothing. Paused for the build only, and only if it was on;
+    nested uses are fine (the inner one leaves the collector as it found it)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -612,7 +613,7 @@ def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
     parser: Any = None
     try:
         parser = _new_parser(text)  # the pure-Python reader already checks characters here
-        with _gc_paused():
+        with gc_paused():
             builder.run(parser)
     except _Fatal as fatal:
         builder.problems.append(Problem(file, fatal.line, fatal.col, fatal.path, fatal.message, fatal.fix))
@@ -677,4 +678,12 @@ def _reader_problem(file: str, text: str, err: yaml.reader.ReaderError, *, char_
                    "remove the control character, or write it as an escape inside double quotes")  # fmt: skip
 
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "ParsedDoc", "PositionIndex", "format_path", "parse_yaml"]
+__all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "ParsedDoc",
+    "PositionIndex",
+    "format_path",
+    "gc_paused",
+    "parse_yaml",
+]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mixops.errors import Problem
-from mixops.ports.yamlsafe import PathKey, PositionIndex, parse_yaml
+from mixops.ports.yamlsafe import PathKey, PositionIndex, gc_paused, parse_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest manifest file accepted; bigger files are refused before being read."""
@@ -176,10 +176,13 @@ def load_paths(paths: Sequence[Path], *, root: Path) -> tuple[list[SourceDoc], l
     """All documents of all manifest files under ``paths``, and ALL problems across them."""
     files, problems = discover(paths, root=root)
     docs: list[SourceDoc] = []
-    for file in files:
-        file_docs, file_problems = load_file(file, display=display_path(file, root))
-        docs.extend(file_docs)
-        problems.extend(file_problems)
+    # Paused across files too: the documents already loaded stay alive, and every
+    # collection between files would scan all of them again.
+    with gc_paused():
+        for file in files:
+            file_docs, file_problems = load_file(file, display=display_path(file, root))
+            docs.extend(file_docs)
+            problems.extend(file_problems)
     return docs, problems
 
 

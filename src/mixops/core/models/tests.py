@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from mixops.core.models.common import StrictModel
 
@@ -98,11 +98,19 @@ class ClusterExpect(StrictModel):
     )
 
 
+# YAML mapping keys arrive as strings ("0"); a document index is an int written as a key.
+def _index_key(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+DocIndex = Annotated[int, BeforeValidator(_index_key), Field(ge=0)]
+
+
 class TaxonomyExpect(StrictModel):
-    labels: dict[int, list[str]] | None = Field(
+    labels: dict[DocIndex, list[str]] | None = Field(
         default=None, description="Per sample document (by 0-based index): labels it must be assigned."
     )
-    fields: dict[int, dict[str, Any]] | None = Field(
+    fields: dict[DocIndex, dict[str, Any]] | None = Field(
         default=None, description="Per sample document: enriched field values it must carry."
     )
     unlabeled: list[int] | None = Field(default=None, description="Sample documents that must get no label.")

@@ -32,55 +32,49 @@ SEED = 20240611
 # --- taxonomy --------------------------------------------------------------------
 
 DEPARTMENTS: list[tuple[str, str, str]] = [
-    (
-        "footwear",
-        "Footwear",
-        "Shoes, boots, sneakers and sandals: running shoes, trail running shoes, hiking boots, "
-        "casual sneakers, leather dress shoes, loafers and sport sandals.",
-    ),
-    (
-        "apparel",
-        "Apparel",
-        "Clothing for outdoors and everyday: jackets, shirts, t-shirts, hoodies, pants, shorts, "
-        "jeans and tights.",
-    ),
-    (
-        "accessories",
-        "Accessories",
-        "Bags, backpacks, packs, hats, caps, beanies and socks that complete an outfit or a kit.",
-    ),
+    ("footwear", "Footwear",
+     "Footwear: running shoes, trail running shoes, racing shoes, hiking boots, hiking shoes, approach "
+     "shoes, sneakers, slip-on shoes, canvas shoes, oxford shoes, loafers, chelsea boots, sport "
+     "sandals, slides and flip-flops."),
+    ("apparel", "Apparel",
+     "Apparel and clothing: rain jacket, down jacket, fleece jacket, softshell jacket, t-shirt, "
+     "running shirt, flannel shirt, hoodie, hiking pants, running shorts, jeans and running tights."),
+    ("accessories", "Accessories",
+     "Accessories: daypack, hiking backpack, duffel bag, hip pack, cap, beanie, sun hat, running "
+     "socks, hiking socks and dress socks."),
 ]
 
-# (slug, department, label, description)
+# (slug, department, label, description). Descriptions name the products the way
+# titles do (singular jacket, plural shoes) so a title finds its category.
 CATEGORIES: list[tuple[str, str, str, str]] = [
     ("running", "footwear", "Running shoes",
-     "Running shoes: road running shoes, trail running shoes and racing flats with cushioned, "
-     "lightweight midsoles for training runs and races."),
+     "Running shoes: road running shoes, trail running shoes and racing shoes with cushioned, "
+     "lightweight midsoles."),
     ("hiking", "footwear", "Hiking footwear",
-     "Hiking boots, hiking shoes and approach shoes with grippy lugged outsoles and ankle "
-     "support for trails and mountains."),
+     "Hiking footwear: hiking boots, hiking shoes and approach shoes with grippy lugged outsoles "
+     "for trails and mountains."),
     ("casual", "footwear", "Casual sneakers",
-     "Casual sneakers, canvas shoes and slip-on shoes for everyday wear around town."),
+     "Casual sneakers: sneakers, slip-on shoes and canvas shoes for everyday wear around town."),
     ("formal", "footwear", "Dress shoes",
-     "Dress shoes in leather: oxford shoes, loafers and chelsea boots for the office, weddings "
-     "and formal occasions."),
+     "Dress shoes: leather oxford shoes, loafers and chelsea boots for the office and formal "
+     "occasions."),
     ("sandals", "footwear", "Sandals",
-     "Sandals, sport sandals, slides and flip-flops for summer, the beach and warm weather."),
+     "Sandals: sport sandals, slides and flip-flops for summer, the beach and the pool."),
     ("outerwear", "apparel", "Jackets and outerwear",
-     "Jackets: rain jackets, down jackets, fleece jackets and softshell jackets that keep out "
+     "Jackets and outerwear: rain jacket, down jacket, fleece jacket and softshell jacket against "
      "wind, rain and cold."),
     ("tops", "apparel", "Shirts and tops",
-     "Tops: t-shirts, running shirts, flannel shirts and hoodies, from cotton tees to "
+     "Shirts and tops: t-shirt, running shirt, flannel shirt and hoodie, from cotton tees to "
      "technical tops."),
     ("bottoms", "apparel", "Pants and shorts",
-     "Bottoms: hiking pants, running shorts, jeans and running tights for trail, road and town."),
+     "Pants and shorts: hiking pants, running shorts, jeans and running tights."),
     ("bags", "accessories", "Bags and backpacks",
-     "Bags and backpacks: daypacks, hiking backpacks, duffel bags and hip packs for commuting, "
-     "travel and trails."),
+     "Bags and backpacks: daypack, hiking backpack, duffel bag and hip pack for commuting, travel "
+     "and trails."),
     ("headwear", "accessories", "Hats and caps",
-     "Headwear: baseball caps, beanies and sun hats for sun, cold and everyday style."),
+     "Hats and caps: cap, beanie and sun hat for sun, cold and everyday style."),
     ("socks", "accessories", "Socks",
-     "Socks: running socks, hiking socks and dress socks in merino wool and cotton blends."),
+     "Socks: running socks, hiking socks and dress socks."),
 ]
 
 # --- product features ------------------------------------------------------------
@@ -390,11 +384,11 @@ TAGS: list[tuple[str, str, str]] = [
      "Hiking gear: hiking boots, hiking shoes, approach shoes, hiking pants, hiking backpacks and "
      "hiking socks for trails and mountains."),
     ("casual", "Casual",
-     "Casual everyday style: sneakers, slip-on shoes, canvas shoes, t-shirts, hoodies, flannel shirts "
-     "and jeans."),
+     "Casual everyday style: sneakers, leather and canvas sneakers, slip-on shoes, t-shirts, hoodies, "
+     "flannel shirts and jeans."),
     ("formal", "Formal",
-     "Formal and office wear: leather oxford shoes, loafers, chelsea boots and dress socks for "
-     "weddings and the office."),
+     "Formal and office wear: oxford shoes, loafers, chelsea boots and dress socks for weddings "
+     "and the office."),
     ("summer", "Summer",
      "Summer and beach: sandals, sport sandals, slides, flip-flops, caps and sun hats for hot days."),
     ("winter", "Winter",

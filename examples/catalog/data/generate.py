@@ -29,6 +29,9 @@ from pathlib import Path
 
 SEED = 20240611
 
+# Hand-aligned vocabulary tables follow; keep the formatter off them.
+# fmt: off
+
 # --- taxonomy --------------------------------------------------------------------
 
 DEPARTMENTS: list[tuple[str, str, str]] = [
@@ -436,6 +439,8 @@ TAGS: list[tuple[str, str, str]] = [
     ("merino", "Merino wool",
      "Merino wool that regulates temperature and resists odor in socks, shirts and beanies."),
 ]
+
+# fmt: on
 
 
 def _department_of(category: str) -> str:

@@ -38,9 +38,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn import cluster as skc
-from sklearn import metrics as skm
-from sklearn.mixture import GaussianMixture
 
 from mixops.local.engine.errors import BadRequest, Unsupported
 from mixops.local.engine.features import find_index
@@ -237,6 +234,10 @@ def _label(value: Any) -> str:
 def _fit(
     method: str, params: dict[str, Any], x: npt.NDArray[np.float32], seed: int
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32] | None]:
+    # scikit-learn costs over a second to import: only pay for it when clustering.
+    from sklearn import cluster as skc
+    from sklearn.mixture import GaussianMixture
+
     if method == "kmeans":
         kw = {"n_clusters": 8, "n_init": 1, "random_state": seed, **params}
         model = skc.KMeans(**kw).fit(x)
@@ -298,6 +299,8 @@ def _result(
         "degenerate": False, "noise_ratio": round(noise / n, 6) if n else 0.0,
         "avg_cluster_size": round((n - noise) / k, 6) if k else 0.0,
     }  # fmt: skip
+    from sklearn import metrics as skm
+
     clustered = labels >= 0
     m = int(clustered.sum())
     if k < 2:

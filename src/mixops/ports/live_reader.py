@@ -13,6 +13,7 @@ from typing import Any
 from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorIndexInfo, fingerprint
 from mixops.core.normalise import FROM_LIVE
 from mixops.ports.client import MixpeekClient
+from mixops.ports.lease import is_lock
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
@@ -43,6 +44,8 @@ def build_live_state(
 
     state = LiveState(namespace=namespace)
     for c in collections:
+        if is_lock(c["collection_name"]):
+            continue  # the apply lease (ports/lease.py), not a collection of the user's
         col = _collection(c)
         state.collections[col.name] = col
     for kind, items in rows.items():

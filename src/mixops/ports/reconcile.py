@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from mixops.core.stack import Stack
 from mixops.errors import MixopsError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport
 from mixops.ports.client import MixpeekClient
+from mixops.ports.lease import DEFAULT_TTL, Lease, LeaseLostError
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
+from mixops.ports.stamps import stamp_applied
 from mixops.ports.target import connect, describe
 
 
@@ -74,15 +77,41 @@ async def plan_and_apply(
     saved: Plan | None = None,
     confirm: Callable[[Plan], bool] = lambda _p: True,
     emit: Callable[[str], None] = lambda _line: None,
+    lock_timeout: float = 0.0,
+    lease_ttl: float = DEFAULT_TTL,
 ) -> tuple[Planned, ApplyReport | None]:
+    """Plan, and with `apply` converge: under the stack's lease, stamping the applied digest.
+
+    The lease is taken BEFORE live state is read, so a second apply plans on
+    what the first one left (never on a stale read that would duplicate work).
+    """
     stack = load_stack(project, env_name)
     info = describe(project, env_name)
     async with connect(project, env_name, parallelism=parallelism) as client:
-        planned = await make_plan(client, stack, info.namespace, options)
-        if saved is not None:
-            check_saved_plan(saved, planned)
-            planned = Planned(stack, planned.live, saved)
-        if not apply or not planned.plan.has_changes or not confirm(planned.plan):
-            return planned, None
-        report = await Applier(client, stack, planned.live, emit).run(planned.plan)
-        return planned, report
+        if not apply:
+            return await _planned(client, stack, info.namespace, options, saved), None
+        async with Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout) as lease:
+            planned = await _planned(client, stack, info.namespace, options, saved)
+            report = None
+            if planned.plan.has_changes:
+                # In a thread: a prompt must not stall the loop that renews the lease.
+                if not await asyncio.to_thread(confirm, planned.plan):
+                    return planned, None
+                report = await Applier(client, stack, planned.live, emit).run(planned.plan)
+            await stamp_applied(client, stack, info.namespace, None if report else planned.live)
+            if lease.lost:
+                raise LeaseLostError(
+                    "the apply finished, but its lease expired and was taken over meanwhile: another apply may "
+                    "have run at the same time; run `mixops plan` to check the namespace"
+                )
+            return planned, report
+
+
+async def _planned(
+    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, saved: Plan | None
+) -> Planned:
+    planned = await make_plan(client, stack, namespace, options)
+    if saved is not None:
+        check_saved_plan(saved, planned)
+        planned = Planned(stack, planned.live, saved)
+    return planned

@@ -1,0 +1,136 @@
+"""Records written on owned resources: what digest was applied, and how its tests went.
+
+Promotion (`mixops promote --from A --to B`) must know, from the namespace of A
+alone, that A runs exactly the current manifests and that they were tested
+there. Every resource this stack declares carries two metadata keys:
+
+    mixops_applied: <Stack.digest()>                    # after every apply
+    mixops_tests:   {digest: ..., passed: bool, at: ISO} # after every test run
+
+An apply stamps `mixops_applied` on the resources it touched AND on the
+unchanged ones (a metadata-only PATCH, skipped when the stamp is already
+right), so a change that only touched tests or one resource still moves the
+whole namespace to the new digest. A new digest drops the old test record:
+tests of another digest say nothing about this one.
+
+Both keys are in `normalise.OWNER_KEYS`, so they never show up in a diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mixops.core.live import LiveResource, LiveState
+from mixops.core.stack import KINDS, Stack
+from mixops.ports.client import MixpeekClient
+from mixops.ports.live_reader import read_live
+
+APPLIED_KEY = "mixops_applied"
+TESTS_KEY = "mixops_tests"
+
+
+def declared_owned(stack: Stack, live: LiveState) -> Iterable[LiveResource]:
+    """The live resources this stack declares and owns (what the records live on)."""
+    owner = stack.project.stack
+    for kind in KINDS:
+        for name in sorted(stack.resources(kind)):
+            res = live.resources.get((kind, name))
+            if res is not None and res.owner_stack == owner:
+                yield res
+
+
+async def patch_metadata(client: MixpeekClient, res: LiveResource, metadata: dict[str, Any]) -> None:
+    """Replace a resource's metadata and nothing else (every kind's PATCH takes it in place)."""
+    body = {"metadata": metadata}
+    if res.kind == "retriever":
+        await client.patch_retriever(res.id, body)
+    elif res.kind == "taxonomy":
+        await client.patch_taxonomy(res.id, body)
+    else:
+        await client.patch_cluster(res.id, body)
+
+
+async def stamp_applied(client: MixpeekClient, stack: Stack, namespace: str, live: LiveState | None = None) -> int:
+    """Record the manifests' digest on every declared, owned resource; returns how many were patched."""
+    live = live if live is not None else await read_live(client, namespace)
+    digest = stack.digest()
+    patched = 0
+    for res in declared_owned(stack, live):
+        if res.metadata.get(APPLIED_KEY) == digest:
+            continue
+        meta = {k: v for k, v in res.metadata.items() if k != TESTS_KEY}
+        meta[APPLIED_KEY] = digest
+        await patch_metadata(client, res, meta)
+        patched += 1
+    return patched
+
+
+async def stamp_tests(
+    client: MixpeekClient,
+    stack: Stack,
+    namespace: str,
+    passed: bool,
+    *,
+    at: str | None = None,
+    live: LiveState | None = None,
+) -> int:
+    """Record the outcome of a test run of the manifests' digest; returns how many were patched."""
+    live = live if live is not None else await read_live(client, namespace)
+    record = {
+        "digest": stack.digest(),
+        "passed": passed,
+        "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+    patched = 0
+    for res in declared_owned(stack, live):
+        await patch_metadata(client, res, {**res.metadata, TESTS_KEY: record})
+        patched += 1
+    return patched
+
+
+@dataclass(frozen=True)
+class Records:
+    """What a namespace says about one stack digest (pure reading of the stamps)."""
+
+    digest: str
+    missing: tuple[str, ...]  # declared resources absent or not owned
+    other_digest: tuple[tuple[str, str | None], ...]  # (resource, its mixops_applied)
+    untested: tuple[str, ...]  # no test record for this digest
+    failed: tuple[tuple[str, str], ...]  # (resource, when the failing run happened)
+    declared: int
+
+    @property
+    def applied(self) -> bool:
+        return self.declared > 0 and not self.missing and not self.other_digest
+
+    @property
+    def tests_passed(self) -> bool:
+        return self.applied and not self.untested and not self.failed
+
+
+def read_records(stack: Stack, live: LiveState) -> Records:
+    digest = stack.digest()
+    owner = stack.project.stack
+    missing, other, untested, failed = [], [], [], []
+    declared = 0
+    for kind in KINDS:
+        for name in sorted(stack.resources(kind)):
+            declared += 1
+            label = f"{kind} {name!r}"
+            res = live.resources.get((kind, name))
+            if res is None or res.owner_stack != owner:
+                missing.append(label)
+                continue
+            applied = res.metadata.get(APPLIED_KEY)
+            if applied != digest:
+                other.append((label, None if applied is None else str(applied)))
+                continue
+            tests = res.metadata.get(TESTS_KEY)
+            if not isinstance(tests, dict) or tests.get("digest") != digest:
+                untested.append(label)
+            elif tests.get("passed") is not True:
+                failed.append((label, str(tests.get("at") or "unknown time")))
+    return Records(digest, tuple(missing), tuple(other), tuple(untested), tuple(failed), declared)

@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mixops.cli.common import EXIT_CHANGES, EXIT_ERROR, env_option, get_ctx, handle_errors
+from mixops.cli.duration import Duration
+from mixops.errors import MixopsError
+
+if TYPE_CHECKING:
+    from mixops.ports.project import Project
 
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
@@ -25,7 +31,14 @@ allow_delete_option = click.option(
 @click.command()
 @env_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for apply.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text", show_default=True,
+    help="github: the text plan, with errors and warnings as GitHub Actions annotations.",
+)  # fmt: skip
+@click.option(
+    "--out-markdown", "out_markdown", type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the full Markdown plan (never truncated) to this file, e.g. for CI artifacts.",
+)  # fmt: skip
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none).")
 @prune_option
 @adopt_option
@@ -33,8 +46,8 @@ allow_delete_option = click.option(
 @parallelism_option
 @handle_errors
 def plan(
-    env: str | None, out: Path | None, fmt: str, detailed_exitcode: bool, prune: bool, adopt: bool,
-    allow_delete: bool, parallelism: int,
+    env: str | None, out: Path | None, fmt: str, out_markdown: Path | None, detailed_exitcode: bool, prune: bool,
+    adopt: bool, allow_delete: bool, parallelism: int,
 ) -> None:  # fmt: skip
     """Show what apply would change in the environment's namespace.
 
@@ -44,6 +57,7 @@ def plan(
       mixops plan --env staging --format markdown > plan.md
       mixops plan --env prod --out plan.json && mixops apply plan.json --env prod
       mixops plan --env prod --detailed-exitcode   # nightly drift check
+      mixops plan --env staging --format github --out-markdown plan.md   # in CI
     """
     from mixops.core.plan import PlanOptions
     from mixops.ports.project import load_project
@@ -55,40 +69,75 @@ def plan(
     project = load_project(ctx.project_dir)
     env_name = project.env_name(env)
     options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
-    planned, _ = asyncio.run(plan_and_apply(project, env_name, options, parallelism=parallelism))
+    try:
+        planned, _ = asyncio.run(plan_and_apply(project, env_name, options, parallelism=parallelism))
+    except MixopsError as err:
+        if fmt != "github":
+            raise
+        _github_errors(err, project, env_name)
+        sys.exit(err.exit_code)
     result = planned.plan
     if out is not None:
         out.write_text(result.dumps(), encoding="utf-8")
-    click.echo(render(result, fmt, color=ctx.color and fmt == "text"), nl=False)
+    if out_markdown is not None:
+        out_markdown.write_text(render(result, "markdown", color=False), encoding="utf-8")
+    if fmt == "github":
+        from mixops.cli.github import annotation
+
+        for warning in result.warnings:
+            click.echo(annotation(warning, "warning"))
+    shown = "text" if fmt == "github" else fmt
+    click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
 
 
+def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
+    """Print `err` as annotations, pinned to the declaring file when it names a resource."""
+    from mixops.cli.github import error_lines
+    from mixops.ports.project import load_stack
+
+    try:
+        stack = load_stack(project, env_name)
+    except MixopsError:
+        stack = None
+    for line in error_lines(err, stack):
+        click.echo(line)
+
+
 @click.command()
 @click.argument("planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @env_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a TTY).")
+@click.option(
+    "--lock-timeout", type=Duration(), default="0s", show_default=True,
+    help="How long to wait for another apply on this namespace (its lease) to finish, e.g. 30s, 10m.",
+)  # fmt: skip
 @prune_option
 @adopt_option
 @allow_delete_option
 @parallelism_option
 @handle_errors
 def apply(
-    planfile: Path | None, env: str | None, auto_approve: bool, prune: bool, adopt: bool, allow_delete: bool,
-    parallelism: int,
+    planfile: Path | None, env: str | None, auto_approve: bool, lock_timeout: float, prune: bool, adopt: bool,
+    allow_delete: bool, parallelism: int,
 ) -> None:  # fmt: skip
     """Converge the environment's namespace on the manifests.
 
     With PLANFILE, applies exactly that saved plan, refusing it when the
     manifests or the live objects changed since it was made.
 
+    Applies to one namespace are serialised by a lease of the stack: a second
+    apply waits up to --lock-timeout, then fails naming the holder.
+
     \b
     Examples:
       mixops apply --auto-approve
       mixops apply --env staging --prune --auto-approve
       mixops apply plan.json --env prod
+      mixops apply --env staging --auto-approve --lock-timeout 10m
     """
     from mixops.core.plan import Plan, PlanOptions
     from mixops.ports.project import load_project
@@ -117,7 +166,7 @@ def apply(
     planned, report = asyncio.run(
         plan_and_apply(
             project, env_name, options, parallelism=parallelism, apply=True, saved=saved, confirm=confirm,
-            emit=lambda line: click.echo(line),
+            emit=lambda line: click.echo(line), lock_timeout=lock_timeout,
         )
     )  # fmt: skip
     if not planned.plan.has_changes:

@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS vectors (
     vec BLOB NOT NULL,
     PRIMARY KEY (namespace_id, collection_id, index_name, document_id)
 );
+-- Replacing or deleting a document drops its vectors of every index: without this
+-- index each such delete scans the collection's vectors (quadratic bulk loads).
+CREATE INDEX IF NOT EXISTS vectors_doc ON vectors(namespace_id, collection_id, document_id);
 
 CREATE TABLE IF NOT EXISTS generations (
     namespace_id TEXT NOT NULL,

@@ -77,7 +77,7 @@ def load(app: object, name: str, n: int, seed: int) -> None:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def bench_execute(client: httpx.AsyncClient, collection: str, runs: int) -> tuple[float, list[float]]:

@@ -31,6 +31,7 @@ class LazyGroup(click.Group):
         "plan": "mixops.cli.plan_apply:plan",
         "apply": "mixops.cli.plan_apply:apply",
         "serve": "mixops.cli.serve:serve",
+        "drift": "mixops.cli.drift_cmd:drift",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -1,0 +1,18 @@
+"""The local Mixpeek backend (needs the ``mixops[local]`` extra).
+
+Public interface (import from the submodules; this package imports nothing so that
+``mixops.local.engine`` stays usable without the web stack):
+
+- ``mixops.local.app.create_app(db_path, api_keys=None, seed_files=(), fault_rate=0.0,
+  strict_extra_keys=False, *, seed_namespace="default", fault_seed=None) -> FastAPI``
+- ``mixops.local.inprocess.local_transport(db_path, namespace, seed_files=(), api_key="sk_local")
+  -> httpx.AsyncBaseTransport`` (closing it closes the database)
+- ``mixops.local.seed.load_seed(app | LocalState | Database, path, namespace) -> counts``
+  (raises ``SeedError``)
+- ``mixops.local.api.namespaces.ensure_namespace(db, name) -> namespace_id``
+- ``mixops.cli.serve.serve``: the ``mixops serve`` click command.
+
+Layout: ``db`` (SQLite storage), ``sqlite_store`` (the engines' DocumentStore),
+``api/`` (routes, one module per kind), ``rules`` (update surfaces), ``listing``
+(pagination), ``problems`` (error envelope), ``engine/`` (pure computation).
+"""

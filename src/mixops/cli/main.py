@@ -32,6 +32,7 @@ class LazyGroup(click.Group):
         "apply": "mixops.cli.plan_apply:apply",
         "serve": "mixops.cli.serve:serve",
         "drift": "mixops.cli.drift_cmd:drift",
+        "export": "mixops.cli.export_cmd:export",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

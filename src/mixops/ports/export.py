@@ -1,0 +1,228 @@
+"""Export a live namespace as manifest files: the bootstrap path from clicks to code.
+
+Each exported spec is the live object in manifest shape (the live reader maps
+read shapes to create shapes and ids to names), then:
+
+- ownership metadata removed (`normalise.OWNER_KEYS`);
+- every field whose absence normalises to the same spec left out, so values
+  that equal the API's (or the model's) defaults do not clutter the files.
+  Removal is checked against `normalise`, which is what the plan compares:
+  this is what makes "export, then plan shows no changes" hold by construction;
+- secret-looking string values (keys named like api keys, tokens, passwords,
+  authorization headers) replaced by `${{ env.NAME }}` placeholders; the
+  variables to set are listed in the file header and returned to the caller.
+
+Only resources owned by the project's stack are exported unless `include_all`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mixops.core.live import TEMP_SUFFIX, LiveState
+from mixops.core.normalise import normalise, strip_ownership
+from mixops.core.stack import KINDS, SECTION
+from mixops.ports.live_reader import read_live
+from mixops.ports.project import Project
+from mixops.ports.target import connect, describe
+from mixops.schemas import SCHEMA_BASE
+
+Layout = Literal["per-kind", "per-resource"]
+SCHEMA_FILE = "mixops-manifest.schema.json"
+SECRET_KEY = re.compile(
+    r"(api[_-]?key|apikey|token|secret|passw(or)?d|authorization|credential|private[_-]?key|bearer)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class SecretVar:
+    name: str  # the environment variable to set
+    where: str  # "retriever 'x': stages[0].config.parameters.headers.Authorization"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    path: str  # relative to the output directory, POSIX
+    text: str
+
+
+@dataclass(frozen=True)
+class Export:
+    namespace: str
+    files: tuple[ExportedFile, ...]
+    variables: tuple[SecretVar, ...]
+    exported: dict[str, int]  # kind -> count
+    skipped_unowned: int
+
+
+# --- pure steps -------------------------------------------------------------------
+
+
+def minimise(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Leave out every field whose absence normalises to the same spec (defaults)."""
+    target = normalise(kind, spec)
+    out = copy.deepcopy(spec)
+
+    def same() -> bool:
+        return normalise(kind, out) == target
+
+    def walk(node: dict[str, Any]) -> None:
+        for key in list(node):
+            if node is out and key == "name":
+                continue
+            value = node.pop(key)
+            if same():
+                continue  # pre-order: a whole default subtree goes at once
+            node[key] = value
+            if isinstance(value, dict):
+                kept = copy.deepcopy(value)
+                walk(value)
+                if not value:  # `{}` would mean the same, but the explicit defaults read better
+                    node[key] = kept
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        walk(item)
+
+    walk(out)
+    return out
+
+
+def _env_name(*parts: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"[^A-Z0-9]", "_", "_".join(parts).upper())).strip("_")
+
+
+def extract_secrets(kind: str, name: str, spec: dict[str, Any], taken: set[str]) -> tuple[dict[str, Any], list[SecretVar]]:
+    """Replace secret-looking values by `${{ env.NAME }}`; `taken` keeps names unique across the export."""
+    found: list[SecretVar] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                sub = f"{path}.{key}" if path else str(key)
+                if (
+                    isinstance(value, str)
+                    and value
+                    and SECRET_KEY.search(str(key))
+                    and "${{" not in value
+                    and not value.startswith("{{")  # an input template, not a secret
+                ):
+                    var = base = _env_name(name, str(key))
+                    n = 2
+                    while var in taken:
+                        var, n = f"{base}_{n}", n + 1
+                    taken.add(var)
+                    found.append(SecretVar(var, f"{kind} {name!r}: {sub}"))
+                    out[key] = f"${{{{ env.{var} }}}}"
+                else:
+                    out[key] = walk(value, sub)
+            return out
+        if isinstance(node, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        return node
+
+    return walk(spec, ""), found
+
+
+def export_specs(live: LiveState, stack: str, include_all: bool) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """Manifest-shaped, minimal specs per kind (secrets still in place), and how many were skipped."""
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    skipped = 0
+    for (kind, name), res in sorted(live.resources.items()):
+        if name.endswith(TEMP_SUFFIX):
+            continue  # a replacement left by an interrupted apply: not a resource of its own
+        if res.owner_stack != stack and not include_all:
+            skipped += 1
+            continue
+        spec = strip_ownership(res.spec)
+        spec = {"name": name, **{k: v for k, v in spec.items() if k != "name"}}
+        out[kind].append(minimise(kind, spec))
+    return out, skipped
+
+
+def _header(schema: str, namespace: str, variables: Iterable[SecretVar]) -> str:
+    lines = [f"# yaml-language-server: $schema={schema}", f"# Exported by `mixops export` from namespace {namespace}."]
+    variables = list(variables)
+    if variables:
+        lines.append("# Secrets were replaced by placeholders; set these environment variables before plan/apply:")
+        lines += [f"#   {v.name}  ({v.where})" for v in variables]
+    return "\n".join(lines) + "\n"
+
+
+def _dump(data: dict[str, Any]) -> str:
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
+    return text
+
+
+def render_files(
+    specs: dict[str, list[dict[str, Any]]],
+    layout: Layout,
+    namespace: str,
+    schema_ref: Callable[[str], str],
+) -> tuple[list[ExportedFile], list[SecretVar]]:
+    files: list[ExportedFile] = []
+    all_vars: list[SecretVar] = []
+    taken: set[str] = set()
+    for kind in KINDS:
+        section = SECTION[kind]
+        groups: list[tuple[str, list[dict[str, Any]]]]
+        if layout == "per-kind":
+            groups = [(f"{section}.yaml", specs[kind])] if specs[kind] else []
+        else:
+            groups = [(f"{section}/{spec['name']}.yaml", [spec]) for spec in specs[kind]]
+        for path, items in groups:
+            clean, file_vars = [], []
+            for spec in items:
+                masked, found = extract_secrets(kind, spec["name"], spec, taken)
+                clean.append(masked)
+                file_vars += found
+            body = _dump({"version": "1.0", section: clean})
+            files.append(ExportedFile(path, _header(schema_ref(path), namespace, file_vars) + body))
+            all_vars += file_vars
+    return files, all_vars
+
+
+# --- I/O --------------------------------------------------------------------------
+
+
+def _schema_ref(project_root: Path, out_dir: Path) -> Callable[[str], str]:
+    local = project_root / "schemas" / SCHEMA_FILE
+
+    def ref(relative: str) -> str:
+        if local.is_file():
+            start = (out_dir / relative).parent
+            return Path(os.path.relpath(local.resolve(), start.resolve())).as_posix()
+        return SCHEMA_BASE + SCHEMA_FILE
+
+    return ref
+
+
+async def export_env(
+    project: Project,
+    env_name: str,
+    out_dir: Path,
+    *,
+    include_all: bool = False,
+    layout: Layout = "per-kind",
+    parallelism: int = 8,
+) -> Export:
+    """Read the environment's namespace and write manifest files under `out_dir`."""
+    info = describe(project, env_name)
+    async with connect(project, env_name, parallelism=parallelism) as client:
+        live = await read_live(client, info.namespace)
+    specs, skipped = export_specs(live, project.config.stack, include_all)
+    files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
+    for f in files:
+        target = out_dir / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f.text, encoding="utf-8")
+    return Export(info.namespace, tuple(files), tuple(variables), {k: len(v) for k, v in specs.items()}, skipped)

@@ -33,6 +33,7 @@ class LazyGroup(click.Group):
         "serve": "mixops.cli.serve:serve",
         "drift": "mixops.cli.drift_cmd:drift",
         "export": "mixops.cli.export_cmd:export",
+        "promote": "mixops.cli.promote_cmd:promote",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -89,6 +89,7 @@ def make_project(
     dest: Path, server: Server, environments: dict[str, dict[str, object]], *, copy_manifests: bool = True
 ) -> Path:
     """A copy of the catalog example whose environments point at `server`."""
+    dest.mkdir(parents=True, exist_ok=True)
     if copy_manifests:
         shutil.copytree(EXAMPLE / "manifests", dest / "manifests")
     envs = {

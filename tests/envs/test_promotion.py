@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.envs.conftest import Server, cli_env, make_project
 
 from mixops.cli.main import cli
 from mixops.core.plan import PlanOptions
@@ -18,7 +19,6 @@ from mixops.ports.promote import PromotionRefused, promote, run_and_record
 from mixops.ports.reconcile import plan_and_apply
 from mixops.ports.stamps import read_records
 from mixops.ports.target import connect, describe
-from tests.envs.conftest import Server, cli_env, make_project
 
 PARAMS = {
     "dev": {"search_top_k": 12, "min_rating": 0, "num_groups": 4},
@@ -123,8 +123,8 @@ async def run_cli(project: Project, *args: str) -> Result:
 
 
 async def test_untested_source_is_refused(project: Project) -> None:
-    from mixops.ports.stamps import Records
     from mixops.ports.promote import refusal
+    from mixops.ports.stamps import Records
 
     records = Records("d1", (), (), ("retriever 'a'",), (), 1)
     reason = refusal(records, "staging")

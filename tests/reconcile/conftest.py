@@ -123,3 +123,32 @@ async def assert_converged(root: Path, env: str | None = None, stack: str = STAC
         owned = {r[name_key] for r in rows if (r.get("metadata") or {}).get("mixops_stack") == stack}
         assert owned == set(desired.resources(kind)), (kind, owned)  # type: ignore[arg-type]
     return state
+
+
+def retriever_body(name: str, collection: str = "products", **extra: Any) -> dict[str, Any]:
+    """A create body as a user would send it by hand (no mixops ownership unless given)."""
+    return {
+        "retriever_name": name,
+        "collection_identifiers": [collection],
+        "input_schema": {"query": {"type": "text", "required": True}},
+        "stages": [
+            {
+                "stage_name": "search",
+                "stage_type": "filter",
+                "config": {
+                    "stage_id": "feature_search",
+                    "parameters": {
+                        "searches": [
+                            {
+                                "feature_uri": "mixpeek://text_extractor@v1/embedding",
+                                "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
+                                "top_k": 10,
+                            }
+                        ],
+                        "final_top_k": 5,
+                    },
+                },
+            }
+        ],
+        **extra,
+    }

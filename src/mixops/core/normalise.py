@@ -43,6 +43,7 @@ CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
 
 # Defaults the API fills on read when the request left them out.
 API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
+    "retriever": ((("visibility",), "private"),),
     "cluster": (
         (("vector_config", "multi_feature_strategy"), "concatenate"),
         (("vector_config", "normalize_features"), True),
@@ -177,6 +178,7 @@ def retriever_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[st
         "tags": raw.get("tags"),
         "metadata": raw.get("metadata"),
         "display_config": raw.get("display_config"),
+        "visibility": raw.get("visibility"),
     }
     return rewrite_refs("retriever", drop_empties(spec), id_to_name)
 

@@ -1,0 +1,117 @@
+"""Wording and value formatting shared by the text and Markdown renderers.
+
+Everything here turns parts of a `Plan` into strings or plain rows; nothing
+decides what a plan means. Secrets arrive masked and stay masked: values are
+only ever printed as they are in the plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mixops.core.plan import FieldChange, Plan, Step
+
+UNSET = "(unset)"  # what Plan puts on the absent side of an added or removed field
+VALUE_LIMIT = 120
+CREATE_LINES = 40
+
+# The surface a step's field changes have unless said otherwise; the others get a note.
+DEFAULT_SURFACE = {"create": "in_place", "update": "in_place", "version": "new_version", "replace": "in_place"}
+SURFACE_NOTES = {"in_place": "in place", "new_version": "new version", "replace": "forces replacement"}
+
+RowKind = Literal["add", "remove", "change", "more"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a resource's changes: `kind` says which side(s) it has."""
+
+    kind: RowKind
+    path: str
+    old: str = ""
+    new: str = ""
+    note: str = ""
+
+
+def compact(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """A value as one line of JSON (strings quoted, like terraform), cut at `limit`."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def flatten(spec: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Leaf `path: value` pairs of a spec; scalar lists and empty containers stay whole."""
+    if isinstance(spec, dict) and spec:
+        for key in sorted(spec):
+            yield from flatten(spec[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(spec, list) and spec and any(isinstance(v, dict | list) for v in spec):
+        for i, item in enumerate(spec):
+            yield from flatten(item, f"{prefix}[{i}]")
+    else:
+        yield prefix, spec
+
+
+def headline(step: Step) -> str:
+    """`retriever "product_search" will be created`, without the marker."""
+    what = f'{step.kind} "{step.name}"'
+    reasons = ", ".join(step.replace_reasons)
+    verb = "forces" if len(step.replace_reasons) == 1 else "force"
+    phrase = {
+        "create": "will be created",
+        "update": "will be updated in place",
+        "version": "will get a new version",
+        "replace": f"must be replaced ({reasons} {verb} replacement)" if reasons else "must be replaced",
+        "delete": "will be deleted",
+        "noop": "is unchanged",
+    }[step.action]
+    return f"{what} {phrase}"
+
+
+def step_notes(step: Step) -> list[str]:
+    """Facts about a step that are not field changes: adoption, recovery, live id."""
+    notes = []
+    if step.adopt:
+        notes.append("adopted: it exists but this stack did not own it (--adopt)")
+    if step.recover_from:
+        notes.append(f'resumes an interrupted replacement from "{step.recover_from}"')
+    if step.action == "delete" and step.live_id:
+        notes.append(f"live id {step.live_id}; owned by this stack and no longer declared")
+    return notes
+
+
+def change_rows(step: Step, limit: int = CREATE_LINES) -> list[Row]:
+    """The rows shown under a step: field changes, or the desired spec of a create."""
+    if step.action == "create":
+        pairs = list(flatten(step.desired or {}))
+        rows = [Row("add", path, new=compact(value)) for path, value in pairs[:limit]]
+        hidden = len(pairs) - len(rows)
+        return rows + ([Row("more", f"... {hidden} more")] if hidden > 0 else [])
+    return [_row(step, c) for c in step.changes]
+
+
+def _row(step: Step, change: FieldChange) -> Row:
+    default = DEFAULT_SURFACE.get(step.action, "in_place")
+    note = "" if change.surface == default else SURFACE_NOTES.get(change.surface, change.surface)
+    if change.old == UNSET:
+        return Row("add", change.path, new=compact(change.new), note=note)
+    if change.new == UNSET:
+        return Row("remove", change.path, old=compact(change.old), note=note)
+    return Row("change", change.path, compact(change.old), compact(change.new), note)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    if not plan.has_changes:
+        return "No changes. Live state matches the manifests."
+    return (
+        f"Plan: {c['create']} to create, {c['update']} to update, "
+        f"{_plural(c['version'], 'new version', 'new versions')}, {c['replace']} to replace, "
+        f"{c['delete']} to delete ({c['noop']} unchanged)."
+    )

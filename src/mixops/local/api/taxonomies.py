@@ -25,8 +25,14 @@ from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
 router = APIRouter(tags=["taxonomies"])
 
 
-def validate_config(state: LocalState, ns: str, config: Any, where: str = "config") -> dict[str, Any]:
-    """Shape checks and referenced ids (retriever, collections) of a taxonomy config."""
+def validate_config(
+    state: LocalState, ns: str, config: Any, where: str = "config", *, check_retrievers: bool = True
+) -> dict[str, Any]:
+    """Shape checks and referenced ids (retriever, collections) of a taxonomy config.
+
+    `check_retrievers=False` when an execute carries a `retriever` override: the
+    override runs instead, so the config may name a retriever that does not exist yet.
+    """
     if not isinstance(config, dict):
         raise invalid(f"{where} must be an object (a flat or hierarchical taxonomy config)")
     kind = config.get("taxonomy_type", "flat")
@@ -66,7 +72,7 @@ def validate_config(state: LocalState, ns: str, config: Any, where: str = "confi
                 raise invalid(f"{where}.hierarchical_nodes[{i}] needs a retriever_id (or set one on the config)")
         collections += [c for c in config.get("inference_collections") or [] if isinstance(c, str)]
     missing: dict[str, list[str]] = {}
-    bad_r = [r for r in dict.fromkeys(retrievers) if state.db.get_by_id(ns, "retriever", r) is None]
+    bad_r = [r for r in dict.fromkeys(retrievers) if check_retrievers and state.db.get_by_id(ns, "retriever", r) is None]
     bad_c = [c for c in dict.fromkeys(collections) if state.db.get_by_id(ns, "collection", c) is None]
     if bad_r:
         missing[f"{where}.retriever_id"] = bad_r
@@ -274,7 +280,7 @@ def _execute(
         config = inline.get("config") if isinstance(inline.get("config"), dict) else None
         if config is None:
             raise invalid("taxonomy.config is required in an inline taxonomy", code="invalid_taxonomy_config")
-        config = validate_config(state, ns, config, "taxonomy.config")
+        config = validate_config(state, ns, config, "taxonomy.config", check_retrievers=body is None or body.retriever is None)
         taxonomy = {
             **inline,
             "config": config,

@@ -103,6 +103,10 @@ class Applier:
         active = [s for s in plan.steps if s.action != "noop"]
         for s in active:
             results[s.key] = StepResult(s, "not_started")
+            if s.recover_from and s.live_id:
+                # The live state knows this resource only under its temporary name; dependents
+                # resolve the real name, which it takes in this very apply.
+                self.ids[s.key] = s.live_id
         forward = [s for s in active if s.action != "delete"]
         waves = sorted({s.wave for s in forward})
         phases: list[list[tuple[Step, str]]] = [[(s, "forward") for s in forward if s.wave == w] for w in waves]

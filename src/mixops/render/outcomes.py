@@ -90,7 +90,11 @@ def behaviour_lines(entry: dict[str, Any]) -> list[tuple[Sign, str]]:
     for doc, old, new in diff.get("label_changes") or ():
         out.append(("~", f"document {doc} labels: {compact(old)} -> {compact(new)}"))
     cluster = diff.get("cluster") or {}
-    for key, label in (("num_clusters", "clusters"), ("silhouette", "silhouette"), ("davies_bouldin", "Davies-Bouldin")):
+    for key, label in (
+        ("num_clusters", "clusters"),
+        ("silhouette", "silhouette"),
+        ("davies_bouldin", "Davies-Bouldin"),
+    ):
         if key in cluster:
             out.append(("~", f"{label}: {_delta(cluster[key])}"))
     if "ari" in cluster:

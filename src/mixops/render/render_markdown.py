@@ -25,6 +25,7 @@ from mixops.render.values import Row, change_rows, headline, step_notes, summary
 
 GITHUB_BUDGET = 60_000  # GitHub's limit is 65,536; the rest is room for a CI job's own framing
 WARNING_LIMIT = 20
+DIFF_SIGN = {"+": "+", "-": "-", "~": "!", " ": " "}
 STATUS_ICON = {"passed": "✅", "failed": "❌", "not live": "—"}
 COUNT_COLUMNS = (("create", "create"), ("update", "update"), ("version", "new version"), ("replace", "replace"),
                  ("delete", "delete"), ("noop", "unchanged"))  # fmt: skip
@@ -52,7 +53,7 @@ def render_markdown(plan: Plan, *, max_chars: int = GITHUB_BUDGET) -> str:
     full = _assemble(plan, units, note="")
     if len(full) <= max_chars:
         return full
-    worst_note = _note(units, units)
+    worst_note = _note(units, _Units())  # the longest note: everything dropped
     budget = max_chars - len(_assemble(plan, _Units(), note=worst_note))
     kept = _Units()
     kept.test_rows, budget = _prefix(units.test_rows, budget)
@@ -73,13 +74,13 @@ def _prefix(items: list[str], budget: int) -> tuple[list[str], int]:
 
 def _note(all_units: _Units, kept: _Units) -> str:
     parts = []
-    for label, total, shown in (
-        ("resources", len(all_units.resources), len(kept.resources)),
-        ("test details", len(all_units.test_details), len(kept.test_details)),
-        ("test rows", len(all_units.test_rows), len(kept.test_rows)),
+    for one, many, total, shown in (
+        ("resource", "resources", len(all_units.resources), len(kept.resources)),
+        ("test's details", "tests' details", len(all_units.test_details), len(kept.test_details)),
+        ("test row", "test rows", len(all_units.test_rows), len(kept.test_rows)),
     ):
         if total - shown:
-            parts.append(f"{total - shown} {label}")
+            parts.append(f"{total - shown} {one if total - shown == 1 else many}")
     return TRUNCATED.format(what=", ".join(parts)) if parts else ""
 
 
@@ -134,7 +135,7 @@ def _diff_lines(row: Row) -> list[str]:
 
 def _test_row(entry: dict[str, Any]) -> str:
     desired, live = side_status(entry.get("desired")), side_status(entry.get("live"))
-    name, target = _cell(str(entry.get("name", ""))), _cell(target_of(entry))
+    name, target = _cell(str(entry.get("name", ""))), _code(target_of(entry)).replace("|", "&#124;")
     return f"| {STATUS_ICON[desired]} | {name} | {target} | {desired} | {live} |\n"
 
 
@@ -147,7 +148,8 @@ def _test_details(entry: dict[str, Any]) -> str:
         body += "Failures against the desired config:\n\n" + _fence("text", failure_lines(entry))
     changes = behaviour_lines(entry)
     if changes:
-        body += ("\n" if body else "") + _fence("diff", [f"{sign} {text}" for sign, text in changes])
+        # `!` is the diff grammar's "changed" line, which GitHub highlights; `~` would stay plain.
+        body += ("\n" if body else "") + _fence("diff", [f"{DIFF_SIGN[sign]} {text}" for sign, text in changes])
     return _details(summary, body)
 
 
@@ -168,7 +170,9 @@ def _code(value: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    return (
+        html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    )
 
 
 def _cell(text: str) -> str:

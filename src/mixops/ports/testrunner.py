@@ -1,0 +1,514 @@
+"""Run the stack's tests through the API (I/O port).
+
+Public interface::
+
+    runner = TestRunner(client, stack, budget=env.test_budget)
+    entries = await runner.plan_tests(plan, live, select="changed", pattern=None)   # Plan.tests
+    entries = await runner.applied_tests(ids, collections, pattern=None)           # after apply
+    passed = await run_live_tests(client, stack, namespace)                        # promote's gate
+
+At plan time nothing is written: each test runs against the DESIRED config
+(ad-hoc retriever execute, on-demand taxonomy execute with the inline config,
+ad-hoc clustering with `store_results: false`) and, where the target exists
+live, against the LIVE config (execute by id / the live spec); the two give
+the behavioural diff. After apply, tests run against the applied resources by
+id (cluster runs polled as tasks; retriever executions read back by id).
+
+Tests run concurrently, at most the client's parallelism at once (the client's
+own semaphore bounds the requests). A `test_budget` stops the run before it is
+exceeded: a test starts only when the credits used and reserved, plus what it
+may use (its target's `budget_limits.max_credits`, else the most any test used
+so far), stay within `max_credits`, and when the time used plus the longest
+test so far stays within `max_time_ms`. Tests that do not start are reported
+as skipped, with the reason.
+
+Every entry: {name, target: "kind/name", kind, passed: bool | None (None:
+skipped), skipped?: reason, desired: Outcome json | None, live: ... | None,
+diff: ... | None}. After apply the result is under `desired` (the applied
+config is the desired one) and `phase` is "applied".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import functools
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mixops.core import behaviour
+from mixops.core.bodies import spec_of
+from mixops.core.expectations import (
+    Outcome,
+    depth,
+    error_outcome,
+    evaluate_cluster,
+    evaluate_retriever,
+    evaluate_taxonomy,
+    observe_cluster,
+    observe_retriever,
+    observe_taxonomy,
+    response_credits,
+)
+from mixops.core.live import LiveState
+from mixops.core.models.project import TestBudget
+from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest, TestCase
+from mixops.core.plan import Plan
+from mixops.core.refpaths import iter_refs
+from mixops.core.stack import Stack
+from mixops.core.testbodies import (
+    NotRunnable,
+    adhoc_cluster_body,
+    adhoc_retriever_body,
+    by_id_retriever_body,
+    references,
+    retriever_override,
+    sample_ids,
+    taxonomy_body,
+)
+from mixops.errors import ApiError, MixopsError
+from mixops.ports.client import MixpeekClient
+
+Select = Literal["changed", "all"]
+Key = tuple[str, str]
+
+
+def target_of(test: TestCase) -> Key:
+    if isinstance(test, RetrieverTest):
+        return ("retriever", test.retriever)
+    if isinstance(test, TaxonomyTest):
+        return ("taxonomy", test.taxonomy)
+    return ("cluster", test.cluster)
+
+
+def matches_pattern(name: str, pattern: str | None) -> bool:
+    """`-k`: a case-insensitive substring, or a glob when it holds * ? or [."""
+    if not pattern:
+        return True
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return pattern.lower() in name.lower()
+
+
+def affected(stack: Stack, changed: set[Key]) -> set[Key]:
+    """Resources that change, plus every resource that (transitively) references one."""
+    deps: dict[Key, set[Key]] = {}
+    for kind in ("retriever", "taxonomy", "cluster"):
+        for name, res in stack.resources(kind).items():
+            spec = spec_of(res)
+            deps[(kind, name)] = {(k, str(v)) for _, k, v in iter_refs(kind, spec) if k != "collection"}
+    out = set(changed)
+    grew = True
+    while grew:
+        grew = False
+        for key, refs in deps.items():
+            if key not in out and refs & out:
+                out.add(key)
+                grew = True
+    return out
+
+
+def select_tests(
+    stack: Stack, select: Select, changed: set[Key] | None, pattern: str | None
+) -> list[TestCase]:
+    hit = affected(stack, changed) if select == "changed" and changed is not None else None
+    return [t for t in stack.tests if matches_pattern(t.name, pattern) and (hit is None or target_of(t) in hit)]
+
+
+@dataclass
+class RunBudget:
+    """The `test_budget` of one run; shared by concurrent tests (single event loop)."""
+
+    limits: TestBudget | None
+    clock: Callable[[], float] = time.monotonic
+    credits: float = 0.0
+    reserved: float = 0.0
+    biggest: float = 0.0
+    longest_ms: float = 0.0
+    started: float = field(default=-1.0)
+    stopped: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock()
+
+    def admit(self, estimate: float) -> tuple[str | None, float]:
+        """(None, reserved credits) when the test may start; (reason, 0) when the run stops."""
+        if self.limits is None:
+            return None, 0.0
+        if self.stopped:
+            return self.stopped, 0.0
+        est = max(estimate, self.biggest)
+        cap = self.limits.max_credits
+        if cap is not None and self.credits + self.reserved + est > cap:
+            self.stopped = (
+                f"test budget: {self.credits + self.reserved:g} of {cap:g} credits used or reserved, and the next "
+                f"test may use {est:g}; the run stopped before exceeding max_credits"
+            )
+            return self.stopped, 0.0
+        limit_ms = self.limits.max_time_ms
+        elapsed = (self.clock() - self.started) * 1000
+        if limit_ms is not None and elapsed + self.longest_ms > limit_ms:
+            self.stopped = (
+                f"test budget: {elapsed:.0f} ms of {limit_ms} ms used, and the longest test so far took "
+                f"{self.longest_ms:.0f} ms; the run stopped before exceeding max_time_ms"
+            )
+            return self.stopped, 0.0
+        self.reserved += est
+        return None, est
+
+    def settle(self, reserved: float, credits: float, ms: float) -> None:
+        self.reserved -= reserved
+        self.credits += credits
+        self.biggest = max(self.biggest, credits)
+        self.longest_ms = max(self.longest_ms, ms)
+
+
+@dataclass
+class _Run:
+    """One execution's outcome, with the credits it used."""
+
+    outcome: Outcome
+    credits: float = 0.0
+
+
+def _skipped(test: TestCase, reason: str, phase: str) -> dict[str, Any]:
+    kind, name = target_of(test)
+    return {"name": test.name, "target": f"{kind}/{name}", "kind": kind, "phase": phase, "passed": None,
+            "skipped": reason, "desired": None, "live": None, "diff": None}  # fmt: skip
+
+
+class TestRunner:
+    """Runs tests for one stack through one client."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(
+        self,
+        client: MixpeekClient,
+        stack: Stack,
+        *,
+        budget: TestBudget | None = None,
+        concurrency: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.stack = stack
+        self.budget = RunBudget(budget, clock)
+        self.clock = clock
+        self._slots = asyncio.Semaphore(concurrency or client.parallelism)
+
+    # --- plan time -----------------------------------------------------------------------
+
+    async def plan_tests(
+        self, plan: Plan, live: LiveState, *, select: Select = "changed", pattern: str | None = None
+    ) -> tuple[dict[str, Any], ...]:
+        changed = {s.key for s in plan.changes if s.action != "delete"}
+        tests = select_tests(self.stack, select, changed, pattern)
+        hit = affected(self.stack, changed)
+        ctx = _PlanContext(self.stack, live, changed)
+        jobs = [self._guarded(t, "plan", functools.partial(self._plan_one, t, ctx, hit)) for t in tests]
+        return tuple(await asyncio.gather(*jobs))
+
+    async def _plan_one(self, test: TestCase, ctx: _PlanContext, hit: set[Key]) -> tuple[dict[str, Any], float]:
+        key = target_of(test)
+        entry = _skipped(test, "", "plan")
+        entry.pop("skipped")
+        live_res = ctx.live.resources.get(key)
+        try:
+            desired_call = self._desired_call(test, ctx)
+        except NotRunnable as why:
+            desired_call = None
+            entry["skipped"] = f"cannot run against the desired config: {why}"
+        live_call = self._live_call(test, ctx) if live_res is not None and key in hit else None
+        calls = [c for c in (desired_call, live_call) if c is not None]
+        runs = await asyncio.gather(*(c() for c in calls))
+        desired = runs[0] if desired_call is not None else None
+        live_run = runs[-1] if live_call is not None else None
+        if desired is not None and live_res is not None and key not in hit:
+            live_run = desired  # the live config IS the desired one: one execution serves both
+        entry["desired"] = desired.outcome.to_json() if desired else None
+        entry["live"] = live_run.outcome.to_json() if live_run else None
+        entry["passed"] = desired.outcome.passed if desired else None
+        if desired is not None and live_run is not None:
+            entry["diff"] = _diff(test, live_run.outcome, desired.outcome)
+        credits = sum(r.credits for r in runs)
+        return entry, credits
+
+    def _desired_call(self, test: TestCase, ctx: _PlanContext) -> Callable[[], Awaitable[_Run]]:
+        kind, name = target_of(test)
+        spec = spec_of(self.stack.resources(kind)[name])  # type: ignore[arg-type]
+        for ref_kind in ("retriever", "taxonomy", "cluster"):
+            for ref in references(kind, spec, ref_kind):
+                if (ref_kind, ref) not in ctx.live.resources and not (kind == "taxonomy" and ref_kind == "retriever"):
+                    raise NotRunnable(f"it references {ref_kind} {ref!r}, which does not exist yet (apply first)")
+        if isinstance(test, RetrieverTest):
+            body = adhoc_retriever_body(spec, ctx.to_id, test.inputs, test.filters)
+            return lambda: self._retriever(test, self.client.execute_adhoc_retriever(body))
+        if isinstance(test, TaxonomyTest):
+            override = self._override(name, spec, ctx)
+            live_res = ctx.live.resources.get(("taxonomy", name))
+            identifier = live_res.id if live_res else name
+
+            async def taxonomy() -> _Run:
+                docs = await self._samples(test, ctx.to_id)
+                body = taxonomy_body(name, spec, docs, ctx.to_id, override)
+                return await self._taxonomy(test, docs, self.client.execute_taxonomy(identifier, body))
+
+            return taxonomy
+        assert isinstance(test, ClusterTest)
+        cluster_body = adhoc_cluster_body(spec, ctx.to_id)
+        return lambda: self._cluster_adhoc(test, cluster_body)
+
+    def _override(self, name: str, spec: dict[str, Any], ctx: _PlanContext) -> dict[str, Any] | None:
+        """The desired retriever, inline, when the taxonomy's retriever is new or changes."""
+        used = references("taxonomy", spec, "retriever")
+        stale = [r for r in used if ("retriever", r) not in ctx.live.resources or ("retriever", r) in ctx.changed]
+        if not stale:
+            return None
+        if len(used) > 1:
+            raise NotRunnable(
+                f"it uses retrievers {', '.join(used)}; {', '.join(stale)} is new or changes, and a taxonomy "
+                "execute takes one retriever override, which cannot stand in for one of several"
+            )
+        return retriever_override(used[0], spec_of(self.stack.retrievers[used[0]]), ctx.to_id)
+
+    def _live_call(self, test: TestCase, ctx: _PlanContext) -> Callable[[], Awaitable[_Run]]:
+        kind, name = target_of(test)
+        res = ctx.live.resources[(kind, name)]
+        if isinstance(test, RetrieverTest):
+            body = by_id_retriever_body(test.inputs, test.filters)
+            return lambda: self._retriever(test, self.client.execute_retriever(res.id, body))
+        if isinstance(test, TaxonomyTest):
+
+            async def taxonomy() -> _Run:
+                docs = await self._samples(test, ctx.to_id)
+                body = taxonomy_body(name, None, docs, ctx.to_id)
+                return await self._taxonomy(test, docs, self.client.execute_taxonomy(res.id, body))
+
+            return taxonomy
+        assert isinstance(test, ClusterTest)
+        try:
+            cluster_body = adhoc_cluster_body(res.spec, ctx.to_id)
+        except NotRunnable as why:
+            message = f"cannot run against the live config: {why}"
+            failure = _Run(Outcome(False, (message,), {"error": message}))
+
+            async def refused() -> _Run:
+                return failure
+
+            return refused
+        return lambda: self._cluster_adhoc(test, cluster_body)
+
+    # --- after apply ---------------------------------------------------------------------
+
+    async def applied_tests(
+        self,
+        ids: Mapping[Key, str],
+        collections: Mapping[str, str],
+        *,
+        pattern: str | None = None,
+        select: Select = "all",
+        changed: set[Key] | None = None,
+    ) -> tuple[dict[str, Any], ...]:
+        tests = select_tests(self.stack, select, changed, pattern)
+
+        def to_id(kind: str, name: str) -> str:
+            return collections.get(name, name) if kind == "collection" else ids.get((kind, name), name)
+
+        jobs = [self._guarded(t, "applied", functools.partial(self._applied_one, t, ids, to_id)) for t in tests]
+        return tuple(await asyncio.gather(*jobs))
+
+    async def _applied_one(
+        self, test: TestCase, ids: Mapping[Key, str], to_id: Callable[[str, str], str]
+    ) -> tuple[dict[str, Any], float]:
+        kind, name = target_of(test)
+        entry = _skipped(test, "", "applied")
+        entry.pop("skipped")
+        target_id = ids.get((kind, name))
+        if target_id is None:
+            run = _Run(Outcome(False, (f"{kind} {name!r} does not exist in the namespace (run mixops apply)",)))
+        elif isinstance(test, RetrieverTest):
+            run = await self._retriever_by_id(test, target_id)
+        elif isinstance(test, TaxonomyTest):
+            docs = await self._samples(test, to_id)
+            body = taxonomy_body(name, None, docs, to_id)
+            run = await self._taxonomy(test, docs, self.client.execute_taxonomy(target_id, body))
+        else:
+            assert isinstance(test, ClusterTest)
+            run = await self._cluster_by_id(test, target_id, to_id)
+        assert isinstance(run, _Run)
+        entry["desired"] = run.outcome.to_json()
+        entry["passed"] = run.outcome.passed
+        return entry, run.credits
+
+    async def _retriever_by_id(self, test: RetrieverTest, retriever_id: str) -> _Run:
+        started = self.clock()
+        try:
+            response = await self.client.execute_retriever(retriever_id, by_id_retriever_body(test.inputs, test.filters))
+            wall = (self.clock() - started) * 1000
+            execution_id = response.get("execution_id")
+            if execution_id:
+                # Seed 004: the stored execution is the record of this test run.
+                detail = await self.client.get_retriever_execution(retriever_id, str(execution_id))
+                if detail.get("documents") or not response.get("documents"):
+                    response = {**response, **detail}
+        except (ApiError, MixopsError) as err:
+            return _Run(error_outcome(str(err)))
+        observed = observe_retriever(test.expect, response, wall)
+        return _Run(evaluate_retriever(test.expect, observed, execution_id), response_credits(response))
+
+    async def _cluster_by_id(self, test: ClusterTest, cluster_id: str, to_id: Callable[[str, str], str]) -> _Run:
+        try:
+            task = await self.client.execute_cluster(cluster_id)
+            done = await self.client.wait_task(str(task["task_id"]))
+            if str(done.get("status")).upper() != "COMPLETED":
+                return _Run(error_outcome(f"cluster task {task['task_id']} ended {done.get('status')}: "
+                                          f"{done.get('error') or 'no error message'}"))  # fmt: skip
+            run_id = (done.get("additional_data") or {}).get("run_id") or (task.get("additional_data") or {}).get(
+                "run_id"
+            )
+            result = await self.client.get_cluster_execution(cluster_id, run_id)
+            if result is None:
+                return _Run(error_outcome(f"cluster {cluster_id} has no execution after task {task['task_id']}"))
+            observed = observe_cluster(result)
+            expect = test.expect
+            if not observed["members"] and (expect.same_cluster or expect.different_cluster):
+                # A stored run lists no members through the API; the same config run ad hoc
+                # (deterministic for a fixed random_state) gives them for the pair checks.
+                spec = spec_of(self.stack.clusters[test.cluster])
+                adhoc = await self.client.execute_adhoc_clustering(adhoc_cluster_body(spec, to_id))
+                observed["members"] = observe_cluster(adhoc)["members"]
+                observed["members_from"] = "an ad-hoc run of the applied config (stored runs list no members)"
+        except NotRunnable as why:
+            return _Run(error_outcome(f"membership checks cannot run: {why}"))
+        except (ApiError, MixopsError) as err:
+            return _Run(error_outcome(str(err)))
+        return _Run(evaluate_cluster(expect, observed))
+
+    # --- executions shared by both phases ------------------------------------------------
+
+    async def _retriever(self, test: RetrieverTest, call: Awaitable[dict[str, Any]]) -> _Run:
+        started = self.clock()
+        try:
+            response = await call
+        except ApiError as err:
+            return _Run(error_outcome(str(err)))
+        observed = observe_retriever(test.expect, response, (self.clock() - started) * 1000)
+        execution_id = response.get("execution_id")
+        return _Run(evaluate_retriever(test.expect, observed, execution_id), response_credits(response))
+
+    async def _taxonomy(
+        self, test: TaxonomyTest, docs: list[dict[str, Any]], call: Awaitable[dict[str, Any]]
+    ) -> _Run:
+        try:
+            response = await call
+        except ApiError as err:
+            return _Run(error_outcome(str(err)))
+        observed = observe_taxonomy(test.expect, response, sample_ids(docs))
+        return _Run(evaluate_taxonomy(test.expect, observed), response_credits(response))
+
+    async def _cluster_adhoc(self, test: ClusterTest, body: dict[str, Any]) -> _Run:
+        try:
+            response = await self.client.execute_adhoc_clustering(body)
+        except ApiError as err:
+            return _Run(error_outcome(str(err)))
+        return _Run(evaluate_cluster(test.expect, observe_cluster(response)))
+
+    async def _samples(self, test: TaxonomyTest, to_id: Callable[[str, str], str]) -> list[dict[str, Any]]:
+        if test.documents is not None:
+            return [dict(d) for d in test.documents]
+        assert test.documents_from is not None
+        collection = to_id("collection", test.documents_from.collection)
+
+        async def fetch(doc_id: str) -> dict[str, Any]:
+            doc = await self.client.request("GET", f"/v1/collections/{collection}/documents/{doc_id}")
+            return {k: v for k, v in (doc or {}).items() if not k.startswith("_")}
+
+        return list(await asyncio.gather(*(fetch(d) for d in test.documents_from.ids)))
+
+    async def _guarded(
+        self, test: TestCase, phase: str, run: Callable[[], Awaitable[tuple[dict[str, Any], float]]]
+    ) -> dict[str, Any]:
+        """One test under the concurrency limit and the run's budget."""
+        async with self._slots:
+            reason, reserved = self.budget.admit(self._estimate(test, phase))
+            if reason is not None:
+                return _skipped(test, reason, phase)
+            started = self.clock()
+            credits = 0.0
+            try:
+                try:
+                    entry, credits = await run()
+                except ApiError as err:  # e.g. a sample document that does not exist
+                    entry = _skipped(test, "", phase)
+                    entry.pop("skipped")
+                    entry.update(passed=False, desired=error_outcome(str(err)).to_json())
+                return entry
+            finally:
+                self.budget.settle(reserved, credits, (self.clock() - started) * 1000)
+
+    def _estimate(self, test: TestCase, phase: str) -> float:
+        """The most credits this test may use: its target's budget cap, once per side it runs."""
+        if not isinstance(test, RetrieverTest):
+            return 0.0
+        res = self.stack.retrievers.get(test.retriever)
+        cap = res.budget_limits.max_credits if res is not None and res.budget_limits is not None else None
+        sides = 2 if phase == "plan" else 1
+        return float(cap or 0.0) * sides
+
+
+@dataclass
+class _PlanContext:
+    stack: Stack
+    live: LiveState
+    changed: set[Key]
+
+    def to_id(self, kind: str, name: str) -> str:
+        if kind == "collection":
+            col = self.live.collections.get(name)
+            return col.id if col is not None else name
+        res = self.live.resources.get((kind, name))
+        return res.id if res is not None else name
+
+
+def _diff(test: TestCase, live: Outcome, desired: Outcome) -> dict[str, Any] | None:
+    if "error" in live.observed or "error" in desired.observed:
+        return None
+    if isinstance(test, RetrieverTest):
+        return behaviour.retriever_diff(live.observed, desired.observed, depth(test.expect))
+    if isinstance(test, TaxonomyTest):
+        return behaviour.taxonomy_diff(live.observed, desired.observed)
+    return behaviour.cluster_diff(live.observed, desired.observed)
+
+
+def failed(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Entries whose test failed (skipped ones are not failures)."""
+    return [e for e in entries if e.get("passed") is False]
+
+
+async def run_live_tests(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
+    """Every test against the namespace's live resources; True when all ran and passed."""
+    from mixops.ports.live_reader import read_live
+
+    live = await read_live(client, namespace)
+    env = stack.project.environments[stack.environment]
+    runner = TestRunner(client, stack, budget=env.test_budget)
+    ids = {k: r.id for k, r in live.resources.items()}
+    entries = await runner.applied_tests(ids, {n: c.id for n, c in live.collections.items()})
+    return all(e.get("passed") is True for e in entries)
+
+
+__all__ = [
+    "RunBudget",
+    "Select",
+    "TestRunner",
+    "affected",
+    "failed",
+    "matches_pattern",
+    "run_live_tests",
+    "select_tests",
+    "target_of",
+]

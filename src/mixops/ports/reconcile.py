@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from mixops.core.live import LiveState
 from mixops.core.plan import Plan, PlanOptions, build_plan
@@ -26,6 +28,10 @@ class Planned:
     stack: Stack
     live: LiveState
     plan: Plan
+    applied_tests: tuple[dict[str, Any], ...] = ()  # test outcomes against the applied resources
+
+# Which tests plan and apply run: none, those whose target (or a dependency of it) changes, or all.
+TestSelect = Literal["none", "changed", "all"]
 
 
 async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
@@ -79,26 +85,49 @@ async def plan_and_apply(
     emit: Callable[[str], None] = lambda _line: None,
     lock_timeout: float = 0.0,
     lease_ttl: float = DEFAULT_TTL,
+    tests: TestSelect = "none",
+    test_pattern: str | None = None,
 ) -> tuple[Planned, ApplyReport | None]:
     """Plan, and with `apply` converge: under the stack's lease, stamping the applied digest.
 
     The lease is taken BEFORE live state is read, so a second apply plans on
     what the first one left (never on a stale read that would duplicate work).
+
+    `tests` (not "none"): a plan runs the selected tests against the desired and
+    live configs into `plan.tests`; an apply runs them against the applied
+    resources into `Planned.applied_tests`.
     """
     stack = load_stack(project, env_name)
     info = describe(project, env_name)
+    budget = project.config.environments[env_name].test_budget
     async with connect(project, env_name, parallelism=parallelism) as client:
         if not apply:
-            return await _planned(client, stack, info.namespace, options, saved), None
+            planned = await _planned(client, stack, info.namespace, options, saved)
+            if tests != "none" and saved is None and stack.tests:
+                from mixops.ports.testrunner import TestRunner
+
+                runner = TestRunner(client, stack, budget=budget)
+                outcomes = await runner.plan_tests(planned.plan, planned.live, select=tests, pattern=test_pattern)
+                planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
+            return planned, None
         async with Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout) as lease:
             planned = await _planned(client, stack, info.namespace, options, saved)
             report = None
+            applier = Applier(client, stack, planned.live, emit)
             if planned.plan.has_changes:
                 # In a thread: a prompt must not stall the loop that renews the lease.
                 if not await asyncio.to_thread(confirm, planned.plan):
                     return planned, None
-                report = await Applier(client, stack, planned.live, emit).run(planned.plan)
+                report = await applier.run(planned.plan)
             await stamp_applied(client, stack, info.namespace, None if report else planned.live)
+            if tests != "none" and stack.tests:
+                from mixops.ports.testrunner import TestRunner
+
+                changed = {s.key for s in planned.plan.changes if s.action != "delete"}
+                runner = TestRunner(client, stack, budget=budget)
+                planned.applied_tests = await runner.applied_tests(
+                    applier.ids, applier.collections, pattern=test_pattern, select=tests, changed=changed
+                )
             if lease.lost:
                 raise LeaseLostError(
                     "the apply finished, but its lease expired and was taken over meanwhile: another apply may "

@@ -9,6 +9,7 @@ from tests.render.plans import TESTS, big_plan, full_plan, header, noop_plan
 
 from mixops.core.plan import FieldChange, Plan, Step
 from mixops.render import render
+from mixops.render.render_markdown import size
 
 NOTE = "Plan truncated: {} resources not shown; the full plan is in the job's artifacts"
 
@@ -103,3 +104,12 @@ def test_the_structure_checker_catches_breakage() -> None:
     assert structure_problems("<details><summary>x</summary>\n\n```diff\n+ a\n```\n")
     assert structure_problems("<details><summary>x</summary>\n\n```diff\n+ a\n</details>\n")
     assert not structure_problems("<details><summary>x</summary>\n\n````diff\n```\n````\n</details>\n")
+
+
+def test_limit_counts_like_github_utf16_units() -> None:
+    """GitHub measures UTF-16 units: emoji in values take two, which the budget must see."""
+    spec = {"description": "🚀" * 100, "tags": ["🧭"] * 30}
+    steps = tuple(Step("retriever", f"r{i}", "create", desired=spec) for i in range(200))
+    md = render(Plan(steps=steps, fingerprints={}, **header()), "markdown", max_chars=20_000)
+    assert size(md) <= 20_000 < len(md) * 2
+    assert "Plan truncated:" in md and not structure_problems(md)

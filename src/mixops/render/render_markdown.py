@@ -51,10 +51,10 @@ def render_markdown(plan: Plan, *, max_chars: int = GITHUB_BUDGET) -> str:
         test_rows=[_test_row(t) for t in plan.tests],
     )
     full = _assemble(plan, units, note="")
-    if len(full) <= max_chars:
+    if size(full) <= max_chars:
         return full
     worst_note = _note(units, _Units())  # the longest note: everything dropped
-    budget = max_chars - len(_assemble(plan, _Units(), note=worst_note))
+    budget = max_chars - size(_assemble(plan, _Units(), note=worst_note))
     kept = _Units()
     kept.test_rows, budget = _prefix(units.test_rows, budget)
     kept.test_details, budget = _prefix(units.test_details, budget)
@@ -62,13 +62,18 @@ def render_markdown(plan: Plan, *, max_chars: int = GITHUB_BUDGET) -> str:
     return _assemble(plan, kept, note=_note(units, kept))
 
 
+def size(text: str) -> int:
+    """Length as GitHub counts it (UTF-16 code units): an emoji in a value counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _prefix(items: list[str], budget: int) -> tuple[list[str], int]:
     kept: list[str] = []
     for item in items:
-        if len(item) > budget:
+        if size(item) > budget:
             break
         kept.append(item)
-        budget -= len(item)
+        budget -= size(item)
     return kept, budget
 
 

@@ -34,6 +34,7 @@ class LazyGroup(click.Group):
         "drift": "mixops.cli.drift_cmd:drift",
         "export": "mixops.cli.export_cmd:export",
         "promote": "mixops.cli.promote_cmd:promote",
+        "test": "mixops.cli.test_cmd:test",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
-from mixops.cli.common import EXIT_CHANGES, EXIT_ERROR, env_option, get_ctx, handle_errors
+from mixops.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors
 from mixops.cli.duration import Duration
 from mixops.errors import MixopsError
 
@@ -26,6 +26,15 @@ adopt_option = click.option("--adopt", is_flag=True, help="Take over same-name r
 allow_delete_option = click.option(
     "--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment."
 )
+tests_option = click.option(
+    "--tests", "tests", type=click.Choice(["changed", "all"]), default="changed", show_default=True,
+    help="Which tests run: those whose target (or something it references) changes, or all of them.",
+)  # fmt: skip
+no_tests_option = click.option("--no-tests", is_flag=True, help="Run no tests.")
+
+
+def _test_select(tests: str, no_tests: bool) -> Literal["none", "changed", "all"]:
+    return "none" if no_tests else "all" if tests == "all" else "changed"
 
 
 @click.command()
@@ -43,13 +52,19 @@ allow_delete_option = click.option(
 @prune_option
 @adopt_option
 @allow_delete_option
+@tests_option
+@no_tests_option
 @parallelism_option
 @handle_errors
 def plan(
     env: str | None, out: Path | None, fmt: str, out_markdown: Path | None, detailed_exitcode: bool, prune: bool,
-    adopt: bool, allow_delete: bool, parallelism: int,
+    adopt: bool, allow_delete: bool, tests: str, no_tests: bool, parallelism: int,
 ) -> None:  # fmt: skip
     """Show what apply would change in the environment's namespace.
+
+    Tests run against the desired config without changing anything (and
+    against the live config, for the behavioural diff); exit code 3 when a
+    test fails for the desired config.
 
     \b
     Examples:
@@ -58,6 +73,7 @@ def plan(
       mixops plan --env prod --out plan.json && mixops apply plan.json --env prod
       mixops plan --env prod --detailed-exitcode   # nightly drift check
       mixops plan --env staging --format github --out-markdown plan.md   # in CI
+      mixops plan --tests all          # every test, not only those of changed resources
     """
     from mixops.core.plan import PlanOptions
     from mixops.ports.project import load_project
@@ -70,7 +86,9 @@ def plan(
     env_name = project.env_name(env)
     options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
     try:
-        planned, _ = asyncio.run(plan_and_apply(project, env_name, options, parallelism=parallelism))
+        planned, _ = asyncio.run(
+            plan_and_apply(project, env_name, options, parallelism=parallelism, tests=_test_select(tests, no_tests))
+        )
     except MixopsError as err:
         if fmt != "github":
             raise
@@ -90,6 +108,8 @@ def plan(
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
+    if any(t.get("passed") is False for t in result.tests):
+        sys.exit(EXIT_TESTS_FAILED)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -118,13 +138,18 @@ def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
 @prune_option
 @adopt_option
 @allow_delete_option
+@tests_option
+@no_tests_option
 @parallelism_option
 @handle_errors
 def apply(
     planfile: Path | None, env: str | None, auto_approve: bool, lock_timeout: float, prune: bool, adopt: bool,
-    allow_delete: bool, parallelism: int,
+    allow_delete: bool, tests: str, no_tests: bool, parallelism: int,
 ) -> None:  # fmt: skip
     """Converge the environment's namespace on the manifests.
+
+    After applying, the tests run against the applied resources; exit code 3
+    when one fails.
 
     With PLANFILE, applies exactly that saved plan, refusing it when the
     manifests or the live objects changed since it was made.
@@ -166,13 +191,19 @@ def apply(
     planned, report = asyncio.run(
         plan_and_apply(
             project, env_name, options, parallelism=parallelism, apply=True, saved=saved, confirm=confirm,
-            emit=lambda line: click.echo(line), lock_timeout=lock_timeout,
+            emit=lambda line: click.echo(line), lock_timeout=lock_timeout, tests=_test_select(tests, no_tests),
         )
     )  # fmt: skip
     if not planned.plan.has_changes:
         click.echo("No changes. Live state matches the manifests.")
-        return
-    if report is None:
+    elif report is None:
         click.echo("Apply cancelled; nothing was changed.")
         sys.exit(EXIT_ERROR)
-    click.echo(f"Apply complete: {report.summary()}.")
+    else:
+        click.echo(f"Apply complete: {report.summary()}.")
+    if planned.applied_tests:
+        from mixops.cli.test_cmd import format_entries
+
+        click.echo(format_entries(planned.applied_tests, "Tests against the applied resources"), nl=False)
+        if any(t.get("passed") is False for t in planned.applied_tests):
+            sys.exit(EXIT_TESTS_FAILED)

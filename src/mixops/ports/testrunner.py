@@ -446,6 +446,7 @@ class TestRunner:
                     entry = _skipped(test, "", phase)
                     entry.pop("skipped")
                     entry.update(passed=False, desired=error_outcome(str(err)).to_json())
+                entry["seconds"] = round(self.clock() - started, 3)
                 return entry
             finally:
                 self.budget.settle(reserved, credits, (self.clock() - started) * 1000)
@@ -489,15 +490,22 @@ def failed(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [e for e in entries if e.get("passed") is False]
 
 
-async def run_live_tests(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
-    """Every test against the namespace's live resources; True when all ran and passed."""
+async def live_tests(
+    client: MixpeekClient, stack: Stack, namespace: str, *, pattern: str | None = None
+) -> tuple[dict[str, Any], ...]:
+    """The stack's tests (matching `pattern`) against the namespace's live resources, by id."""
     from mixops.ports.live_reader import read_live
 
     live = await read_live(client, namespace)
     env = stack.project.environments[stack.environment]
     runner = TestRunner(client, stack, budget=env.test_budget)
     ids = {k: r.id for k, r in live.resources.items()}
-    entries = await runner.applied_tests(ids, {n: c.id for n, c in live.collections.items()})
+    return await runner.applied_tests(ids, {n: c.id for n, c in live.collections.items()}, pattern=pattern)
+
+
+async def run_live_tests(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
+    """Every test against the namespace's live resources; True when all ran and passed."""
+    entries = await live_tests(client, stack, namespace)
     return all(e.get("passed") is True for e in entries)
 
 
@@ -507,6 +515,7 @@ __all__ = [
     "TestRunner",
     "affected",
     "failed",
+    "live_tests",
     "matches_pattern",
     "run_live_tests",
     "select_tests",

@@ -1,0 +1,91 @@
+"""`mixops test`: run the stack's tests against the environment's applied resources."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mixops.cli.common import EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors
+
+MARK = {True: "PASS", False: "FAIL", None: "SKIP"}
+
+
+def format_entries(entries: Sequence[Mapping[str, Any]], title: str) -> str:
+    """Plain text of test outcomes: one line per test, failures and top results indented under it."""
+    passed = sum(1 for e in entries if e.get("passed") is True)
+    failed = sum(1 for e in entries if e.get("passed") is False)
+    skipped = len(entries) - passed - failed
+    lines = [f"{title}: {passed} passed, {failed} failed, {skipped} skipped"]
+    for e in entries:
+        lines.append(f"  {MARK[e.get('passed')]}  {e['name']}  ({e.get('target')})")
+        if e.get("skipped"):
+            lines.append(f"        {e['skipped']}")
+        outcome = e.get("desired") or {}
+        for failure in outcome.get("failures") or []:
+            lines.append(f"        {failure}")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("test")
+@env_option
+@click.option(
+    "--junit", "junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML here (for CI)."
+)
+@click.option("-k", "pattern", metavar="PATTERN", help="Only tests whose name holds PATTERN (or matches it as a glob).")
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
+)
+@handle_errors
+def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: int) -> None:
+    """Run the tests against the environment's applied resources (execute by id).
+
+    A full run (no -k) records its outcome on the stack's resources, which
+    `mixops promote` reads as the proof that this environment was tested.
+
+    \b
+    Exit codes: 0 every test passed, 1 error, 3 a test failed (or did not run).
+
+    \b
+    Examples:
+      mixops test
+      mixops test --env staging --junit reports/mixops.xml
+      mixops test -k "running shoes"
+    """
+    from mixops.ports.project import load_project, load_stack
+    from mixops.ports.stamps import stamp_tests
+    from mixops.ports.target import connect, describe
+    from mixops.ports.testrunner import live_tests
+    from mixops.render.junit import junit_xml
+
+    ctx = get_ctx()
+    project = load_project(ctx.project_dir, required=True)
+    env_name = project.env_name(env)
+    stack = load_stack(project, env_name)
+    info = describe(project, env_name)
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+    async def run() -> tuple[dict[str, Any], ...]:
+        async with connect(project, env_name, parallelism=parallelism) as client:
+            entries = await live_tests(client, stack, info.namespace, pattern=pattern)
+            if pattern is None and entries:
+                await stamp_tests(client, stack, info.namespace, all(e.get("passed") is True for e in entries))
+            return entries
+
+    entries = asyncio.run(run())
+    if not entries:
+        ctx.echo("No tests match." if pattern else "The manifests declare no tests.")
+        return
+    ctx.echo(format_entries(entries, f"Tests in {env_name!r} ({info.namespace})").rstrip("\n"))
+    if junit is not None:
+        xml = junit_xml(entries, suite=f"mixops.{stack.project.stack}.{env_name}", timestamp=started,
+                        properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()})  # fmt: skip
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(xml, encoding="utf-8")
+    if any(e.get("passed") is not True for e in entries):
+        sys.exit(EXIT_TESTS_FAILED)

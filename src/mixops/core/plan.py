@@ -51,7 +51,7 @@ class Step:
     adopt: bool = False
     recover_from: str | None = None  # a temporary replacement left by an interrupted apply
     repoint: tuple[str, ...] = ()  # references to resources replaced in this plan
-    desired: dict[str, Any] | None = None  # normalised, secrets masked (display only)
+    desired: dict[str, Any] | None = None  # the spec as written, secrets masked (display only)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -221,7 +221,7 @@ class _Builder:
             if temp is not None and temp.owner_stack == self.stack.project.stack:
                 live, recover_from = temp, temp.name
         if live is None:
-            return Step(kind, name, "create", depends_on=deps, desired=desired)
+            return Step(kind, name, "create", depends_on=deps, desired=self._as_written(res))
         adopt = self._ownership(kind, name, live)
         live_norm = normalise(kind, live.spec, self.stack.secrets)
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
@@ -250,7 +250,16 @@ class _Builder:
         else:
             action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
         return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
-                    depends_on=deps, adopt=adopt, recover_from=recover_from, desired=desired)  # fmt: skip
+                    depends_on=deps, adopt=adopt, recover_from=recover_from, desired=self._as_written(res))  # fmt: skip
+
+    def _as_written(self, res: Any) -> dict[str, Any]:
+        """The spec as the user wrote it (no filled defaults), secrets masked: for display."""
+        from mixops.core.bodies import spec_of
+        from mixops.core.normalise import drop_empties
+        from mixops.core.placeholders import mask_tree
+
+        shown: dict[str, Any] = mask_tree(drop_empties(spec_of(res)), self.stack.secrets)
+        return shown
 
     def _ownership(self, kind: str, name: str, live: LiveResource) -> bool:
         mine = self.stack.project.stack

@@ -104,49 +104,75 @@ STEPS = (
     Step("cluster", "steady_groups", "noop", live_id="clu_8"),
 )
 
+# Entries as the test runner writes them (ports/testrunner.py, core/behaviour.py);
+# the last-but-one keeps the minimal shape (no top-level `passed`), which must render too.
 TESTS = (
     {
         "name": "running shoes come first",
         "target": "retriever/product_search",
         "kind": "retriever",
+        "phase": "plan",
+        "passed": False,
         "desired": {
             "passed": False,
             "failures": ["expected a document with category=running in the top 3; none"],
             "observed": {"top": ["doc_9", "doc_2", "doc_4"]},
+            "execution_id": "exec_42",
         },
         "live": {"passed": True, "failures": [], "observed": {}},
         "diff": {
+            "k": 3,
             "entered": ["doc_9"],
             "left": ["doc_1"],
             "moved": [["doc_2", 3, 2]],
             "overlap_at_k": 0.667,
             "rbo": 0.512,
-            "metric_deltas": {"ndcg@10": [0.91, 0.64], "recall@10": [1.0, 0.5]},
+            "metric_deltas": {"ndcg@10": [0.91, 0.64], "recall@10": [1.0, 0.5], "results": [10, 10]},
+            "unchanged": False,
         },
     },
     {
         "name": "sneakers get the footwear tag",
         "target": "taxonomy/product_tags",
         "kind": "taxonomy",
+        "phase": "plan",
+        "passed": True,
         "desired": {"passed": True, "failures": [], "observed": {}},
         "live": {"passed": True, "failures": [], "observed": {}},
-        "diff": {"label_changes": [[0, ["footwear"], ["footwear", "sale"]]]},
+        "diff": {
+            "label_changes": [[0, ["footwear"], ["footwear", "sale"]]],
+            "field_changes": [[0, "category", "shoes", "footwear"]],
+            "unchanged": False,
+        },
     },
     {
         "name": "groups stay well separated | strict",
         "target": "cluster/product_groups",
         "kind": "cluster",
+        "phase": "plan",
+        "passed": True,
         "desired": {"passed": True, "failures": [], "observed": {"num_clusters": 4}},
         "live": {"passed": True, "failures": [], "observed": {"num_clusters": 5}},
-        "diff": {"cluster": {"num_clusters": [5, 4], "silhouette": [0.31, 0.27], "ari": 0.82}},
+        "diff": {
+            "cluster": {
+                "num_clusters": [5, 4],
+                "silhouette": [0.31, 0.27],
+                "davies_bouldin": [None, None],
+                "ari": 0.82,
+                "documents_compared": 40,
+            },
+            "unchanged": False,
+        },
     },
     {
         "name": "neutral change keeps results",
         "target": "retriever/tag_matcher",
         "kind": "retriever",
+        "phase": "plan",
+        "passed": True,
         "desired": {"passed": True, "failures": [], "observed": {}},
         "live": {"passed": True, "failures": [], "observed": {}},
-        "diff": {"entered": [], "left": [], "moved": [], "overlap_at_k": 1.0, "rbo": 1.0},
+        "diff": {"k": 10, "entered": [], "left": [], "moved": [], "overlap_at_k": 1.0, "rbo": 1.0, "unchanged": True},
     },
     {
         "name": "new retriever answers",
@@ -154,6 +180,17 @@ TESTS = (
         "kind": "retriever",
         "desired": {"passed": True, "failures": [], "observed": {}},
         "live": None,
+    },
+    {
+        "name": "stays within budget",
+        "target": "retriever/product_search",
+        "kind": "retriever",
+        "phase": "plan",
+        "passed": None,
+        "skipped": "the run's test_budget (50 credits) would be exceeded",
+        "desired": None,
+        "live": None,
+        "diff": None,
     },
 )
 

@@ -47,8 +47,9 @@ def test_tests_table_and_behavioural_diff() -> None:
     assert "| ✅ | groups stay well separated \\| strict |" in md  # a pipe cannot break the table
     assert "| ✅ | new retriever answers | <code>retriever/brand_new</code> | passed | not live |" in md
     assert "❌ running shoes come first: behavioural diff, live → desired</summary>" in md
-    assert "+ entered the top k: doc_9\n- left the top k: doc_1\n" in md
-    assert "Failures against the desired config:\n\n```text\nexpected a document" in md
+    assert "+ entered the top 3: doc_9\n- left the top 3: doc_1\n! moved: doc_2 3 -> 2\n" in md
+    assert "Against the desired config:\n\n```text\nexpected a document" in md
+    assert "| ⏭️ | stays within budget | <code>retriever/product_search</code> | skipped | not live |" in md
     assert md.splitlines()[1].startswith("## ") and "❌ **Plan:" in md  # a failing test turns the verdict red
 
 

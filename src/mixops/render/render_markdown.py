@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mixops.core.plan import Plan, Step
-from mixops.render.outcomes import behaviour_lines, failure_lines, passed, side_status, target_of, tests_line
+from mixops.render.outcomes import behaviour_lines, failure_lines, live_status, status, target_of, tests_line
 from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
 
 GITHUB_BUDGET = 60_000  # GitHub's limit is 65,536; the rest is room for a CI job's own framing
 WARNING_LIMIT = 20
 DIFF_SIGN = {"+": "+", "-": "-", "~": "!", " ": " "}
-STATUS_ICON = {"passed": "✅", "failed": "❌", "not live": "—"}
+STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
 COUNT_COLUMNS = (("create", "create"), ("update", "update"), ("version", "new version"), ("replace", "replace"),
                  ("delete", "delete"), ("noop", "unchanged"))  # fmt: skip
 TRUNCATED = (
@@ -102,7 +102,7 @@ def _assemble(plan: Plan, units: _Units, *, note: str) -> str:
 
 def _head(plan: Plan) -> str:
     counts = plan.counts()
-    failing = any(not passed(t) for t in plan.tests)
+    failing = any(status(t) == "failed" for t in plan.tests)
     risky = counts["replace"] or counts["delete"]
     icon = "❌" if failing else "⚠️" if risky else "✅"
     verdict = f"{icon} **{summary_line(plan)}** {tests_line(plan.tests)}".rstrip()
@@ -139,19 +139,19 @@ def _diff_lines(row: Row) -> list[str]:
 
 
 def _test_row(entry: dict[str, Any]) -> str:
-    desired, live = side_status(entry.get("desired")), side_status(entry.get("live"))
+    desired, live = status(entry), live_status(entry)
     name, target = _cell(str(entry.get("name", ""))), _code(target_of(entry)).replace("|", "&#124;")
     return f"| {STATUS_ICON[desired]} | {name} | {target} | {desired} | {live} |\n"
 
 
 def _test_details(entry: dict[str, Any]) -> str:
-    icon = STATUS_ICON[side_status(entry.get("desired"))]
+    icon = STATUS_ICON[status(entry)]
     name = html.escape(str(entry.get("name", "")), quote=False).replace("\n", " ")
-    summary = f"{icon} {name}: behavioural diff, live → desired"
+    changes = behaviour_lines(entry)
+    summary = f"{icon} {name}" + (": behavioural diff, live → desired" if changes else "")
     body = ""
     if failure_lines(entry):
-        body += "Failures against the desired config:\n\n" + _fence("text", failure_lines(entry))
-    changes = behaviour_lines(entry)
+        body += "Against the desired config:\n\n" + _fence("text", failure_lines(entry))
     if changes:
         # `!` is the diff grammar's "changed" line, which GitHub highlights; `~` would stay plain.
         body += ("\n" if body else "") + _fence("diff", [f"{DIFF_SIGN[sign]} {text}" for sign, text in changes])

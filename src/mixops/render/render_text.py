@@ -8,10 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 from mixops.core.plan import Plan, Step
-from mixops.render.outcomes import behaviour_lines, failure_lines, side_status, target_of, tests_line
+from mixops.render.outcomes import behaviour_lines, failure_lines, live_status, status, target_of, tests_line
 from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
 
-ANSI = {"+": "32", "~": "33", "-": "31", "-/+": "35", "passed": "32", "failed": "31", "warn": "33", "bold": "1"}
+ANSI = {
+    "+": "32",
+    "~": "33",
+    "-": "31",
+    "-/+": "35",
+    "passed": "32",
+    "failed": "31",
+    "skipped": "33",
+    "warn": "33",
+    "bold": "1",
+}
 ROW_MARKERS = {"add": "+", "remove": "-", "change": "~"}
 
 
@@ -65,9 +75,10 @@ def _row(row: Row, paint: _Paint) -> str:
 
 
 def _test(entry: dict[str, Any], paint: _Paint) -> list[str]:
-    status = side_status(entry.get("desired"))
-    live = side_status(entry.get("live"))
-    head = f"  {paint(f'{status:<6}', status)}  {entry.get('name', '')}  [{target_of(entry)}; live: {live}]"
+    verdict = status(entry)
+    head = (
+        f"  {paint(f'{verdict:<7}', verdict)} {entry.get('name', '')}  [{target_of(entry)}; live: {live_status(entry)}]"
+    )
     lines = [head]
     lines += [f"      x {failure}" for failure in failure_lines(entry)]
     lines += [f"      {paint(sign, sign) if sign != ' ' else ' '} {text}" for sign, text in behaviour_lines(entry)]

@@ -1,0 +1,65 @@
+"""JUnit XML: well-formed, valid against the JUnit schema CI servers use, and truthful."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xmlschema
+
+from mixops.render.junit import junit_xml
+
+SCHEMA = Path(__file__).with_name("junit.xsd")
+
+
+def entry(name: str, passed: bool | None, failures: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    desired = None if passed is None else {"passed": passed, "failures": failures or [],
+                                           "observed": {"top": [{"rank": 1, "id": "doc_1"}]}}  # fmt: skip
+    return {"name": name, "target": "retriever/product_search", "kind": "retriever", "passed": passed,
+            "desired": desired, "live": None, "diff": None, "seconds": 0.25, **extra}  # fmt: skip
+
+
+ENTRIES = [
+    entry("passes", True),
+    entry("fails <&> \"quoted\"", False, ["top_k: doc_9 must be in the top 3, observed at rank 7 (execution exec_1)"]),
+    entry("errors", False, ["the execution failed: HTTP 400 bad stage"]),
+    entry("skipped", None, skipped="test budget: 10 of 10 credits used"),
+]
+
+
+@pytest.fixture(scope="module")
+def schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(SCHEMA))
+
+
+def test_report_validates_against_the_junit_schema(schema: xmlschema.XMLSchema, tmp_path: Path) -> None:
+    xml = junit_xml(ENTRIES, suite="mixops.catalog.local", timestamp="2025-01-01T00:00:00+00:00",
+                    properties={"environment": "local"})  # fmt: skip
+    path = tmp_path / "report.xml"
+    path.write_text(xml, encoding="utf-8")
+    schema.validate(str(path))
+
+
+def test_counts_and_elements_tell_what_happened() -> None:
+    root = ET.fromstring(junit_xml(ENTRIES, suite="s"))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("4", "1", "1", "1")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["passes"].find("failure") is None and cases["passes"].find("error") is None
+    failure = cases['fails <&> "quoted"'].find("failure")
+    assert failure is not None and "doc_9" in (failure.get("message") or "") and "exec_1" in (failure.text or "")
+    assert cases["errors"].find("error") is not None
+    skipped = cases["skipped"].find("skipped")
+    assert skipped is not None and "test budget" in (skipped.get("message") or "")
+    assert cases["passes"].get("classname") == "retriever.product_search"
+    out = cases['fails <&> "quoted"'].find("system-out")
+    assert out is not None and "doc_1" in (out.text or "")
+
+
+def test_an_invalid_report_is_caught_by_the_schema(schema: xmlschema.XMLSchema) -> None:
+    # The check has teeth: a testcase without a name is not a JUnit report.
+    bad = '<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>'
+    assert not schema.is_valid(bad)

@@ -45,6 +45,7 @@ class Resolution:
     data: Any
     problems: list[tuple[Path, str, str]] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    secret_names: dict[str, str] = field(default_factory=dict)  # value -> variable name, for export
     used_params: set[str] = field(default_factory=set)
 
 
@@ -120,6 +121,7 @@ def _lookup(
     secret = env[name]
     if secret:
         res.secrets.add(secret)
+        res.secret_names[secret] = name
     return True, secret
 
 

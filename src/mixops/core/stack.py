@@ -72,6 +72,7 @@ class Stack:
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     docs: dict[tuple[str, str], SourceDocLike] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    secret_names: dict[str, str] = field(default_factory=dict)  # secret value -> its variable name
     files: tuple[str, ...] = ()
 
     def resources(self, kind: Kind) -> Mapping[str, Resource]:
@@ -162,6 +163,7 @@ def build_stack(
         body = {k: v for k, v in doc.data.items() if k != "parameters"}
         res = resolve(body, values, env_vars)
         secrets |= res.secrets
+        stack.secret_names.update(res.secret_names)
         for path, message, fix in res.problems:
             line, col = doc.locate(path)
             problems.append(Problem(doc.file, line, col, render_path(path), message, fix))

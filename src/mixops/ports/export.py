@@ -191,7 +191,31 @@ def render_files(
     return files, all_vars
 
 
+def restore_placeholders(node: Any, known: dict[str, str]) -> Any:
+    """Put `${{ env.NAME }}` back wherever a value the manifests took from NAME appears."""
+    if isinstance(node, dict):
+        return {k: restore_placeholders(v, known) for k, v in node.items()}
+    if isinstance(node, list):
+        return [restore_placeholders(v, known) for v in node]
+    if isinstance(node, str):
+        for value in sorted(known, key=len, reverse=True):
+            if value and value in node:
+                node = node.replace(value, f"${{{{ env.{known[value]} }}}}")
+    return node
+
+
 # --- I/O --------------------------------------------------------------------------
+
+
+def _known_secrets(project: Project, env_name: str) -> dict[str, str]:
+    """Secret values of the project's manifests (when they load), so export can mask them by name."""
+    from mixops.errors import MixopsError
+    from mixops.ports.project import load_stack
+
+    try:
+        return dict(load_stack(project, env_name).secret_names)
+    except MixopsError:  # bootstrapping from a namespace without valid manifests: heuristics only
+        return {}
 
 
 def _schema_ref(project_root: Path, out_dir: Path) -> Callable[[str], str]:
@@ -220,6 +244,9 @@ async def export_env(
     async with connect(project, env_name, parallelism=parallelism) as client:
         live = await read_live(client, info.namespace)
     specs, skipped = export_specs(live, project.config.stack, include_all)
+    known = _known_secrets(project, env_name)
+    if known:
+        specs = {kind: [restore_placeholders(spec, known) for spec in items] for kind, items in specs.items()}
     files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
     for f in files:
         target = out_dir / f.path

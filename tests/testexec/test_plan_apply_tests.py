@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import xmlschema
-
-from tests.testexec.conftest import edit, mixops, named, plan_json, outcomes_by_name
+from tests.testexec.conftest import edit, mixops, named, outcomes_by_name, plan_json
 
 SCHEMA = Path(__file__).with_name("junit.xsd")
 RUNNING_JUDGED = {"doc_prod0019", "doc_prod0122", "doc_prod0157", "doc_prod0197", "doc_prod0214", "doc_prod0274",

@@ -14,3 +14,4 @@ mixops validate
 mixops plan
 mixops apply --auto-approve
 mixops plan --detailed-exitcode
+mixops test

@@ -307,9 +307,19 @@ class _Builder:
             action: Action = s.action
             if ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
                 action = "version" if surface == Surface.NEW_VERSION else "update"
-            notes = tuple(FieldChange(f"(reference to {h})", "old id", "replacement's id", surface.name.lower())
-                          for h in hits)  # fmt: skip
+            notes = tuple(self._repoint_changes(s, replaced, surface))
             out.append(_replace(s, action=action, changes=s.changes + notes, repoint=hits))
+        return out
+
+    def _repoint_changes(self, step: Step, replaced: set[tuple[str, str]], surface: Surface) -> list[FieldChange]:
+        """One change per reference to a replaced resource: same name, the replacement's id."""
+        spec = dump_resource(self.stack.resources(step.kind)[step.name])  # type: ignore[arg-type]
+        out = []
+        for path, ref_kind, ref_name in iter_refs(step.kind, spec):
+            if (ref_kind, ref_name) in replaced:
+                old_id = self.live.resources[(ref_kind, ref_name)].id
+                out.append(FieldChange(render_path(path), f"{ref_name} ({old_id})", f"{ref_name} (its replacement)",
+                                       surface.name.lower()))  # fmt: skip
         return out
 
     def _order(self, steps: list[Step]) -> list[Step]:

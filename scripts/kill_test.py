@@ -184,16 +184,30 @@ class Killed:
     lines: list[str] = field(default_factory=list)
 
 
-def apply_and_kill(root: Path, env: str, delay: float, parallelism: int) -> Killed:
-    """Start an apply, SIGKILL it after `delay` seconds (if it is still running)."""
+def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from_plan: bool) -> Killed:
+    """Start an apply and SIGKILL it `delay` seconds later (if it is still running).
+
+    With `from_plan`, the delay counts from the moment the plan is printed (the
+    steps start right after), so the kill lands among the API writes; otherwise
+    from the start of the process (start-up, lease, live read, plan, steps).
+    """
     proc = subprocess.Popen(
         mixops(root, "apply", "--env", env, "--auto-approve", "--parallelism", str(parallelism)),
         env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: list[str] = []
-    assert proc.stdout is not None
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    planned = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout or []:
+            lines.append(line)
+            if line.startswith("Plan:"):
+                planned.set()
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    if from_plan:
+        planned.wait(timeout=120)
     try:
         proc.wait(timeout=delay)
         killed = False
@@ -202,25 +216,34 @@ def apply_and_kill(root: Path, env: str, delay: float, parallelism: int) -> Kill
         proc.wait()
         killed = True
     reader.join(timeout=5)
+    assert proc.stdout is not None
     proc.stdout.close()
     return Killed(delay, killed, [ln.rstrip() for ln in lines])
 
 
-def timed_apply(root: Path, env: str) -> tuple[float, float]:
-    """Seconds to the first progress line and to the end of an uninterrupted apply."""
+def timed_apply(root: Path, env: str) -> tuple[float, float, int]:
+    """An uninterrupted apply: seconds from the plan to its last step line, whole run, step lines."""
     start = time.monotonic()
     proc = subprocess.Popen(mixops(root, "apply", "--env", env, "--auto-approve"), env=cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    first = None
+    planned = last = 0.0
+    steps = 0
     assert proc.stdout is not None
     for line in proc.stdout:
-        if first is None and ": " in line and line[:1] in "+~-":
-            first = time.monotonic() - start
+        if line.startswith("Plan:"):
+            planned = time.monotonic()
+        elif is_step_line(line):
+            last = time.monotonic()
+            steps += 1
     proc.wait()
     proc.stdout.close()
     if proc.returncode != 0:
         raise RuntimeError(f"calibration apply failed with exit {proc.returncode}")
-    return first or 0.0, time.monotonic() - start
+    return max(last - planned, 0.0), time.monotonic() - start, steps
+
+
+def is_step_line(line: str) -> bool:
+    return line[:1] in "+~-" and ": " in line
 
 
 # --- checks ------------------------------------------------------------------------
@@ -318,10 +341,11 @@ def main(argv: list[str] | None = None) -> int:
             base, changed = make_projects(work, server.url, namespaces)
             if run(base, "apply", "--env", "kill-calibrate", "--auto-approve").returncode != 0:
                 raise RuntimeError("the baseline apply failed")
-            first, total = timed_apply(changed, "kill-calibrate")
-            low, high = max(first - 0.3, 0.0), total + 0.1
-            print(f"uninterrupted changed apply: first step at {first:.2f}s, done at {total:.2f}s; "
-                  f"kill window {low:.2f}-{high:.2f}s", flush=True)  # fmt: skip
+            steps_time, total, step_count = timed_apply(changed, "kill-calibrate")
+            steps_window = steps_time * 1.3 + 0.05
+            print(f"uninterrupted changed apply: {step_count} steps in {steps_time:.2f}s after the plan is "
+                  f"printed, {total:.2f}s in all; kills at 0-{steps_window:.2f}s after the plan (3 trials "
+                  f"in 4) or 0-{total:.2f}s after start", flush=True)  # fmt: skip
             failures = 0
             killed_mid = 0
             for i in range(args.trials):
@@ -331,9 +355,11 @@ def main(argv: list[str] | None = None) -> int:
                     raise RuntimeError(f"baseline apply of {env} failed:\n{baseline.stdout}{baseline.stderr}")
                 sentinel = create_sentinel(server, env)
                 parallelism = rng.choice((1, 2, 8))
-                outcome = apply_and_kill(changed, env, rng.uniform(low, high), parallelism)
-                steps = [ln for ln in outcome.lines if ln[:1] in "+~-" and ": " in ln]
-                if outcome.killed and steps:
+                from_plan = rng.random() < 0.75
+                delay = rng.uniform(0, steps_window if from_plan else total)
+                outcome = apply_and_kill(changed, env, delay, parallelism, from_plan=from_plan)
+                steps = [ln for ln in outcome.lines if is_step_line(ln)]
+                if outcome.killed and 0 < len(steps) < step_count:
                     killed_mid += 1
                 broke = break_lease(server, env) if outcome.killed else False
                 rerun = run(changed, "apply", "--env", env, "--auto-approve")
@@ -341,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                                                              f"{rerun.stderr}"]  # fmt: skip
                 problems += check(server, changed, env, sentinel)
                 state = "killed" if outcome.killed else "finished"
-                print(f"trial {i:2d}: parallelism {parallelism}, {state} at {outcome.delay:.2f}s after "
+                since = "the plan" if from_plan else "start"
+                print(f"trial {i:2d}: parallelism {parallelism}, {state} {outcome.delay:.2f}s after {since}, "
                       f"{len(steps)} step line(s){' (stale lease removed)' if broke else ''}; re-run "
                       f"{len(rerun.stdout.splitlines())} lines -> {'converged' if not problems else 'FAILED'}",
                       flush=True)  # fmt: skip
@@ -350,8 +377,8 @@ def main(argv: list[str] | None = None) -> int:
                 failures += bool(problems)
         finally:
             server.stop()
-    print(f"{args.trials - failures}/{args.trials} trials converged ({killed_mid} killed in the middle of "
-          f"applying steps)", flush=True)  # fmt: skip
+    print(f"{args.trials - failures}/{args.trials} trials converged ({killed_mid} killed between two steps of "
+          f"the apply)", flush=True)  # fmt: skip
     return 1 if failures else 0
 
 

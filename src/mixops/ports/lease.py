@@ -144,7 +144,13 @@ class Lease:
         except ApiError as err:
             if err.status == 409 or (err.status == 400 and "exist" in err.info.message.lower()):
                 return False
-            raise
+            if err.status not in (0, 500, 502, 503, 504):
+                raise
+            # Ambiguous (the client never repeats a create): the lease is ours if it carries our token.
+            current = await self._current()
+            if current is None or ((current.get("metadata") or {}).get(LEASE_KEY) or {}).get("token") != self.token:
+                return False
+            out = current
         self.lease_id = str(out["collection_id"])
         return True
 

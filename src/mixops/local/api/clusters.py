@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id
 from mixops.local.api.schemas import (
     AdhocClusterRequest,
     CreateClusterRequest,
@@ -18,10 +19,9 @@ from mixops.local.api.schemas import (
 from mixops.local.db import Row, UniqueViolation, now_iso
 from mixops.local.engine.errors import EngineError
 from mixops.local.engine.features import find_index
-from mixops.local.engine.filters import compile_filter
 from mixops.local.execution import ClusterSpec, run_clustering
 from mixops.local.ids import new_id
-from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.listing import Page, paginate, sort_items
 from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
 from mixops.local.rules import CLUSTER_PATCHABLE, check_only
 
@@ -182,11 +182,7 @@ def cluster_model(row: Row) -> dict[str, Any]:
     return out
 
 
-def _get(state: LocalState, ns: str, identifier: str) -> Row:
-    row = state.db.get(ns, "cluster", identifier)
-    if row is None:
-        raise not_found("cluster", identifier)
-    return row
+KIND = Kind("cluster", "clusters", lambda state, ns, row: cluster_view(ns, row))
 
 
 def create_cluster(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
@@ -210,42 +206,15 @@ def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str,
 
 @router.get("/clusters/{cluster_identifier}")
 def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return cluster_view(ns, _get(state, ns, cluster_identifier))
+    return cluster_view(ns, find(state, ns, "cluster", cluster_identifier))
 
 
-def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
-    items = [cluster_view(ns, r) for r in state.db.list(ns, "cluster")]
-    if body:
-        items = search_filter(items, body.get("search"), ("cluster_id", "cluster_name", "description"))
-        if isinstance(body.get("filters"), dict):
-            pred = compile_filter(body["filters"], case_sensitive=bool(body.get("case_sensitive")))
-            items = [i for i in items if pred(i)]
-        items = sort_items(items, body)
-    result = paginate(items, page.merged(body))
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
-
-
-@router.post("/clusters/list")
-def list_post(
-    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
-) -> dict[str, Any]:
-    warnings = check_extra(state, body) if body else []
-    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
-
-
-@router.get("/clusters")
-def list_get(
-    state: State,
-    ns: Namespace,
-    page: Page,
-    search: str | None = Query(None, max_length=200),
-) -> dict[str, Any]:
-    return _list(state, ns, page, {"search": search} if search else None)
+add_list_routes(router, KIND, search_query=True)
 
 
 @router.patch("/clusters/{cluster_identifier}")
 def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, cluster_identifier)
+    row = find(state, ns, "cluster", cluster_identifier)
     sent = set(body.model_fields_set) | set(body.model_extra or {})
     if not sent:
         raise bad_request("Empty update: send at least one patchable field", code="empty_update")
@@ -287,11 +256,7 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
 
 @router.delete("/clusters/{cluster_id}")
 def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = state.db.get_by_id(ns, "cluster", cluster_id)
-    if row is None:
-        raise not_found("cluster", cluster_id)
-    state.db.delete(ns, "cluster", row.id)
-    return {"success": True, "message": f"Cluster '{row.name}' deleted", "cluster_id": row.id}
+    return delete_row(state, ns, "cluster", find_by_id(state, ns, "cluster", cluster_id))
 
 
 # -- execution -----------------------------------------------------------------------
@@ -394,9 +359,7 @@ def _update_cluster(state: LocalState, ns: str, cluster_id: str, fields: dict[st
 def execute(
     cluster_id: str, state: State, ns: Namespace, body: Annotated[ExecuteClusterRequest | None, Body()] = None
 ) -> dict[str, Any]:
-    row = state.db.get_by_id(ns, "cluster", cluster_id)
-    if row is None:
-        raise not_found("cluster", cluster_id)
+    row = find_by_id(state, ns, "cluster", cluster_id)
     warnings = check_extra(state, body) if body else []
     overrides = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {})) if body else {}
     if overrides.get("mode") in ("assign", "composite"):
@@ -442,9 +405,7 @@ def _run_view(record: dict[str, Any], include_vectors: bool) -> dict[str, Any]:
 def latest_execution(
     cluster_id: str, state: State, ns: Namespace, include_vectors: bool = False
 ) -> dict[str, Any] | None:
-    row = state.db.get_by_id(ns, "cluster", cluster_id)
-    if row is None:
-        raise not_found("cluster", cluster_id)
+    row = find_by_id(state, ns, "cluster", cluster_id)
     runs = state.db.list_records(ns, "cluster_run", row.id)
     return _run_view(runs[-1], include_vectors) if runs else None
 
@@ -457,15 +418,12 @@ def list_executions(
     page: Page,
     body: Annotated[ListRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    row = state.db.get_by_id(ns, "cluster", cluster_id)
-    if row is None:
-        raise not_found("cluster", cluster_id)
+    row = find_by_id(state, ns, "cluster", cluster_id)
     runs = [_run_view(r, False) for r in reversed(state.db.list_records(ns, "cluster_run", row.id))]
     data = body.model_dump(exclude_none=True) if body else None
     if data:
         runs = sort_items(runs, data)
-    result = paginate(runs, page.merged(data))
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+    return counted_page(paginate(runs, page.merged(data)))
 
 
 @router.get("/clusters/{cluster_id}/executions/{run_id}")

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, delete_row, find
 from mixops.local.api.schemas import (
     CreateCollectionRequest,
     ListDocumentsRequest,
-    ListRequest,
     PatchCollectionRequest,
 )
 from mixops.local.db import Database, Row, UniqueViolation
@@ -19,7 +19,7 @@ from mixops.local.documents import document_view, ingest, parse_vectors, user_fi
 from mixops.local.engine.filters import compile_filter
 from mixops.local.features import derive_indexes
 from mixops.local.ids import collection_id as new_collection_id
-from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.listing import Page, PageRequest, paginate, sort_items
 from mixops.local.problems import ApiProblem, bad_request, invalid, name_taken, not_found
 
 router = APIRouter(tags=["collections"])
@@ -72,11 +72,7 @@ def collection_view(db: Database, ns: str, row: Row) -> dict[str, Any]:
     return out
 
 
-def get_collection(state: LocalState, ns: str, identifier: str) -> Row:
-    row = state.db.get(ns, "collection", identifier)
-    if row is None:
-        raise not_found("collection", identifier)
-    return row
+KIND = Kind("collection", "collections", lambda state, ns, row: collection_view(state.db, ns, row))
 
 
 @router.post("/collections")
@@ -104,42 +100,15 @@ def feature_catalog(state: State) -> dict[str, Any]:
 
 @router.get("/collections/{collection_identifier}")
 def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return collection_view(state.db, ns, get_collection(state, ns, collection_identifier))
+    return collection_view(state.db, ns, find(state, ns, "collection", collection_identifier))
 
 
-def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
-    items = [collection_view(state.db, ns, r) for r in state.db.list(ns, "collection")]
-    if body:
-        items = search_filter(items, body.get("search"), ("collection_id", "collection_name", "description"))
-        if isinstance(body.get("filters"), dict):
-            pred = compile_filter(body["filters"], case_sensitive=bool(body.get("case_sensitive")))
-            items = [i for i in items if pred(i)]
-        items = sort_items(items, body)
-    result = paginate(items, page.merged(body))
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
-
-
-@router.post("/collections/list")
-def list_post(
-    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
-) -> dict[str, Any]:
-    warnings = check_extra(state, body) if body else []
-    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
-
-
-@router.get("/collections")
-def list_get(
-    state: State,
-    ns: Namespace,
-    page: Page,
-    search: str | None = Query(None, max_length=200),
-) -> dict[str, Any]:
-    return _list(state, ns, page, {"search": search} if search else None)
+add_list_routes(router, KIND, search_query=True)
 
 
 @router.patch("/collections/{collection_identifier}")
 def patch(collection_identifier: str, body: PatchCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     immutable = sorted(
         k
         for k in (body.model_extra or {})
@@ -166,14 +135,12 @@ def patch(collection_identifier: str, body: PatchCollectionRequest, state: State
 
 @router.delete("/collections/{collection_identifier}")
 def delete(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
-    state.db.delete(ns, "collection", row.id)
-    return {"success": True, "message": f"Collection '{row.name}' deleted", "collection_id": row.id}
+    return delete_row(state, ns, "collection", find(state, ns, "collection", collection_identifier))
 
 
 @router.get("/collections/{collection_identifier}/features")
 def features(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     out = []
     for i, ix in enumerate(row.body.get("vector_indexes") or []):
         uri = ix["feature_uri"]
@@ -201,7 +168,7 @@ def create_document(
     ns: Namespace,
     body: Annotated[dict[str, Any], Body(examples=[{"title": "red shoes", "metadata": {}}])],
 ) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     stored = ingest(state.db, state.embedder, ns, row.body, [body])
     return document_view(ns, stored[0])
 
@@ -222,7 +189,7 @@ def get_document(
     return_vectors: bool = False,
     return_vector_names: bool = False,
 ) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     doc = _get_doc(state, ns, row, document_id)
     vectors = state.db.document_vectors(ns, row.id, document_id) if (return_vectors or return_vector_names) else {}
     return document_view(ns, doc, vectors if return_vectors else None, sorted(vectors) if return_vector_names else None)
@@ -232,7 +199,7 @@ def get_document(
 def patch_document(
     collection_identifier: str, document_id: str, state: State, ns: Namespace, body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     doc = _get_doc(state, ns, row, document_id)
     merged = dict(doc.body)
     for key, value in user_fields(body).items():
@@ -272,7 +239,7 @@ def _is_text_index(row: Row, name: str) -> bool:
 
 @router.delete("/collections/{collection_identifier}/documents/{document_id}")
 def delete_document(collection_identifier: str, document_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     if not state.db.delete_document(ns, row.id, document_id):
         raise not_found("document", document_id)
     return {"success": True, "message": f"Document '{document_id}' deleted"}
@@ -322,7 +289,7 @@ def list_documents_post(
     page: Page,
     body: Annotated[ListDocumentsRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     if body is not None and body.model_extra:
         # This body is already strict on the real API (mixpeek-api.md 1.2).
         check_extra(state, body, strict=True)
@@ -340,7 +307,7 @@ def list_documents_get(
     search: str | None = Query(None, max_length=500),
     sort: str | None = Query(None, description="JSON SortOption or 'field:asc|desc'"),
 ) -> dict[str, Any]:
-    row = get_collection(state, ns, collection_identifier)
+    row = find(state, ns, "collection", collection_identifier)
     body: dict[str, Any] = {"search": search}
     if filters:
         try:

@@ -9,19 +9,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, totalled_page
 from mixops.local.api.schemas import (
     AdhocExecuteRequest,
     CloneRetrieverRequest,
     CreateRetrieverRequest,
     ExecuteRetrieverRequest,
-    ListRequest,
     PatchRetrieverRequest,
 )
 from mixops.local.db import Row, UniqueViolation, now_iso
-from mixops.local.engine.filters import compile_filter
 from mixops.local.execution import execute_pipeline
 from mixops.local.ids import new_id
-from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.listing import Page, paginate
 from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
 from mixops.local.rules import RETRIEVER_IMMUTABLE, check_input_schema, immutable_fields
 from mixops.local.stages import feature_uris_of, normalise_stages, stage_fusion
@@ -108,13 +107,6 @@ def _address(uri: str) -> dict[str, Any]:
     return {"scheme": "mixpeek", "extractor": extractor, "version": version, "output": output or None}
 
 
-def _get(state: LocalState, ns: str, identifier: str) -> Row:
-    row = state.db.get(ns, "retriever", identifier)
-    if row is None:
-        raise not_found("retriever", identifier)
-    return row
-
-
 def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retriever_id: str | None = None) -> Row:
     """Create from a create-request dict (routes, clone and seeds)."""
     collection_ids = _resolve_collections(state, ns, request.get("collection_identifiers"))
@@ -153,19 +145,7 @@ def stage_catalog() -> list[dict[str, Any]]:
 
 @router.get("/retrievers/{retriever_id}")
 def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return retriever_view(_get(state, ns, retriever_id))
-
-
-def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
-    items = [retriever_view(r) for r in state.db.list(ns, "retriever")]
-    if body:
-        items = search_filter(items, body.get("search"), ("retriever_id", "retriever_name", "description"))
-        if isinstance(body.get("filters"), dict):
-            pred = compile_filter(_mongo_to_logical(body["filters"]), case_sensitive=bool(body.get("case_sensitive")))
-            items = [i for i in items if pred(i)]
-        items = sort_items(items, body)
-    result = paginate(items, page.merged(body))
-    return {"results": result.items, "total": result.total, "pagination": result.pagination()}
+    return retriever_view(find(state, ns, "retriever", retriever_id))
 
 
 def _mongo_to_logical(filters: dict[str, Any]) -> dict[str, Any]:
@@ -176,22 +156,19 @@ def _mongo_to_logical(filters: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("/retrievers/list")
-def list_post(
-    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
-) -> dict[str, Any]:
-    warnings = check_extra(state, body) if body else []
-    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
-
-
-@router.get("/retrievers")
-def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
-    return _list(state, ns, page, None)
+KIND = Kind(
+    "retriever",
+    "retrievers",
+    lambda _state, _ns, row: retriever_view(row),
+    envelope=totalled_page,
+    filters=_mongo_to_logical,
+)
+add_list_routes(router, KIND)
 
 
 @router.patch("/retrievers/{retriever_id}")
 def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
+    row = find(state, ns, "retriever", retriever_id)
     sent = set(body.model_fields_set) | set(body.model_extra or {})
     if not sent:
         raise bad_request("Empty update: send at least one field to change", code="empty_update")
@@ -228,15 +205,13 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
 
 @router.delete("/retrievers/{retriever_id}")
 def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
-    state.db.delete(ns, "retriever", row.id)
-    return {"success": True, "message": f"Retriever '{row.name}' deleted", "retriever_id": row.id}
+    return delete_row(state, ns, "retriever", find(state, ns, "retriever", retriever_id))
 
 
 @router.post("/retrievers/{retriever_id}/clone")
 def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    source = _get(state, ns, retriever_id)
+    source = find(state, ns, "retriever", retriever_id)
     if body.retriever_name == source.name:
         raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
     request = {
@@ -271,7 +246,7 @@ def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
 
 
 def _set_published(state: LocalState, ns: str, retriever_id: str, value: bool) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
+    row = find(state, ns, "retriever", retriever_id)
     updated = state.db.update(ns, "retriever", row.id, row.name, {**row.body, "is_published": value})
     return retriever_view(updated)
 
@@ -361,7 +336,7 @@ def list_adhoc_executions(state: State, ns: Namespace, page: Page) -> dict[str, 
 def execute(
     retriever_id: str, state: State, ns: Namespace, body: Annotated[ExecuteRetrieverRequest | None, Body()] = None
 ) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
+    row = find(state, ns, "retriever", retriever_id)
     warnings = check_extra(state, body) if body else []
     request = _declared(body) if body else {}
     config = {k: row.body.get(k) for k in ("collection_identifiers", "stages", "input_schema", "budget_limits")}
@@ -370,7 +345,7 @@ def execute(
 
 @router.get("/retrievers/{retriever_id}/executions/{execution_id}")
 def get_execution(retriever_id: str, execution_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
+    row = find(state, ns, "retriever", retriever_id)
     record = state.db.get_record(ns, "retriever_execution", execution_id)
     if record is None or record.get("retriever_id") != row.id:
         raise not_found("execution", execution_id)
@@ -400,7 +375,7 @@ def list_executions(
     page: Page,
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, Any]:
-    row = _get(state, ns, retriever_id)
+    row = find(state, ns, "retriever", retriever_id)
     records = list(reversed(state.db.list_records(ns, "retriever_execution", row.id)))
     if body and isinstance(body.get("status"), str):
         records = [r for r in records if r.get("status") == body["status"]]

@@ -7,18 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id
 from mixops.local.api.schemas import (
     CloneTaxonomyRequest,
     CreateTaxonomyRequest,
     ExecuteTaxonomyRequest,
-    ListRequest,
     PatchTaxonomyRequest,
 )
 from mixops.local.db import Row, UniqueViolation, now_iso
-from mixops.local.engine.filters import compile_filter
 from mixops.local.execution import execute_taxonomy
 from mixops.local.ids import new_id
-from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
+from mixops.local.listing import Page, paginate
 from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
 from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
 
@@ -101,11 +100,7 @@ def taxonomy_view(row: Row, version: dict[str, Any] | None = None) -> dict[str, 
     }
 
 
-def _get(state: LocalState, ns: str, identifier: str) -> Row:
-    row = state.db.get(ns, "taxonomy", identifier)
-    if row is None:
-        raise not_found("taxonomy", identifier)
-    return row
+KIND = Kind("taxonomy", "taxonomies", lambda _state, _ns, row: taxonomy_view(row))
 
 
 def _version(state: LocalState, ns: str, row: Row, version: int | None) -> dict[str, Any] | None:
@@ -153,38 +148,16 @@ def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str
 def get(
     taxonomy_identifier: str, state: State, ns: Namespace, version: int | None = Query(None, ge=1)
 ) -> dict[str, Any]:
-    row = _get(state, ns, taxonomy_identifier)
+    row = find(state, ns, "taxonomy", taxonomy_identifier)
     return taxonomy_view(row, _version(state, ns, row, version))
 
 
-def _list(state: LocalState, ns: str, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
-    items = [taxonomy_view(r) for r in state.db.list(ns, "taxonomy")]
-    if body:
-        items = search_filter(items, body.get("search"), ("taxonomy_id", "taxonomy_name", "description"))
-        if isinstance(body.get("filters"), dict):
-            pred = compile_filter(body["filters"], case_sensitive=bool(body.get("case_sensitive")))
-            items = [i for i in items if pred(i)]
-        items = sort_items(items, body)
-    result = paginate(items, page.merged(body))
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
-
-
-@router.post("/taxonomies/list")
-def list_post(
-    state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
-) -> dict[str, Any]:
-    warnings = check_extra(state, body) if body else []
-    return with_warnings(_list(state, ns, page, body.model_dump(exclude_none=True) if body else None), warnings)
-
-
-@router.get("/taxonomies")
-def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
-    return _list(state, ns, page, None)
+add_list_routes(router, KIND)
 
 
 @router.patch("/taxonomies/{taxonomy_identifier}")
 def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, taxonomy_identifier)
+    row = find(state, ns, "taxonomy", taxonomy_identifier)
     sent = set(body.model_fields_set) | set(body.model_extra or {})
     if not sent:
         raise bad_request("Empty update: send taxonomy_name, description or metadata", code="empty_update")
@@ -208,15 +181,13 @@ def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns
 
 @router.delete("/taxonomies/{taxonomy_identifier}")
 def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    row = _get(state, ns, taxonomy_identifier)
-    state.db.delete(ns, "taxonomy", row.id)
-    return {"success": True, "message": f"Taxonomy '{row.name}' deleted", "taxonomy_id": row.id}
+    return delete_row(state, ns, "taxonomy", find(state, ns, "taxonomy", taxonomy_identifier))
 
 
 @router.post("/taxonomies/{taxonomy_identifier}/clone")
 def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    source = _get(state, ns, taxonomy_identifier)
+    source = find(state, ns, "taxonomy", taxonomy_identifier)
     if body.taxonomy_name == source.name:
         raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
     request = {
@@ -236,9 +207,7 @@ def create_version(
     ns: Namespace,
     body: Annotated[dict[str, Any], Body(examples=[{"config": {"taxonomy_type": "flat"}}])],
 ) -> dict[str, Any]:
-    row = state.db.get_by_id(ns, "taxonomy", taxonomy_id)
-    if row is None:
-        raise not_found("taxonomy", taxonomy_id)
+    row = find_by_id(state, ns, "taxonomy", taxonomy_id)
     # The body is "a new config snapshot": either {config: {...}} or the config itself.
     config = body.get("config") if isinstance(body.get("config"), dict) else body
     config = validate_config(state, ns, config)
@@ -254,27 +223,29 @@ def create_version(
 
 @router.get("/taxonomies/{taxonomy_id}/versions")
 def list_versions(taxonomy_id: str, state: State, ns: Namespace, page: Page) -> dict[str, Any]:
-    row = state.db.get_by_id(ns, "taxonomy", taxonomy_id)
-    if row is None:
-        raise not_found("taxonomy", taxonomy_id)
+    row = find_by_id(state, ns, "taxonomy", taxonomy_id)
     records: list[dict[str, Any]] = sorted(
         state.db.list_records(ns, "taxonomy_version", row.id), key=lambda r: -int(r["version"])
     )
     views = [taxonomy_view(row, r) for r in records]
-    result = paginate(views, page)
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+    return counted_page(paginate(views, page))
 
 
-def _execute(
-    identifier: str, body: ExecuteTaxonomyRequest | None, version: int | None, state: LocalState, ns: str
+@router.post("/taxonomies/{taxonomy_identifier}/execute")
+def execute(
+    taxonomy_identifier: str,
+    state: State,
+    ns: Namespace,
+    version: int | None = Query(None, ge=1),
+    body: Annotated[ExecuteTaxonomyRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     warnings = check_extra(state, body) if body else []
     if body is not None and body.join_mode == "batch":
         raise invalid("join_mode 'batch' is not supported through the API; use on_demand", code="batch_unsupported")
-    row = state.db.get(ns, "taxonomy", identifier)
+    row = state.db.get(ns, "taxonomy", taxonomy_identifier)
     inline = body.taxonomy if body else None
     if row is None and not inline:
-        raise not_found("taxonomy", identifier)
+        raise not_found("taxonomy", taxonomy_identifier)
     if inline:
         # The request's taxonomy (the seed's on-demand test) wins over the stored one.
         config = inline.get("config") if isinstance(inline.get("config"), dict) else None
@@ -284,8 +255,8 @@ def _execute(
         taxonomy = {
             **inline,
             "config": config,
-            "taxonomy_id": row.id if row else inline.get("taxonomy_id") or identifier,
-            "taxonomy_name": inline.get("taxonomy_name") or (row.name if row else identifier),
+            "taxonomy_id": row.id if row else inline.get("taxonomy_id") or taxonomy_identifier,
+            "taxonomy_name": inline.get("taxonomy_name") or (row.name if row else taxonomy_identifier),
         }
     else:
         assert row is not None
@@ -302,23 +273,11 @@ def _execute(
     return with_warnings(result, warnings)
 
 
-@router.post("/taxonomies/{taxonomy_identifier}/execute")
-def execute(
-    taxonomy_identifier: str,
-    state: State,
-    ns: Namespace,
-    version: int | None = Query(None, ge=1),
-    body: Annotated[ExecuteTaxonomyRequest | None, Body()] = None,
-) -> dict[str, Any]:
-    return _execute(taxonomy_identifier, body, version, state, ns)
-
-
-@router.post("/taxonomies/execute/{taxonomy_identifier}", deprecated=True)
-def execute_verb_first(
-    taxonomy_identifier: str,
-    state: State,
-    ns: Namespace,
-    version: int | None = Query(None, ge=1),
-    body: Annotated[ExecuteTaxonomyRequest | None, Body()] = None,
-) -> dict[str, Any]:
-    return _execute(taxonomy_identifier, body, version, state, ns)
+# The verb-first path some Mixpeek pages still show runs the same handler.
+router.add_api_route(
+    "/taxonomies/execute/{taxonomy_identifier}",
+    execute,
+    methods=["POST"],
+    name="execute_verb_first",
+    deprecated=True,
+)

@@ -1,0 +1,121 @@
+"""What every stored kind's routes share: lookup, delete and the list endpoints.
+
+A route module describes its kind once with a :class:`Kind` (its read view, list
+envelope and filter dialect) and keeps only the handlers specific to it. The wire
+shapes produced here are the API's: ``{success, message, <kind>_id}`` for a delete and
+the kind's list envelope for ``POST /{kinds}/list`` and ``GET /{kinds}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.schemas import ListRequest
+from mixops.local.db import Row
+from mixops.local.engine.filters import compile_filter
+from mixops.local.listing import Page, PageRequest, PageResult, paginate, search_filter, sort_items
+from mixops.local.problems import not_found
+
+View = Callable[[LocalState, str, Row], dict[str, Any]]
+Envelope = Callable[[PageResult], dict[str, Any]]
+
+
+def counted_page(result: PageResult) -> dict[str, Any]:
+    """The usual list envelope: ``results``, typed ``pagination``, ``total_count``."""
+    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+
+
+def totalled_page(result: PageResult) -> dict[str, Any]:
+    """The retrievers' list envelope: ``total`` instead of ``total_count``, before ``pagination``."""
+    return {"results": result.items, "total": result.total, "pagination": result.pagination()}
+
+
+def _as_logical(filters: dict[str, Any]) -> dict[str, Any]:
+    return filters
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A stored resource kind as its list and delete routes see it."""
+
+    name: str  # the database kind; also the word in messages ("cluster")
+    plural: str  # the URL segment under /v1 ("clusters")
+    view: View
+    envelope: Envelope = counted_page
+    # Turns a list body's ``filters`` into a LogicalOperator; None: the kind takes no filters.
+    filters: Callable[[dict[str, Any]], dict[str, Any]] | None = _as_logical
+
+
+def find(state: LocalState, ns: str, kind: str, identifier: str) -> Row:
+    """The ``kind`` resource with this id or, failing that, this name; else 404."""
+    row = state.db.get(ns, kind, identifier)
+    if row is None:
+        raise not_found(kind, identifier)
+    return row
+
+
+def find_by_id(state: LocalState, ns: str, kind: str, id_: str) -> Row:
+    """Like :func:`find` for the paths that accept an id only."""
+    row = state.db.get_by_id(ns, kind, id_)
+    if row is None:
+        raise not_found(kind, id_)
+    return row
+
+
+def delete_row(state: LocalState, ns: str, kind: str, row: Row) -> dict[str, Any]:
+    """Delete ``row`` with what hangs off it; the API's delete confirmation."""
+    state.db.delete(ns, kind, row.id)
+    return {"success": True, "message": f"{kind.capitalize()} '{row.name}' deleted", f"{kind}_id": row.id}
+
+
+def list_page(state: LocalState, ns: str, kind: Kind, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
+    """One page of ``kind``'s views: searched, filtered and sorted as ``body`` asks."""
+    items = [kind.view(state, ns, r) for r in state.db.list(ns, kind.name)]
+    if body:
+        fields = (f"{kind.name}_id", f"{kind.name}_name", "description")
+        items = search_filter(items, body.get("search"), fields)
+        if kind.filters is not None and isinstance(body.get("filters"), dict):
+            pred = compile_filter(kind.filters(body["filters"]), case_sensitive=bool(body.get("case_sensitive")))
+            items = [i for i in items if pred(i)]
+        items = sort_items(items, body)
+    return kind.envelope(paginate(items, page.merged(body)))
+
+
+def list_body(state: LocalState, body: ListRequest | None) -> tuple[dict[str, Any] | None, list[str]]:
+    """A list request body as a dict, with the warnings naming its undeclared keys."""
+    if body is None:
+        return None, []
+    return body.model_dump(exclude_none=True), check_extra(state, body)
+
+
+def add_list_routes(router: APIRouter, kind: Kind, *, search_query: bool = False) -> None:
+    """Register ``POST /{kinds}/list`` and ``GET /{kinds}`` for a namespaced kind.
+
+    ``search_query``: the GET form also takes ``?search=`` (collections, clusters).
+    Call it where the routes belong in the module's order: routes match in order.
+    """
+
+    def list_post(
+        state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
+    ) -> dict[str, Any]:
+        data, warnings = list_body(state, body)
+        return with_warnings(list_page(state, ns, kind, page, data), warnings)
+
+    def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+        return list_page(state, ns, kind, page, None)
+
+    def list_get_searched(
+        state: State, ns: Namespace, page: Page, search: str | None = Query(None, max_length=200)
+    ) -> dict[str, Any]:
+        return list_page(state, ns, kind, page, {"search": search} if search else None)
+
+    router.add_api_route(f"/{kind.plural}/list", list_post, methods=["POST"])
+    # Named list_get either way: the name is the route's OpenAPI operationId.
+    router.add_api_route(
+        f"/{kind.plural}", list_get_searched if search_query else list_get, methods=["GET"], name="list_get"
+    )

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from mixops.local.api.deps import LocalState, State, check_extra, with_warnings
+from mixops.local.api.resources import Kind, delete_row, find, list_body, list_page
 from mixops.local.api.schemas import CreateNamespaceRequest, ListRequest, PatchNamespaceRequest
 from mixops.local.db import ROOT, Database, Row, UniqueViolation, now_iso
 from mixops.local.ids import new_id
-from mixops.local.listing import Page, PageRequest, paginate, search_filter, sort_items
-from mixops.local.problems import ApiProblem, bad_request, not_found
+from mixops.local.listing import Page
+from mixops.local.problems import ApiProblem, bad_request
 
 router = APIRouter(tags=["namespaces"])
 
@@ -83,11 +84,8 @@ def namespace_view(state: LocalState, row: Row) -> dict[str, Any]:
     }
 
 
-def _get(state: LocalState, identifier: str) -> Row:
-    row = state.db.get(ROOT, "namespace", identifier)
-    if row is None:
-        raise not_found("namespace", identifier)
-    return row
+# Namespaces live in the ROOT scope and their list bodies take no filters.
+KIND = Kind("namespace", "namespaces", lambda state, _ns, row: namespace_view(state, row), filters=None)
 
 
 @router.post("/namespaces")
@@ -101,33 +99,24 @@ def create(body: CreateNamespaceRequest, state: State) -> dict[str, Any]:
 
 @router.get("/namespaces/{namespace_identifier}")
 def get(namespace_identifier: str, state: State) -> dict[str, Any]:
-    return namespace_view(state, _get(state, namespace_identifier))
-
-
-def _list(state: LocalState, page: PageRequest, body: dict[str, Any] | None) -> dict[str, Any]:
-    items = [namespace_view(state, r) for r in state.db.list(ROOT, "namespace")]
-    if body:
-        items = search_filter(items, body.get("search"), ("namespace_id", "namespace_name", "description"))
-        items = sort_items(items, body)
-    result = paginate(items, page.merged(body))
-    return {"results": result.items, "pagination": result.pagination(), "total_count": result.total}
+    return namespace_view(state, find(state, ROOT, "namespace", namespace_identifier))
 
 
 @router.post("/namespaces/list")
 def list_post(state: State, page: Page, body: Annotated[ListRequest | None, Body()] = None) -> dict[str, Any]:
-    warnings = check_extra(state, body) if body else []
-    return with_warnings(_list(state, page, body.model_dump(exclude_none=True) if body else None), warnings)
+    data, warnings = list_body(state, body)
+    return with_warnings(list_page(state, ROOT, KIND, page, data), warnings)
 
 
 @router.get("/namespaces")
 def list_get(state: State, page: Page) -> dict[str, Any]:
-    return _list(state, page, None)
+    return list_page(state, ROOT, KIND, page, None)
 
 
 @router.patch("/namespaces/{namespace_identifier}")
 def patch(namespace_identifier: str, body: PatchNamespaceRequest, state: State) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    row = _get(state, namespace_identifier)
+    row = find(state, ROOT, "namespace", namespace_identifier)
     changes = body.model_dump(exclude_unset=True, exclude=set(body.model_extra or {}))
     if not changes:
         raise bad_request("Empty update: send at least one field to change", code="empty_update")
@@ -148,8 +137,8 @@ def patch(namespace_identifier: str, body: PatchNamespaceRequest, state: State) 
 
 @router.delete("/namespaces/{namespace_identifier}")
 def delete(namespace_identifier: str, state: State) -> dict[str, Any]:
-    row = _get(state, namespace_identifier)
-    state.db.delete(ROOT, "namespace", row.id)
+    row = find(state, ROOT, "namespace", namespace_identifier)
+    deleted = delete_row(state, ROOT, "namespace", row)
     task_id = new_id("task")
     state.db.put_record(
         ROOT,
@@ -167,4 +156,5 @@ def delete(namespace_identifier: str, state: State) -> dict[str, Any]:
             "created_at": now_iso(),
         },
     )
-    return {"success": True, "message": f"Namespace '{row.name}' deleted", "namespace_id": row.id, "task_id": task_id}
+    # The real API deletes a namespace asynchronously; ours is done, so its task is COMPLETED.
+    return {**deleted, "task_id": task_id}

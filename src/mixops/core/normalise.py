@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mixops.core.placeholders import mask_tree
-from mixops.core.refpaths import rewrite_refs
+from mixops.core.refpaths import iter_refs, set_path
 
 # Keys mixops writes into a resource's `metadata`; never part of the user's spec.
 OWNER_KEYS = ("managed_by", "mixops_stack", "mixops_digest", "mixops_extra", "mixops_applied", "mixops_tests")
@@ -108,12 +108,16 @@ def fill_model_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 def fill_api_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(spec)
+    _fill_api_defaults(kind, out)
+    return out
+
+
+def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
     for path, value in API_DEFAULTS.get(kind, ()):
         if path[0] == "vector_config" and "vector_config" not in out:
             continue
         if _get(out, path) is None:
             _set(out, path, value)
-    return out
 
 
 def drop_empties(node: Any) -> Any:
@@ -127,7 +131,12 @@ def drop_empties(node: Any) -> Any:
 
 
 def strip_ownership(spec: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(spec)
+    return _without_ownership(copy.deepcopy(spec))
+
+
+def _without_ownership(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy without mixops' metadata keys (nested values shared with `spec`)."""
+    out = dict(spec)
     meta = out.get("metadata")
     if isinstance(meta, dict):
         meta = {k: v for k, v in meta.items() if k not in OWNER_KEYS}
@@ -140,19 +149,27 @@ def strip_ownership(spec: dict[str, Any]) -> dict[str, Any]:
 
 def sort_set_like(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(spec)
+    _sort_set_like(kind, out)
+    return out
+
+
+def _sort_set_like(kind: str, out: dict[str, Any]) -> None:
     for path in SET_LIKE.get(kind, ()):
         value = _get(out, path)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             _set(out, path, sorted(set(value)))
-    return out
 
 
 def normalise(kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The comparable form of a manifest-shaped spec, desired or live."""
-    out = strip_ownership(dict(spec))
-    out = fill_model_defaults(kind, out)
-    out = fill_api_defaults(kind, out)
-    out = sort_set_like(kind, out)
+    """The comparable form of a manifest-shaped spec, desired or live.
+
+    The steps are the named functions above; here they run on one fresh tree
+    (the model round trip builds it) instead of deep-copying at every step: a
+    plan normalises every resource twice, and copies dominated it at 10,000.
+    """
+    out = fill_model_defaults(kind, _without_ownership(spec))
+    _fill_api_defaults(kind, out)
+    _sort_set_like(kind, out)
     out = drop_empties(out)
     masked: dict[str, Any] = mask_tree(out, secrets)
     return masked
@@ -161,6 +178,13 @@ def normalise(kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = froz
 # --- read shapes -> manifest shapes ----------------------------------------------
 
 IdToName = Callable[[str, str], str]
+
+
+def _rewrite_fresh(kind: str, spec: dict[str, Any], id_to_name: IdToName) -> dict[str, Any]:
+    """Ids to names in a tree this module just built (no copy; `rewrite_refs` copies)."""
+    for path, ref_kind, value in list(iter_refs(kind, spec)):
+        set_path(spec, path, id_to_name(ref_kind, value))
+    return spec
 
 
 def retriever_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
@@ -180,7 +204,7 @@ def retriever_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[st
         "display_config": raw.get("display_config"),
         "visibility": raw.get("visibility"),
     }
-    return rewrite_refs("retriever", drop_empties(spec), id_to_name)
+    return _rewrite_fresh("retriever", drop_empties(spec), id_to_name)
 
 
 def taxonomy_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
@@ -190,7 +214,7 @@ def taxonomy_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str
         "config": raw.get("config") or {},
         "metadata": raw.get("metadata"),
     }
-    return rewrite_refs("taxonomy", drop_empties(spec), id_to_name)
+    return _rewrite_fresh("taxonomy", drop_empties(spec), id_to_name)
 
 
 _CLUSTER_VECTOR_FIELDS = {
@@ -239,7 +263,7 @@ def cluster_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str,
         if path[0] == "vector_config" and cluster_type != "vector":
             continue
         _set(spec, path, value)
-    return rewrite_refs("cluster", drop_empties(spec), id_to_name)
+    return _rewrite_fresh("cluster", drop_empties(spec), id_to_name)
 
 
 def cluster_unobserved(spec: Mapping[str, Any]) -> dict[str, Any]:

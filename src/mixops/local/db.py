@@ -212,6 +212,24 @@ class Database:
         with self.connection() as conn, self._write(conn):
             yield conn
 
+    @contextmanager
+    def _reading(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """The caller's connection (inside its transaction), else a pooled one."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.connection() as c:
+                yield c
+
+    @contextmanager
+    def _writing(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """The caller's connection (its transaction commits), else a write transaction of our own."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.transaction() as c:
+                yield c
+
     def close(self) -> None:
         """Close every idle connection. The object stays usable: a later call reconnects
         (an ASGI lifespan may shut down and start up again around the same app)."""
@@ -243,11 +261,8 @@ class Database:
         )
         args = (kind, namespace_id, id_, name, _dumps(body), body["created_at"], ts)
         try:
-            if conn is not None:
-                cur = conn.execute(sql, args)
-            else:
-                with self.transaction() as c:
-                    cur = c.execute(sql, args)
+            with self._writing(conn) as c:
+                cur = c.execute(sql, args)
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation("name" if "name" in str(exc) else "id") from exc
         return Row(kind, namespace_id, id_, name, body, body["created_at"], ts, cur.lastrowid or 0)
@@ -259,19 +274,20 @@ class Database:
             " ORDER BY (id = ?) DESC LIMIT 1"
         )
         args = (namespace_id, kind, identifier, identifier, identifier)
-        if conn is not None:
-            r = conn.execute(sql, args).fetchone()
-        else:
-            with self.connection() as c:
-                r = c.execute(sql, args).fetchone()
+        with self._reading(conn) as c:
+            r = c.execute(sql, args).fetchone()
         return _row(r) if r else None
 
     def get_by_id(self, namespace_id: str, kind: str, id_: str) -> Row | None:
         with self.connection() as c:
-            r = c.execute(
-                "SELECT * FROM resources WHERE namespace_id = ? AND kind = ? AND id = ?",
-                (namespace_id, kind, id_),
-            ).fetchone()
+            return self._by_id(c, namespace_id, kind, id_)
+
+    @staticmethod
+    def _by_id(conn: sqlite3.Connection, namespace_id: str, kind: str, id_: str) -> Row | None:
+        r = conn.execute(
+            "SELECT * FROM resources WHERE namespace_id = ? AND kind = ? AND id = ?",
+            (namespace_id, kind, id_),
+        ).fetchone()
         return _row(r) if r else None
 
     def list(self, namespace_id: str, kind: str) -> builtins.list[Row]:
@@ -296,24 +312,14 @@ class Database:
         sql = "UPDATE resources SET name = ?, body = ?, updated_at = ? WHERE namespace_id = ? AND kind = ? AND id = ?"
         args = (name, _dumps(body), ts, namespace_id, kind, id_)
         try:
-            if conn is not None:
-                conn.execute(sql, args)
-                r = conn.execute(
-                    "SELECT * FROM resources WHERE namespace_id = ? AND kind = ? AND id = ?",
-                    (namespace_id, kind, id_),
-                ).fetchone()
-            else:
-                with self.transaction() as c:
-                    c.execute(sql, args)
-                    r = c.execute(
-                        "SELECT * FROM resources WHERE namespace_id = ? AND kind = ? AND id = ?",
-                        (namespace_id, kind, id_),
-                    ).fetchone()
+            with self._writing(conn) as c:
+                c.execute(sql, args)
+                row = self._by_id(c, namespace_id, kind, id_)
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation("name") from exc
-        if r is None:
+        if row is None:
             raise KeyError(id_)
-        return _row(r)
+        return row
 
     def delete(self, namespace_id: str, kind: str, id_: str) -> bool:
         """Delete a resource and everything that hangs off it (documents, records)."""

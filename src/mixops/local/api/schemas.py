@@ -52,22 +52,9 @@ class InputSchemaField(Loose):
 _COLLECTIONS = Field(None, validation_alias=AliasChoices("collection_identifiers", "collection_ids"))
 
 
-class CreateRetrieverRequest(Loose):
-    retriever_name: str = Field(min_length=1, max_length=255)
-    description: str | None = None
-    collection_identifiers: list[str] | None = _COLLECTIONS
-    stages: list[StageConfig] = Field(min_length=1)
-    input_schema: dict[str, InputSchemaField] | None = None
-    budget_limits: BudgetLimits | None = None
-    tags: list[str] | None = None
-    metadata: dict[str, Any] | None = None
-    display_config: dict[str, Any] | None = None
-    visibility: Literal["private", "public", "marketplace"] | None = None
-    marketplace_listing_id: str | None = None
-    requires_subscription: bool | None = None
+class _RetrieverFields(Loose):
+    """A retriever's writable fields, all optional: the PATCH body; create requires some."""
 
-
-class PatchRetrieverRequest(Loose):
     retriever_name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     collection_identifiers: list[str] | None = _COLLECTIONS
@@ -80,6 +67,15 @@ class PatchRetrieverRequest(Loose):
     visibility: Literal["private", "public", "marketplace"] | None = None
     marketplace_listing_id: str | None = None
     requires_subscription: bool | None = None
+
+
+class CreateRetrieverRequest(_RetrieverFields):
+    retriever_name: str = Field(min_length=1, max_length=255)
+    stages: list[StageConfig] = Field(min_length=1)
+
+
+class PatchRetrieverRequest(_RetrieverFields):
+    pass
 
 
 class CloneRetrieverRequest(Loose):

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
 from mixops.local.api.schemas import (
     AdhocClusterRequest,
     CreateClusterRequest,
@@ -22,7 +22,7 @@ from mixops.local.engine.features import find_index
 from mixops.local.execution import ClusterSpec, run_clustering
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate, sort_items
-from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import CLUSTER_PATCHABLE, check_only
 
 router = APIRouter(tags=["clusters"])
@@ -215,9 +215,7 @@ add_list_routes(router, KIND, search_query=True)
 @router.patch("/clusters/{cluster_identifier}")
 def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "cluster", cluster_identifier)
-    sent = set(body.model_fields_set) | set(body.model_extra or {})
-    if not sent:
-        raise bad_request("Empty update: send at least one patchable field", code="empty_update")
+    sent = sent_keys(body, "send at least one patchable field")
     check_only(
         sent,
         CLUSTER_PATCHABLE,
@@ -247,10 +245,7 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
         raise invalid("cluster_name cannot be null")
     new.update(changes)
     name = new.get("cluster_name") or row.name
-    try:
-        updated = state.db.update(ns, "cluster", row.id, name, new)
-    except UniqueViolation as exc:
-        raise name_taken("cluster", name) from exc
+    updated = update_row(state, ns, "cluster", row, name, new)
     return cluster_model(updated)
 
 

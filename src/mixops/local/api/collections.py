@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, delete_row, find
+from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
 from mixops.local.api.schemas import (
     CreateCollectionRequest,
     ListDocumentsRequest,
@@ -126,10 +126,7 @@ def patch(collection_identifier: str, body: PatchCollectionRequest, state: State
         raise bad_request("Empty update: send at least one field to change", code="empty_update")
     new = {**row.body, **changes}
     name = changes.get("collection_name") or row.name
-    try:
-        updated = state.db.update(ns, "collection", row.id, name, new)
-    except UniqueViolation as exc:
-        raise name_taken("collection", name) from exc
+    updated = update_row(state, ns, "collection", row, name, new)
     return with_warnings(collection_view(state.db, ns, updated), warnings)
 
 

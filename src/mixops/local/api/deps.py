@@ -105,6 +105,14 @@ def check_extra(
     return [f"Unknown field '{key}' was ignored{allowed_note}" for key in extra]
 
 
+def sent_keys(body: BaseModel, empty_hint: str) -> set[str]:
+    """Every key a PATCH body sent, declared or not; a 400 ``empty_update`` when it sent none."""
+    sent = set(body.model_fields_set) | set(body.model_extra or {})
+    if not sent:
+        raise bad_request(f"Empty update: {empty_hint}", code="empty_update")
+    return sent
+
+
 def with_warnings(payload: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     if warnings:
         payload = {**payload, "warnings": [*payload.get("warnings", []), *warnings]}

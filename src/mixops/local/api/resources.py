@@ -16,10 +16,10 @@ from fastapi import APIRouter, Body, Query
 
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
 from mixops.local.api.schemas import ListRequest
-from mixops.local.db import Row
+from mixops.local.db import Row, UniqueViolation
 from mixops.local.engine.filters import compile_filter
 from mixops.local.listing import Page, PageRequest, PageResult, paginate, search_filter, sort_items
-from mixops.local.problems import not_found
+from mixops.local.problems import name_taken, not_found
 
 View = Callable[[LocalState, str, Row], dict[str, Any]]
 Envelope = Callable[[PageResult], dict[str, Any]]
@@ -65,6 +65,14 @@ def find_by_id(state: LocalState, ns: str, kind: str, id_: str) -> Row:
     if row is None:
         raise not_found(kind, id_)
     return row
+
+
+def update_row(state: LocalState, ns: str, kind: str, row: Row, name: str, body: dict[str, Any]) -> Row:
+    """Store ``row`` as ``name`` with ``body``; 409 when another ``kind`` already has the name."""
+    try:
+        return state.db.update(ns, kind, row.id, name, body)
+    except UniqueViolation as exc:
+        raise name_taken(kind, name) from exc
 
 
 def delete_row(state: LocalState, ns: str, kind: str, row: Row) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, totalled_page
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, totalled_page, update_row
 from mixops.local.api.schemas import (
     AdhocExecuteRequest,
     CloneRetrieverRequest,
@@ -21,7 +21,7 @@ from mixops.local.db import Row, UniqueViolation, now_iso
 from mixops.local.execution import execute_pipeline
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
-from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import RETRIEVER_IMMUTABLE, check_input_schema, immutable_fields
 from mixops.local.stages import feature_uris_of, normalise_stages, stage_fusion
 
@@ -169,9 +169,7 @@ add_list_routes(router, KIND)
 @router.patch("/retrievers/{retriever_id}")
 def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
-    sent = set(body.model_fields_set) | set(body.model_extra or {})
-    if not sent:
-        raise bad_request("Empty update: send at least one field to change", code="empty_update")
+    sent = sent_keys(body, "send at least one field to change")
     refused = {k for k in sent if k in RETRIEVER_IMMUTABLE}
     if refused:
         raise immutable_fields(refused, " ".join(RETRIEVER_IMMUTABLE[k] for k in sorted(refused)))
@@ -196,10 +194,7 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
         _validate_stages(state, ns, new["stages"], new.get("collection_identifiers") or [])
     new["version"] = int(row.body.get("version", 1)) + 1
     name = new.get("retriever_name") or row.name
-    try:
-        updated = state.db.update(ns, "retriever", row.id, name, new)
-    except UniqueViolation as exc:
-        raise name_taken("retriever", name) from exc
+    updated = update_row(state, ns, "retriever", row, name, new)
     return with_warnings({"retriever": retriever_view(updated)}, warnings)
 
 

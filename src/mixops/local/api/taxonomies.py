@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
 from mixops.local.api.schemas import (
     CloneTaxonomyRequest,
     CreateTaxonomyRequest,
@@ -18,7 +18,7 @@ from mixops.local.db import Row, UniqueViolation, now_iso
 from mixops.local.execution import execute_taxonomy
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
-from mixops.local.problems import bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
 
 router = APIRouter(tags=["taxonomies"])
@@ -158,9 +158,7 @@ add_list_routes(router, KIND)
 @router.patch("/taxonomies/{taxonomy_identifier}")
 def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
-    sent = set(body.model_fields_set) | set(body.model_extra or {})
-    if not sent:
-        raise bad_request("Empty update: send taxonomy_name, description or metadata", code="empty_update")
+    sent = sent_keys(body, "send taxonomy_name, description or metadata")
     check_only(
         sent,
         TAXONOMY_PATCHABLE,
@@ -172,10 +170,7 @@ def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns
     new = {**row.body, **changes}
     name = new["taxonomy_name"] if changes.get("taxonomy_name") else row.name
     new["taxonomy_name"] = name
-    try:
-        updated = state.db.update(ns, "taxonomy", row.id, name, new)
-    except UniqueViolation as exc:
-        raise name_taken("taxonomy", name) from exc
+    updated = update_row(state, ns, "taxonomy", row, name, new)
     return taxonomy_view(updated)
 
 

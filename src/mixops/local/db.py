@@ -24,8 +24,8 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,6 +153,13 @@ def _row(r: sqlite3.Row) -> Row:
     )
 
 
+def _given_or(
+    conn: sqlite3.Connection | None, own: Callable[[], AbstractContextManager[sqlite3.Connection]]
+) -> AbstractContextManager[sqlite3.Connection]:
+    """The caller's connection when it passes one (its transaction commits), else ``own()``."""
+    return nullcontext(conn) if conn is not None else own()
+
+
 class Database:
     """One SQLite file. Thread-safe; cheap to share across an app's requests."""
 
@@ -212,24 +219,6 @@ class Database:
         with self.connection() as conn, self._write(conn):
             yield conn
 
-    @contextmanager
-    def _reading(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
-        """The caller's connection (inside its transaction), else a pooled one."""
-        if conn is not None:
-            yield conn
-        else:
-            with self.connection() as c:
-                yield c
-
-    @contextmanager
-    def _writing(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
-        """The caller's connection (its transaction commits), else a write transaction of our own."""
-        if conn is not None:
-            yield conn
-        else:
-            with self.transaction() as c:
-                yield c
-
     def close(self) -> None:
         """Close every idle connection. The object stays usable: a later call reconnects
         (an ASGI lifespan may shut down and start up again around the same app)."""
@@ -261,7 +250,7 @@ class Database:
         )
         args = (kind, namespace_id, id_, name, _dumps(body), body["created_at"], ts)
         try:
-            with self._writing(conn) as c:
+            with _given_or(conn, self.transaction) as c:
                 cur = c.execute(sql, args)
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation("name" if "name" in str(exc) else "id") from exc
@@ -274,7 +263,7 @@ class Database:
             " ORDER BY (id = ?) DESC LIMIT 1"
         )
         args = (namespace_id, kind, identifier, identifier, identifier)
-        with self._reading(conn) as c:
+        with _given_or(conn, self.connection) as c:
             r = c.execute(sql, args).fetchone()
         return _row(r) if r else None
 
@@ -312,7 +301,7 @@ class Database:
         sql = "UPDATE resources SET name = ?, body = ?, updated_at = ? WHERE namespace_id = ? AND kind = ? AND id = ?"
         args = (name, _dumps(body), ts, namespace_id, kind, id_)
         try:
-            with self._writing(conn) as c:
+            with _given_or(conn, self.transaction) as c:
                 c.execute(sql, args)
                 row = self._by_id(c, namespace_id, kind, id_)
         except sqlite3.IntegrityError as exc:

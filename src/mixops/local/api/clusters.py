@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
 from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
 from mixops.local.api.schemas import (
     AdhocClusterRequest,
@@ -200,7 +200,7 @@ def create_cluster(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
 @router.post("/clusters")
 def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    request = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+    request = declared(body)
     return with_warnings(cluster_view(ns, create_cluster(state, ns, request)), warnings)
 
 
@@ -356,7 +356,7 @@ def execute(
 ) -> dict[str, Any]:
     row = find_by_id(state, ns, "cluster", cluster_id)
     warnings = check_extra(state, body) if body else []
-    overrides = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {})) if body else {}
+    overrides = declared(body) if body else {}
     if overrides.get("mode") in ("assign", "composite"):
         raise invalid(
             f"mode '{overrides['mode']}' is not supported by the local backend; use 'full'", code="unsupported"

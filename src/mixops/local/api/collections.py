@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, with_warnings
 from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
 from mixops.local.api.schemas import (
     CreateCollectionRequest,
@@ -78,7 +78,7 @@ KIND = Kind("collection", "collections", lambda state, ns, row: collection_view(
 @router.post("/collections")
 def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    request = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+    request = declared(body)
     row = create_collection(state, ns, request)
     return with_warnings(collection_view(state.db, ns, row), warnings)
 

@@ -105,6 +105,11 @@ def check_extra(
     return [f"Unknown field '{key}' was ignored{allowed_note}" for key in extra]
 
 
+def declared(body: BaseModel) -> dict[str, Any]:
+    """The declared fields a body set (not None): undeclared keys are only named in warnings."""
+    return body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+
+
 def sent_keys(body: BaseModel, empty_hint: str) -> set[str]:
     """Every key a PATCH body sent, declared or not; a 400 ``empty_update`` when it sent none."""
     sent = set(body.model_fields_set) | set(body.model_extra or {})

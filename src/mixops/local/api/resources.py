@@ -19,7 +19,7 @@ from mixops.local.api.schemas import ListRequest
 from mixops.local.db import Row, UniqueViolation
 from mixops.local.engine.filters import compile_filter
 from mixops.local.listing import Page, PageRequest, PageResult, paginate, search_filter, sort_items
-from mixops.local.problems import name_taken, not_found
+from mixops.local.problems import invalid, name_taken, not_found
 
 View = Callable[[LocalState, str, Row], dict[str, Any]]
 Envelope = Callable[[PageResult], dict[str, Any]]
@@ -65,6 +65,14 @@ def find_by_id(state: LocalState, ns: str, kind: str, id_: str) -> Row:
     if row is None:
         raise not_found(kind, id_)
     return row
+
+
+def clone_source(state: LocalState, ns: str, kind: str, identifier: str, clone_name: str) -> Row:
+    """The resource a clone copies; 422 when the clone would keep its name (names are unique)."""
+    source = find(state, ns, kind, identifier)
+    if clone_name == source.name:
+        raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
+    return source
 
 
 def update_row(state: LocalState, ns: str, kind: str, row: Row, name: str, body: dict[str, Any]) -> Row:

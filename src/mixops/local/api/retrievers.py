@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, totalled_page, update_row
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
+from mixops.local.api.resources import Kind, add_list_routes, clone_source, delete_row, find, totalled_page, update_row
 from mixops.local.api.schemas import (
     AdhocExecuteRequest,
     CloneRetrieverRequest,
@@ -123,14 +123,10 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
         raise invalid(f"Retriever id '{rid}' already exists", code="retriever_id_taken") from exc
 
 
-def _declared(model: Any) -> dict[str, Any]:
-    return dict(model.model_dump(exclude_none=True, exclude=set(model.model_extra or {})))
-
-
 @router.post("/retrievers")
 def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    return with_warnings(retriever_view(create_retriever(state, ns, _declared(body))), warnings)
+    return with_warnings(retriever_view(create_retriever(state, ns, declared(body))), warnings)
 
 
 @router.get("/retrievers/stages")
@@ -206,9 +202,7 @@ def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
 @router.post("/retrievers/{retriever_id}/clone")
 def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    source = find(state, ns, "retriever", retriever_id)
-    if body.retriever_name == source.name:
-        raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
+    source = clone_source(state, ns, "retriever", retriever_id, body.retriever_name)
     request = {
         k: v
         for k, v in source.body.items()
@@ -225,7 +219,7 @@ def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Name
             "visibility",
         )
     }
-    request.update(_declared(body))
+    request.update(declared(body))
     row = create_retriever(state, ns, request)
     return with_warnings({"retriever": retriever_view(row), "source_retriever_id": source.id}, warnings)
 
@@ -286,7 +280,7 @@ def _run(
 @router.post("/retrievers/execute")
 def execute_adhoc(body: AdhocExecuteRequest, state: State, ns: Namespace, response: Response) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    request = _declared(body)
+    request = declared(body)
     config = {
         "collection_identifiers": _resolve_collections(state, ns, request.get("collection_identifiers")),
         "stages": normalise_stages(request["stages"]),
@@ -333,7 +327,7 @@ def execute(
 ) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
     warnings = check_extra(state, body) if body else []
-    request = _declared(body) if body else {}
+    request = declared(body) if body else {}
     config = {k: row.body.get(k) for k in ("collection_identifiers", "stages", "input_schema", "budget_limits")}
     return with_warnings(_run(state, ns, config, request, row.id, "retriever_execution"), warnings)
 

@@ -6,8 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, sent_keys, with_warnings
-from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
+from mixops.local.api.resources import (
+    Kind,
+    add_list_routes,
+    clone_source,
+    counted_page,
+    delete_row,
+    find,
+    find_by_id,
+    update_row,
+)
 from mixops.local.api.schemas import (
     CloneTaxonomyRequest,
     CreateTaxonomyRequest,
@@ -71,7 +80,9 @@ def validate_config(
                 raise invalid(f"{where}.hierarchical_nodes[{i}] needs a retriever_id (or set one on the config)")
         collections += [c for c in config.get("inference_collections") or [] if isinstance(c, str)]
     missing: dict[str, list[str]] = {}
-    bad_r = [r for r in dict.fromkeys(retrievers) if check_retrievers and state.db.get_by_id(ns, "retriever", r) is None]
+    bad_r = [
+        r for r in dict.fromkeys(retrievers) if check_retrievers and state.db.get_by_id(ns, "retriever", r) is None
+    ]
     bad_c = [c for c in dict.fromkeys(collections) if state.db.get_by_id(ns, "collection", c) is None]
     if bad_r:
         missing[f"{where}.retriever_id"] = bad_r
@@ -140,7 +151,7 @@ def _snapshot(state: LocalState, ns: str, taxonomy_id: str, version: int, config
 @router.post("/taxonomies")
 def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    request = body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
+    request = declared(body)
     return with_warnings(taxonomy_view(create_taxonomy(state, ns, request)), warnings)
 
 
@@ -182,9 +193,7 @@ def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, A
 @router.post("/taxonomies/{taxonomy_identifier}/clone")
 def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
-    source = find(state, ns, "taxonomy", taxonomy_identifier)
-    if body.taxonomy_name == source.name:
-        raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
+    source = clone_source(state, ns, "taxonomy", taxonomy_identifier, body.taxonomy_name)
     request = {
         "taxonomy_name": body.taxonomy_name,
         "description": body.description if body.description is not None else source.body.get("description"),
@@ -246,7 +255,9 @@ def execute(
         config = inline.get("config") if isinstance(inline.get("config"), dict) else None
         if config is None:
             raise invalid("taxonomy.config is required in an inline taxonomy", code="invalid_taxonomy_config")
-        config = validate_config(state, ns, config, "taxonomy.config", check_retrievers=body is None or body.retriever is None)
+        config = validate_config(
+            state, ns, config, "taxonomy.config", check_retrievers=body is None or body.retriever is None
+        )
         taxonomy = {
             **inline,
             "config": config,

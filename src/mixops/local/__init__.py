@@ -13,6 +13,7 @@ Public interface (import from the submodules; this package imports nothing so th
 - ``mixops.cli.serve.serve``: the ``mixops serve`` click command.
 
 Layout: ``db`` (SQLite storage), ``sqlite_store`` (the engines' DocumentStore),
-``api/`` (routes, one module per kind), ``rules`` (update surfaces), ``listing``
+``api/`` (routes, one module per kind; ``api/resources`` holds the
+lookup, delete and list handlers they share), ``rules`` (update surfaces), ``listing``
 (pagination), ``problems`` (error envelope), ``engine/`` (pure computation).
 """

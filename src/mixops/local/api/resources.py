@@ -1,9 +1,10 @@
-"""What every stored kind's routes share: lookup, delete and the list endpoints.
+"""What every stored kind's routes share: lookup, clone source, rename, delete and lists.
 
 A route module describes its kind once with a :class:`Kind` (its read view, list
 envelope and filter dialect) and keeps only the handlers specific to it. The wire
-shapes produced here are the API's: ``{success, message, <kind>_id}`` for a delete and
-the kind's list envelope for ``POST /{kinds}/list`` and ``GET /{kinds}``.
+shapes produced here are the API's: ``{success, message, <kind>_id}`` for a delete,
+404 ``<kind>_not_found``, 409 ``<kind>_name_taken``, and the kind's list envelope for
+``POST /{kinds}/list`` and ``GET /{kinds}``.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def add_list_routes(router: APIRouter, kind: Kind, *, search_query: bool = False
         return list_page(state, ns, kind, page, {"search": search} if search else None)
 
     router.add_api_route(f"/{kind.plural}/list", list_post, methods=["POST"])
-    # Named list_get either way: the name is the route's OpenAPI operationId.
+    # Named list_get either way: the route's name makes its OpenAPI operationId.
     router.add_api_route(
         f"/{kind.plural}", list_get_searched if search_query else list_get, methods=["GET"], name="list_get"
     )

@@ -7,11 +7,11 @@ a dbscan cluster is an error, not a silent no-op).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, create_model, model_validator
+from pydantic import Field, create_model, model_validator
 
-from mixops.core.models.common import IntOrTemplate, LogicalOperator, Name, StrictModel
+from mixops.core.models.common import IntOrTemplate, LogicalOperator, Name, StrictModel, tagged_union
 
 ClusteringMethod = Literal[
     "kmeans", "dbscan", "hdbscan", "agglomerative", "spectral", "gaussian_mixture", "mean_shift",
@@ -183,12 +183,12 @@ def _method_tag(value: Any) -> str:
     return f"~{method}" if method in VECTOR_MODELS else "~unknown_method"
 
 
-_vmembers: list[Any] = [Annotated[UnknownMethodConfig, Tag("~unknown_method")]]
-_vmembers += [Annotated[m, Tag(f"~{k}")] for k, m in VECTOR_MODELS.items()]
-_vunion: Any = _vmembers[0]
-for _m in _vmembers[1:]:
-    _vunion = _vunion | _m
-VectorConfig = Annotated[_vunion, Discriminator(_method_tag)]
+if TYPE_CHECKING:  # mypy cannot see through the runtime-built union
+    VectorConfig = Any
+else:
+    VectorConfig = tagged_union(
+        {"~unknown_method": UnknownMethodConfig, **{f"~{k}": m for k, m in VECTOR_MODELS.items()}}, _method_tag
+    )
 
 
 class AttributeConfig(StrictModel):

@@ -8,9 +8,10 @@ than a silently ignored setting.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 # Resource names are the identity of every resource (kind, name). They travel
 # to the API as retriever_name / taxonomy_name / cluster_name; mixops also
@@ -36,6 +37,18 @@ IntOrTemplate = int | Template
 NumOrTemplate = float | Template
 
 
+def tagged_union(members: dict[str, type[BaseModel]], pick: Callable[[Any], str]) -> Any:
+    """A discriminated union of `members` (tag -> model) where `pick` names the tag of an input.
+
+    Tags start with `~` so error locations can drop them (see core/locations.py).
+    """
+    union: Any = None
+    for tag, model in members.items():
+        member = Annotated[model, Tag(tag)]  # type: ignore[valid-type]
+        union = member if union is None else union | member
+    return Annotated[union, Discriminator(pick)]
+
+
 class StrictModel(BaseModel):
     """Base of every manifest model: strict types, unknown keys refused."""
 
@@ -46,6 +59,14 @@ class OpenModel(BaseModel):
     """For API objects mixops passes through without owning their schema."""
 
     model_config = ConfigDict(extra="allow", strict=True)
+
+
+class EnrichmentField(StrictModel):
+    """A field copied from a matched node into the enriched document."""
+
+    field_path: str
+    target_field: str | None = None
+    merge_mode: Literal["replace", "append"] | None = None
 
 
 FILTER_OPERATORS = (

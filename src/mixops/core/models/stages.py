@@ -13,15 +13,17 @@ here starts with `~` so the error formatter can drop it (see `locations.py`).
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from mixops.core.models.common import (
+    EnrichmentField,
     IntOrTemplate,
     LogicalOperator,
     NumOrTemplate,
     StrictModel,
+    tagged_union,
 )
 
 StageType = Literal["filter", "sort", "reduce", "apply", "enrich"]
@@ -249,15 +251,9 @@ class SampleParams(StrictModel):
 # --- enrichment -------------------------------------------------------------
 
 
-class StageEnrichmentField(StrictModel):
-    field_path: str
-    target_field: str | None = None
-    merge_mode: Literal["replace", "append"] | None = None
-
-
 class TaxonomyEnrichParams(StrictModel):
     taxonomy_id: str = Field(description="Taxonomy NAME in manifests; mixops resolves it to tax_... per namespace.")
-    fields: list[StageEnrichmentField] | None = None
+    fields: list[EnrichmentField] | None = None
     top_k: int = Field(default=3, ge=1, le=50)
     min_score: float = Field(default=0.0, ge=0.0, le=1.0)
     when: LogicalOperator | None = None
@@ -385,12 +381,13 @@ def _stage_tag(value: Any) -> str:
     return "~unknown"
 
 
-_members: list[Any] = [Annotated[FreeStageInner, Tag("~free")], Annotated[UnknownStageInner, Tag("~unknown")]]
-_members += [Annotated[model, Tag(f"~{sid}")] for sid, model in _INNER_MODELS.items()]
-_union: Any = _members[0]
-for _m in _members[1:]:
-    _union = _union | _m
-StageInner = Annotated[_union, Discriminator(_stage_tag)]
+if TYPE_CHECKING:  # mypy cannot see through the runtime-built union
+    StageInner = Any
+else:
+    StageInner = tagged_union(
+        {"~free": FreeStageInner, "~unknown": UnknownStageInner, **{f"~{sid}": m for sid, m in _INNER_MODELS.items()}},
+        _stage_tag,
+    )
 
 
 class StageConfig(StrictModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from mixops.core.models.common import Name, StrictModel
+from mixops.core.models.common import EnrichmentField, Name, StrictModel
 
 
 class InputMapping(StrictModel):
@@ -26,12 +26,6 @@ class InputMapping(StrictModel):
         if self.source_type == "literal" and self.override is None:
             raise ValueError("source_type 'literal' needs `override` (the value to send)")
         return self
-
-
-class EnrichmentField(StrictModel):
-    field_path: str
-    target_field: str | None = None
-    merge_mode: Literal["replace", "append"] | None = None
 
 
 class SourceCollection(StrictModel):

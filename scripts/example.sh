@@ -3,11 +3,7 @@
 # examples/catalog against the embedded local backend (no server, no cloud).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/mixops ]; then
-  python3 -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[local,dev]'
-fi
+. scripts/_venv.sh
 mixops() { .venv/bin/mixops -C examples/catalog "$@"; }
 set -x
 mixops validate

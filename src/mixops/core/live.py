@@ -63,9 +63,13 @@ class LiveResource:
         return None
 
 
-@dataclass
+@dataclass(repr=False)
 class LiveState:
     namespace: str
     resources: dict[tuple[str, str], LiveResource] = field(default_factory=dict)
     collections: dict[str, LiveCollection] = field(default_factory=dict)
     requests: int = 0
+
+    # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
+    def __repr__(self) -> str:
+        return f"LiveState({self.namespace!r}, resources={len(self.resources)}, collections={len(self.collections)})"

@@ -62,7 +62,7 @@ class Step:
         return MARKERS[self.action]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Plan:
     stack: str
     environment: str
@@ -75,6 +75,13 @@ class Plan:
     created_at: str = ""
     format: int = PLAN_FORMAT
     tests: tuple[dict[str, Any], ...] = ()  # test outcomes, filled by the test runner
+
+    # Hazard: reprs of these aggregates are taken implicitly (asyncio.run's clean-up formats the
+    # finished task, result included, on Python 3.11); a full dataclass repr of a large stack
+    # took over 20 s at 1,000 resources. Keep them short.
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts().items() if v)
+        return f"Plan({self.stack!r}, {self.environment!r}, {self.namespace!r}, {counts or 'empty'})"
 
     @property
     def changes(self) -> tuple[Step, ...]:

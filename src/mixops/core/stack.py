@@ -58,7 +58,7 @@ class Origin:
         return Problem(self.file, line, col, render_path((*self.path, *sub)), message, fix)
 
 
-@dataclass
+@dataclass(repr=False)
 class Stack:
     """Everything the manifests declare, validated, for one environment."""
 
@@ -74,6 +74,11 @@ class Stack:
     secrets: frozenset[str] = frozenset()
     secret_names: dict[str, str] = field(default_factory=dict)  # secret value -> its variable name
     files: tuple[str, ...] = ()
+
+    # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.count().items())
+        return f"Stack({self.project.stack!r}, environment={self.environment!r}, {counts})"
 
     def resources(self, kind: Kind) -> Mapping[str, Resource]:
         table: dict[Kind, Mapping[str, Resource]] = {

@@ -23,12 +23,17 @@ from mixops.ports.stamps import stamp_applied
 from mixops.ports.target import connect, describe
 
 
-@dataclass
+@dataclass(repr=False)
 class Planned:
     stack: Stack
     live: LiveState
     plan: Plan
     applied_tests: tuple[dict[str, Any], ...] = ()  # test outcomes against the applied resources
+
+    # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
+    def __repr__(self) -> str:
+        return f"Planned({self.plan!r})"
+
 
 # Which tests plan and apply run: none, those whose target (or a dependency of it) changes, or all.
 TestSelect = Literal["none", "changed", "all"]

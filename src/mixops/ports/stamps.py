@@ -18,6 +18,7 @@ Both keys are in `normalise.OWNER_KEYS`, so they never show up in a diff.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,15 +58,15 @@ async def stamp_applied(client: MixpeekClient, stack: Stack, namespace: str, liv
     """Record the manifests' digest on every declared, owned resource; returns how many were patched."""
     live = live if live is not None else await read_live(client, namespace)
     digest = stack.digest()
-    patched = 0
-    for res in declared_owned(stack, live):
-        if res.metadata.get(APPLIED_KEY) == digest:
-            continue
+    stale = [res for res in declared_owned(stack, live) if res.metadata.get(APPLIED_KEY) != digest]
+
+    def stamped(res: LiveResource) -> dict[str, Any]:
         meta = {k: v for k, v in res.metadata.items() if k != TESTS_KEY}
-        meta[APPLIED_KEY] = digest
-        await patch_metadata(client, res, meta)
-        patched += 1
-    return patched
+        return {**meta, APPLIED_KEY: digest}
+
+    # Concurrently: the client's parallelism bounds the requests in flight.
+    await asyncio.gather(*(patch_metadata(client, res, stamped(res)) for res in stale))
+    return len(stale)
 
 
 async def stamp_tests(
@@ -84,11 +85,9 @@ async def stamp_tests(
         "passed": passed,
         "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
-    patched = 0
-    for res in declared_owned(stack, live):
-        await patch_metadata(client, res, {**res.metadata, TESTS_KEY: record})
-        patched += 1
-    return patched
+    owned = list(declared_owned(stack, live))
+    await asyncio.gather(*(patch_metadata(client, res, {**res.metadata, TESTS_KEY: record}) for res in owned))
+    return len(owned)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ recorded so that renderers can mask it as `***` wherever it would appear.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,9 @@ REF_RE = re.compile(r"^(params|env)\.([A-Za-z_][A-Za-z0-9_.\-]*)$")
 MASK = "***"
 
 Path = tuple[str | int, ...]
+# A resolved string as a template: literal text, or (True, NAME) for an env hole.
+Segment = tuple[bool, str]
+Template = tuple[Segment, ...]
 
 
 def check_param_value(param: Parameter, value: Any) -> str | None:
@@ -47,6 +50,9 @@ class Resolution:
     secrets: set[str] = field(default_factory=set)
     secret_names: dict[str, str] = field(default_factory=dict)  # value -> variable name, for export
     used_params: set[str] = field(default_factory=set)
+    # Where a value came (wholly or partly) from `${{ env.X }}`, and its template: what lets
+    # output mask the LIVE value at that path too (a rotated secret's old value is unknown).
+    secret_paths: dict[Path, Template] = field(default_factory=dict)
 
 
 def resolve(data: Any, params: Mapping[str, Any], env: Mapping[str, str], *, base: Path = ()) -> Resolution:
@@ -129,17 +135,33 @@ def _substitute(text: str, path: Path, params: Mapping[str, Any], env: Mapping[s
     whole = PLACEHOLDER_RE.fullmatch(text.strip())
     if whole:
         ok, value = _lookup(whole.group(1), path, params, env, res)
+        env_name = _env_name(whole.group(1))
+        if ok and env_name:
+            res.secret_paths[path] = ((True, env_name),)
         return value if ok else text
 
-    def repl(m: re.Match[str]) -> str:
+    template: list[Segment] = []
+    pos = 0
+    for m in PLACEHOLDER_RE.finditer(text):
+        template.append((False, text[pos : m.start()]))
+        pos = m.end()
         ok, value = _lookup(m.group(1), path, params, env, res)
+        name = _env_name(m.group(1))
         if not ok:
-            return m.group(0)
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
+            template.append((False, m.group(0)))
+        elif name:
+            template.append((True, name))
+        else:
+            template.append((False, ("true" if value else "false") if isinstance(value, bool) else str(value)))
+    template.append((False, text[pos:]))
+    if any(hole for hole, _ in template):
+        res.secret_paths[path] = tuple(template)
+    return "".join(value if not hole else env.get(value, "") for hole, value in template)
 
-    return PLACEHOLDER_RE.sub(repl, text)
+
+def _env_name(expr: str) -> str | None:
+    match = REF_RE.match(expr)
+    return match.group(2) if match and match.group(1) == "env" else None
 
 
 def mask(text: str, secrets: frozenset[str] | set[str]) -> str:
@@ -159,4 +181,74 @@ def mask_tree(node: Any, secrets: frozenset[str] | set[str]) -> Any:
         return [mask_tree(v, secrets) for v in node]
     if isinstance(node, str):
         return mask(node, secrets)
+    return node
+
+
+# --- masking by path --------------------------------------------------------------
+#
+# Masking by value only hides the CURRENT secret. A live object still holding a
+# rotated secret's old value, or any value at a path the manifests fill from the
+# environment, must be masked by where it is, not by what it is.
+
+SecretPaths = Mapping[Path, Template]
+
+
+def mask_with_template(value: Any, template: Template, fill: Callable[[str], str] | None = None) -> Any:
+    """`value` with the parts matching the template's env holes replaced by `fill(NAME)` (`***`).
+
+    A value that does not fit the template at all (edited by hand, or not a
+    string) cannot have its secret part told from the rest: it is masked whole,
+    or, with `fill`, replaced by the template itself.
+    """
+    if isinstance(value, str):
+        pattern = "".join("(.*?)" if hole else re.escape(text) for hole, text in template)
+        if re.fullmatch(pattern, value, re.DOTALL):
+            return "".join((fill(text) if fill else MASK) if hole else text for hole, text in template)
+    if fill is None:
+        return MASK
+    return "".join(fill(text) if hole else text for hole, text in template)
+
+
+def _matches(rule: Path, at: Path, any_index: bool) -> bool:
+    return all(
+        r == a or (any_index and isinstance(r, int) and isinstance(a, int)) for r, a in zip(rule, at, strict=False)
+    )
+
+
+def mask_at_paths(
+    value: Any,
+    at: Path,
+    secret_paths: SecretPaths,
+    *,
+    any_index: bool = True,
+    fill: Callable[[str], str] | None = None,
+) -> Any:
+    """Mask `value`, found at `at` in a manifest-shaped spec, wherever a secret path reaches into it.
+
+    With `any_index`, list positions are ignored (a secret in `stages[0]` masks the
+    same field in every stage): a positional diff after an insertion, or a sorted
+    set-like list, puts the old value at another index than the manifest's.
+    `fill` replaces holes by something else than `***` (export writes placeholders).
+    """
+    out = value
+    for rule, template in secret_paths.items():
+        if not _matches(rule, at, any_index):
+            continue
+        if len(rule) <= len(at):
+            return mask_with_template(value, template, fill) if len(rule) == len(at) else MASK
+        out = _mask_below(out, rule[len(at) :], template, any_index, fill)
+    return out
+
+
+def _mask_below(node: Any, rest: Path, template: Template, any_index: bool, fill: Callable[[str], str] | None) -> Any:
+    if not rest:
+        return mask_with_template(node, template, fill)
+    head, tail = rest[0], rest[1:]
+    if isinstance(node, dict) and head in node:
+        return {**node, head: _mask_below(node[head], tail, template, any_index, fill)}
+    if isinstance(node, list) and isinstance(head, int):
+        return [
+            _mask_below(v, tail, template, any_index, fill) if (any_index or i == head) else v
+            for i, v in enumerate(node)
+        ]
     return node

@@ -241,7 +241,8 @@ class _Builder:
             surface = classify(kind, c.path, breaking_schema=bool(breaking))
             if kind == "retriever" and c.path and c.path[0] == "stages" and live.published:
                 surface = Surface.REPLACE
-            fcs.append(FieldChange(c.dotted, _show(c.old), _show(c.new), surface.name.lower()))
+            fcs.append(FieldChange(c.dotted, self._shown(kind, name, c.path, c.old),
+                                   self._shown(kind, name, c.path, c.new), surface.name.lower()))  # fmt: skip
             if surface == Surface.REPLACE:
                 reason = render_path(c.path[:2] if c.path and c.path[0] == "vector_config" else c.path[:1])
                 if kind == "retriever" and c.path[0] == "input_schema":
@@ -258,6 +259,14 @@ class _Builder:
             action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
         return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
                     depends_on=deps, adopt=adopt, recover_from=recover_from, desired=self._as_written(res))  # fmt: skip
+
+    def _shown(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> Any:
+        """A value for display, masked by path too: the live side may hold a rotated secret's old value."""
+        from mixops.core.placeholders import mask_at_paths
+
+        if value == MISSING:
+            return _show(value)
+        return mask_at_paths(value, path, self.stack.secret_paths.get((kind, name), {}))
 
     def _as_written(self, res: Any) -> dict[str, Any]:
         """The spec as the user wrote it (no filled defaults), secrets masked: for display."""

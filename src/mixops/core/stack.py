@@ -24,7 +24,7 @@ from mixops.core.models.project import ProjectConfig
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import Taxonomy
 from mixops.core.models.tests import TestCase
-from mixops.core.placeholders import check_param_value, mask, resolve
+from mixops.core.placeholders import Template, check_param_value, mask, resolve
 from mixops.errors import ManifestError, Problem
 
 Kind = Literal["retriever", "taxonomy", "cluster"]
@@ -73,6 +73,9 @@ class Stack:
     docs: dict[tuple[str, str], SourceDocLike] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
     secret_names: dict[str, str] = field(default_factory=dict)  # secret value -> its variable name
+    # (kind, name) -> paths inside that resource (or test) filled from `${{ env.X }}`: output masks
+    # the live value there too, whatever it is (core/placeholders.mask_at_paths).
+    secret_paths: dict[tuple[str, str], dict[Path, Template]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
 
     # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
@@ -180,6 +183,7 @@ def build_stack(
             problems += problems_from_validation(err, doc, data=res.data, model=ManifestFile)
             continue
         _merge(stack, manifest, doc, problems)
+        _record_secret_paths(stack, res.data, res.secret_paths)
 
     stack.secrets = frozenset(secrets)
     if not problems:
@@ -246,6 +250,18 @@ def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: l
         stack.tests.append(test)  # type: ignore[arg-type]
         stack.origins[("test", test.name)] = Origin(doc.file, line, col, path)
         stack.docs[("test", test.name)] = doc
+
+
+def _record_secret_paths(stack: Stack, data: Any, paths: Mapping[Path, Template]) -> None:
+    kinds: dict[str, str] = {section: kind for kind, section in SECTION.items()}
+    kinds["tests"] = "test"
+    for path, template in paths.items():
+        if len(path) < 2 or path[0] not in kinds or not isinstance(path[1], int):
+            continue
+        item = data[path[0]][path[1]]
+        key = (kinds[str(path[0])], str(item.get("name")))
+        if stack.docs.get(key) is not None and key in stack.origins:
+            stack.secret_paths.setdefault(key, {})[path[2:]] = template
 
 
 def _mask_problem(p: Problem, secrets: frozenset[str]) -> Problem:

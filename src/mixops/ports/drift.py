@@ -21,7 +21,7 @@ from mixops.core.bodies import spec_digest, spec_of
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.normalise import normalise
-from mixops.core.placeholders import mask_tree
+from mixops.core.placeholders import SecretPaths, mask_at_paths, mask_tree
 from mixops.core.stack import KINDS, Stack
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
@@ -88,6 +88,13 @@ def _show(value: Any) -> str:
     return "(unset)" if value == MISSING else repr(value)
 
 
+def _masked(value: Any, path: tuple[str | int, ...], paths: SecretPaths, stack: Stack) -> Any:
+    """Masked by value and by path: the live side may hold a rotated secret's old value."""
+    if value == MISSING:
+        return value
+    return mask_at_paths(mask_tree(value, stack.secrets), path, paths)
+
+
 def find_drift(stack: Stack, live: LiveState) -> DriftReport:
     """Pure: the owned live resources whose spec digest differs from the one mixops recorded."""
     owner = stack.project.stack
@@ -112,8 +119,9 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
             old = normalise(kind, desired, stack.secrets)
             new = normalise(kind, res.spec, stack.secrets)
             new["name"] = old.get("name")
+            paths = stack.secret_paths.get((kind, name), {})
             changes = tuple(
-                DriftChange(c.dotted, mask_tree(c.old, stack.secrets), mask_tree(c.new, stack.secrets))
+                DriftChange(c.dotted, _masked(c.old, c.path, paths, stack), _masked(c.new, c.path, paths, stack))
                 for c in field_changes(old, new)
             )
         items.append(Drifted(kind, name, res.id, "changed", None if recorded is None else str(recorded), now,

@@ -29,7 +29,8 @@ import yaml
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.normalise import normalise, strip_ownership
-from mixops.core.stack import KINDS, SECTION
+from mixops.core.placeholders import mask_at_paths
+from mixops.core.stack import KINDS, SECTION, Stack
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project
 from mixops.ports.target import connect, describe
@@ -207,15 +208,32 @@ def restore_placeholders(node: Any, known: dict[str, str]) -> Any:
 # --- I/O --------------------------------------------------------------------------
 
 
-def _known_secrets(project: Project, env_name: str) -> dict[str, str]:
-    """Secret values of the project's manifests (when they load), so export can mask them by name."""
+def _known_secrets(project: Project, env_name: str) -> Stack | None:
+    """The project's stack (when its manifests load), so export can put its placeholders back."""
     from mixops.errors import MixopsError
     from mixops.ports.project import load_stack
 
     try:
-        return dict(load_stack(project, env_name).secret_names)
+        return load_stack(project, env_name)
     except MixopsError:  # bootstrapping from a namespace without valid manifests: heuristics only
-        return {}
+        return None
+
+
+def restore_secret_paths(kind: str, spec: dict[str, Any], stack: Stack) -> dict[str, Any]:
+    """Placeholders back at every path the manifests fill from the environment.
+
+    By path, not only by value: the live value there may be a rotated secret's
+    old value, which no current environment variable holds.
+    """
+    paths = stack.secret_paths.get((kind, str(spec.get("name"))))
+    if not paths:
+        return spec
+    out: dict[str, Any] = mask_at_paths(spec, (), paths, any_index=False, fill=_placeholder)
+    return out
+
+
+def _placeholder(name: str) -> str:
+    return f"${{{{ env.{name} }}}}"
 
 
 def _schema_ref(project_root: Path, out_dir: Path) -> Callable[[str], str]:
@@ -244,9 +262,12 @@ async def export_env(
     async with connect(project, env_name, parallelism=parallelism) as client:
         live = await read_live(client, info.namespace)
     specs, skipped = export_specs(live, project.config.stack, include_all)
-    known = _known_secrets(project, env_name)
-    if known:
-        specs = {kind: [restore_placeholders(spec, known) for spec in items] for kind, items in specs.items()}
+    stack = _known_secrets(project, env_name)
+    if stack is not None:
+        specs = {
+            kind: [restore_placeholders(restore_secret_paths(kind, spec, stack), stack.secret_names) for spec in items]
+            for kind, items in specs.items()
+        }
     files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
     for f in files:
         target = out_dir / f.path

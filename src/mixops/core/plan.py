@@ -19,6 +19,7 @@ from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
 from mixops.core.normalise import normalise
+from mixops.core.placeholders import mask
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import KINDS, Stack, dump_resource
 from mixops.core.surfaces import Surface, classify, input_schema_violations
@@ -155,7 +156,9 @@ class _Builder:
         steps = self._order(steps)
         self._check_protect(steps)
         if self.problems:
-            raise PlanError("the plan cannot be made:\n  " + "\n  ".join(self.problems))
+            # Problems quote manifest values (feature URIs, names), which may come from `${{ env.X }}`.
+            problems = [mask(p, self.stack.secrets) for p in self.problems]
+            raise PlanError("the plan cannot be made:\n  " + "\n  ".join(problems))
         fingerprints = {f"{k}/{n}": r.fingerprint for (k, n), r in sorted(self.live.resources.items())}
         return Plan(
             stack=self.stack.project.stack,
@@ -165,7 +168,7 @@ class _Builder:
             manifest_digest=self.stack.digest(),
             steps=tuple(steps),
             fingerprints=fingerprints,
-            warnings=tuple(self.warnings),
+            warnings=tuple(mask(w, self.stack.secrets) for w in self.warnings),
             created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
 

@@ -55,6 +55,7 @@ from mixops.core.expectations import (
 from mixops.core.live import LiveState
 from mixops.core.models.project import TestBudget
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest, TestCase
+from mixops.core.placeholders import mask_tree
 from mixops.core.plan import Plan
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import Stack
@@ -432,7 +433,18 @@ class TestRunner:
     async def _guarded(
         self, test: TestCase, phase: str, run: Callable[[], Awaitable[tuple[dict[str, Any], float]]]
     ) -> dict[str, Any]:
-        """One test under the concurrency limit and the run's budget."""
+        """One test under the concurrency limit and the run's budget, its entry masked.
+
+        Every entry leaves the runner through here, masked: inputs and
+        expectations may come from `${{ env.X }}`, and failures, observed values
+        and execution errors quote them (text, JSON, Markdown and JUnit all read them).
+        """
+        entry: dict[str, Any] = mask_tree(await self._guarded_run(test, phase, run), self.stack.secrets)
+        return entry
+
+    async def _guarded_run(
+        self, test: TestCase, phase: str, run: Callable[[], Awaitable[tuple[dict[str, Any], float]]]
+    ) -> dict[str, Any]:
         async with self._slots:
             reason, reserved = self.budget.admit(self._estimate(test, phase))
             if reason is not None:

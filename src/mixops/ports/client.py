@@ -54,7 +54,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -145,7 +145,10 @@ class MixpeekClient:
         user_agent: str = DEFAULT_USER_AGENT,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
+        """`secrets`: values besides the API key to redact from every error (the stack's
+        `${{ env.X }}` values: a 422 may echo the request body that carries them)."""
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
         if max_retries < 0:
@@ -155,7 +158,9 @@ class MixpeekClient:
         self.parallelism = parallelism
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
+        # Longest first, so a secret containing another is redacted whole.
+        self._secrets: tuple[str, ...] = tuple(sorted({s for s in (api_key, *secrets) if s}, key=len, reverse=True))
+        self._api_key_set = bool(api_key)
         self._sleep = sleep
         self._wait = BackoffWait(backoff_base, backoff_max, rng)
         self._backoff_max = backoff_max
@@ -174,7 +179,7 @@ class MixpeekClient:
         )
 
     def __repr__(self) -> str:
-        key = "set" if self._secrets else "none"
+        key = "set" if self._api_key_set else "none"
         return (
             f"MixpeekClient(base_url={self.base_url!r}, namespace={self.namespace!r}, "
             f"api_key={key}, parallelism={self.parallelism})"

@@ -137,6 +137,6 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
 async def detect_drift(project: Project, env_name: str, *, parallelism: int = 8) -> DriftReport:
     stack = load_stack(project, env_name)
     info = describe(project, env_name)
-    async with connect(project, env_name, parallelism=parallelism) as client:
+    async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
         live = await read_live(client, info.namespace)
     return find_drift(stack, live)

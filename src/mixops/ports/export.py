@@ -259,10 +259,11 @@ async def export_env(
 ) -> Export:
     """Read the environment's namespace and write manifest files under `out_dir`."""
     info = describe(project, env_name)
-    async with connect(project, env_name, parallelism=parallelism) as client:
+    stack = _known_secrets(project, env_name)
+    secrets = stack.secrets if stack is not None else frozenset()
+    async with connect(project, env_name, parallelism=parallelism, secrets=secrets) as client:
         live = await read_live(client, info.namespace)
     specs, skipped = export_specs(live, project.config.stack, include_all)
-    stack = _known_secrets(project, env_name)
     if stack is not None:
         specs = {
             kind: [restore_placeholders(restore_secret_paths(kind, spec, stack), stack.secret_names) for spec in items]

@@ -73,7 +73,7 @@ def refusal(records: Records, env: str) -> str | None:
 async def source_records(project: Project, env: str, *, parallelism: int = 8) -> Records:
     stack = load_stack(project, env)
     info = describe(project, env)
-    async with connect(project, env, parallelism=parallelism) as client:
+    async with connect(project, env, parallelism=parallelism, secrets=stack.secrets) as client:
         live = await read_live(client, info.namespace)
     return read_records(stack, live)
 
@@ -96,7 +96,7 @@ async def run_and_record(
     if not stack.tests:
         return None
     info = describe(project, env)
-    async with connect(project, env, parallelism=parallelism) as client:
+    async with connect(project, env, parallelism=parallelism, secrets=stack.secrets) as client:
         passed = await test_run(client, stack, info.namespace)
         await stamp_tests(client, stack, info.namespace, passed)
     return passed

@@ -105,7 +105,7 @@ async def plan_and_apply(
     stack = load_stack(project, env_name)
     info = describe(project, env_name)
     budget = project.config.environments[env_name].test_budget
-    async with connect(project, env_name, parallelism=parallelism) as client:
+    async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
         if not apply:
             planned = await _planned(client, stack, info.namespace, options, saved)
             if tests != "none" and saved is None and stack.tests:

@@ -7,7 +7,7 @@ ASGI app is mounted in-process through an httpx transport (no server).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +59,9 @@ async def connect(
     *,
     parallelism: int = 8,
     env_vars: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> AsyncIterator[MixpeekClient]:
+    """A client for the environment; `secrets` (a stack's `${{ env.X }}` values) are redacted from its errors."""
     env = project.config.environments[env_name]
     info = describe(project, env_name)
     variables = os.environ if env_vars is None else env_vars
@@ -79,11 +81,20 @@ async def connect(
                 raise ProjectError(f"seed file {Path(seed).as_posix()} of environment {env_name!r} does not exist")
         transport = local_transport(db, info.namespace, seed_files=seeds, api_key=LOCAL_KEY)
         client = MixpeekClient(
-            LOCAL_URL, api_key=LOCAL_KEY, namespace=info.namespace, transport=transport, parallelism=parallelism
+            LOCAL_URL,
+            api_key=LOCAL_KEY,
+            namespace=info.namespace,
+            transport=transport,
+            parallelism=parallelism,
+            secrets=secrets,
         )
     else:
         client = MixpeekClient(
-            info.url, api_key=_api_key(env, env_name, variables), namespace=info.namespace, parallelism=parallelism
+            info.url,
+            api_key=_api_key(env, env_name, variables),
+            namespace=info.namespace,
+            parallelism=parallelism,
+            secrets=secrets,
         )
     async with client:
         yield client

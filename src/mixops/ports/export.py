@@ -150,6 +150,24 @@ def export_specs(live: LiveState, stack: str, include_all: bool) -> tuple[dict[s
     return out, skipped
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+|\.{2,}")
+
+
+def file_stem(name: str, used: set[str]) -> str:
+    """A file name for a resource name, safe on any file system and unique in `used`.
+
+    Live names are chosen by whoever has API access: `../../x` or `a/b` must not
+    become directories. Separators and other unsafe characters become `_`, and
+    dot runs and leading dots go (no `..`, no hidden files).
+    """
+    stem = re.sub(r"_+", "_", _UNSAFE.sub("_", name)).strip("._") or "_"
+    unique, n = stem, 2
+    while unique.lower() in used:  # case-insensitive file systems
+        unique, n = f"{stem}-{n}", n + 1
+    used.add(unique.lower())
+    return unique
+
+
 def _header(schema: str, namespace: str, variables: Iterable[SecretVar]) -> str:
     lines = [f"# yaml-language-server: $schema={schema}", f"# Exported by `mixops export` from namespace {namespace}."]
     variables = list(variables)
@@ -179,7 +197,8 @@ def render_files(
         if layout == "per-kind":
             groups = [(f"{section}.yaml", specs[kind])] if specs[kind] else []
         else:
-            groups = [(f"{section}/{spec['name']}.yaml", [spec]) for spec in specs[kind]]
+            used: set[str] = set()
+            groups = [(f"{section}/{file_stem(str(spec['name']), used)}.yaml", [spec]) for spec in specs[kind]]
         for path, items in groups:
             clean, file_vars = [], []
             for spec in items:
@@ -187,7 +206,10 @@ def render_files(
                 clean.append(masked)
                 file_vars += found
             body = _dump({"version": "1.0", section: clean})
-            files.append(ExportedFile(path, _header(schema_ref(path), namespace, file_vars) + body))
+            header = _header(schema_ref(path), namespace, file_vars)
+            if layout == "per-resource" and Path(path).stem != items[0]["name"]:
+                header += f"# The file name is made safe from the resource name {items[0]['name']!r}.\n"
+            files.append(ExportedFile(path, header + body))
             all_vars += file_vars
     return files, all_vars
 
@@ -248,6 +270,19 @@ def _schema_ref(project_root: Path, out_dir: Path) -> Callable[[str], str]:
     return ref
 
 
+def _inside(out_dir: Path, relative: str) -> Path:
+    """`out_dir / relative`, refused when it resolves outside `out_dir` (`..`, a symlink)."""
+    from mixops.errors import MixopsError
+
+    root = out_dir.resolve()
+    target = (out_dir / relative).resolve()
+    if not target.is_relative_to(root):
+        raise MixopsError(
+            f"export refuses to write {relative!r}: it resolves outside the output directory {out_dir.as_posix()}"
+        )
+    return target
+
+
 async def export_env(
     project: Project,
     env_name: str,
@@ -270,8 +305,8 @@ async def export_env(
             for kind, items in specs.items()
         }
     files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
-    for f in files:
-        target = out_dir / f.path
+    targets = [(_inside(out_dir, f.path), f) for f in files]  # all checked before anything is written
+    for target, f in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f.text, encoding="utf-8")
     return Export(info.namespace, tuple(files), tuple(variables), {k: len(v) for k, v in specs.items()}, skipped)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
+from mixops.local import output_defaults
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
 from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
 from mixops.local.api.schemas import (
@@ -128,7 +129,7 @@ def cluster_view(ns: str, row: Row) -> dict[str, Any]:
         "aggregation_method": ac.get("aggregation_method"),
         "enrich_source": bool(b.get("enrich_source_collection")),
         "source_enrichment_config": b.get("source_enrichment_config"),
-        "llm_labeling": b.get("llm_labeling"),
+        "llm_labeling": output_defaults.llm_labeling(b.get("llm_labeling")),
         "filters": b.get("filters"),
         "output_collection_ids": [],
         "output_collection_names": [],
@@ -147,6 +148,7 @@ def cluster_view(ns: str, row: Row) -> dict[str, Any]:
     }
     for key in _VECTOR_TOP:
         out[key] = vc.get(key)
+    out["face_cluster_merge"] = output_defaults.face_cluster_merge(out.get("face_cluster_merge"))
     return out
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
+from mixops.local import output_defaults
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
 from mixops.local.api.resources import (
     Kind,
@@ -95,7 +96,7 @@ def validate_config(
 
 def taxonomy_view(row: Row, version: dict[str, Any] | None = None) -> dict[str, Any]:
     body = row.body
-    config = version["config"] if version else body["config"]
+    config = output_defaults.taxonomy_config(version["config"] if version else body["config"])
     return {
         "taxonomy_id": row.id,
         "taxonomy_name": row.name,

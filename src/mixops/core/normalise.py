@@ -41,7 +41,9 @@ CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
     ("auto_execute_cooldown_seconds",),
 )
 
-# Defaults the API fills on read when the request left them out.
+# Defaults the API fills on read when the request left them out. A nested default
+# applies only where its parent object exists (labeling defaults only on a cluster
+# that has `llm_labeling`); the values are those of the SDK's output models.
 API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
     "retriever": ((("visibility",), "private"),),
     "cluster": (
@@ -52,10 +54,40 @@ API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
         (("vector_config", "hierarchical"), False),
         (("vector_config", "max_hierarchy_depth"), 3),
         (("vector_config", "vis_n_components"), 2),
+        (("vector_config", "layout_stability"), "align"),
+        (("vector_config", "face_cluster_merge", "enabled"), True),
+        (("vector_config", "face_cluster_merge", "centroid_cosine_threshold"), 0.55),
+        (("vector_config", "face_cluster_merge", "bbox_iou_threshold"), 0.4),
+        (("vector_config", "face_cluster_merge", "scene_jaccard_threshold"), 0.3),
+        (("vector_config", "face_cluster_merge", "bbox_field"), "bbox"),
+        (("vector_config", "face_cluster_merge", "frame_field"), "frame_number"),
+        (("vector_config", "face_cluster_merge", "scene_field"), "scene_id"),
+        (("llm_labeling", "enabled"), False),
+        (("llm_labeling", "include_summary"), True),
+        (("llm_labeling", "include_keywords"), True),
+        (("llm_labeling", "sample_text_max_length"), 200),
+        (("llm_labeling", "sample_selection_strategy"), "nearest"),
+        (("llm_labeling", "use_embedding_dedup"), True),
+        (("llm_labeling", "embedding_similarity_threshold"), 0.8),
+        (("llm_labeling", "cache_ttl_seconds"), 604800),
         (("enrich_source_collection",), False),
         (("auto_execute_on_batch",), False),
     ),
 }
+
+# Taxonomy config defaults per taxonomy_type (FlatTaxonomyConfigOutput, HierarchicalTaxonomyConfigOutput).
+TAXONOMY_CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
+    "flat": {"top_k": 1},
+    "hierarchical": {"llm_sample_size": 0, "cluster_overlap_threshold": 0.7, "path_separator": "/"},
+}
+
+# Optional objects that mean nothing while switched off: `{enabled: false}` equals leaving them out.
+SWITCHED_OFF: dict[str, tuple[tuple[str, ...], ...]] = {
+    "cluster": (("llm_labeling",), ("vector_config", "face_cluster_merge")),
+}
+
+# Stage fields the API fills: the catalog's stage_type for the stage_id, and on_error's default.
+STAGE_ON_ERROR_DEFAULT = "error"
 
 
 def _get(node: Any, path: tuple[str, ...]) -> Any:
@@ -72,12 +104,19 @@ def _set(node: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     node[path[-1]] = value
 
 
-def _pop(node: Any, path: tuple[str, ...]) -> Any:
+_ABSENT: Any = object()
+
+
+def _pop(node: Any, path: tuple[str | int, ...]) -> Any:
+    """Remove and return the value at `path` (dict keys and list indexes); `_ABSENT` when missing."""
     for part in path[:-1]:
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node.pop(path[-1], None) if isinstance(node, dict) else None
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return _ABSENT
+    if isinstance(node, dict) and path[-1] in node:
+        return node.pop(path[-1])
+    return _ABSENT
 
 
 def _model_for(kind: str) -> type[BaseModel]:
@@ -93,17 +132,40 @@ def _model_for(kind: str) -> type[BaseModel]:
 
 
 def fill_model_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through the manifest model so both sides carry the same defaults.
+    """Round-trip through the manifest model so both sides carry the same defaults."""
+    return _fill_model_defaults(kind, spec)[0]
 
-    A live object mixops cannot parse (created by hand with fields we do not
-    model) is compared as it is rather than failing the plan.
+
+def _fill_model_defaults(kind: str, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The model round trip, dropping keys the model does not know (a newer API's fields).
+
+    A live object may carry fields the API added after mixops' models were written;
+    they are dropped (and returned, rendered, so the caller can warn) rather than
+    making the whole object incomparable. An object that fails for another reason
+    (a value mixops' models refuse) is compared as it is rather than failing the plan.
     """
-    try:
-        model = _model_for(kind).model_validate(spec, strict=False)
-    except ValidationError:
-        return copy.deepcopy(spec)
-    out: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return out
+    from mixops.core.locations import render_path, user_path
+
+    model_cls = _model_for(kind)
+    data = copy.deepcopy(dict(spec))
+    dropped: list[str] = []
+    for _ in range(_MAX_DROP_ROUNDS):
+        try:
+            model = model_cls.model_validate(data, strict=False)
+        except ValidationError as err:
+            errors = err.errors()
+            extras = [user_path(e["loc"], data, "extra_forbidden") for e in errors if e["type"] == "extra_forbidden"]
+            removed = [path for path in extras if path and _pop(data, path) is not _ABSENT]
+            dropped.extend(render_path(path) for path in removed)
+            if not removed or len(removed) < len(errors):
+                break  # not only unknown keys: compare what is left as it is
+            continue
+        out: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return out, sorted(set(dropped))
+    return data, sorted(set(dropped))
+
+
+_MAX_DROP_ROUNDS = 5  # unknown keys inside a union member surface only once the member is picked
 
 
 def fill_api_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -114,10 +176,71 @@ def fill_api_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
     for path, value in API_DEFAULTS.get(kind, ()):
-        if path[0] == "vector_config" and "vector_config" not in out:
+        if len(path) > 1 and not isinstance(_get(out, path[:-1]), dict):
             continue
         if _get(out, path) is None:
             _set(out, path, value)
+    if kind == "taxonomy" and isinstance(out.get("config"), dict):
+        config = out["config"]
+        for key, value in TAXONOMY_CONFIG_DEFAULTS.get(config.get("taxonomy_type", "flat"), {}).items():
+            if config.get(key) is None:
+                config[key] = value
+
+
+def fill_stage_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Each stage's `stage_type` from the stage catalog (the API infers it) and `on_error`'s default."""
+    out = copy.deepcopy(spec)
+    _fill_stage_defaults(kind, out)
+    return out
+
+
+def _fill_stage_defaults(kind: str, out: dict[str, Any]) -> None:
+    from mixops.core.models.stages import DEFAULT_STAGE_TYPE, STAGE_ALIASES
+
+    if kind != "retriever":
+        return
+    for stage in out.get("stages") or []:
+        if not isinstance(stage, dict):
+            continue
+        stage_id = str((stage.get("config") or {}).get("stage_id"))
+        if stage.get("stage_type") is None:
+            inferred = DEFAULT_STAGE_TYPE.get(stage_id) or DEFAULT_STAGE_TYPE.get(STAGE_ALIASES.get(stage_id, ""))
+            if inferred is not None:
+                stage["stage_type"] = inferred
+        if stage.get("on_error") is None:
+            stage["on_error"] = STAGE_ON_ERROR_DEFAULT
+
+
+def fill_algorithm_params(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Absent `algorithm_params` are the method's defaults: the same as `{}` or every default written out."""
+    out = copy.deepcopy(spec)
+    _fill_algorithm_params(kind, out)
+    return out
+
+
+def _fill_algorithm_params(kind: str, out: dict[str, Any]) -> None:
+    from mixops.core.models.cluster import METHOD_PARAMS
+
+    vector = out.get("vector_config") if kind == "cluster" else None
+    if not isinstance(vector, dict) or vector.get("algorithm_params") is not None:
+        return
+    params = METHOD_PARAMS.get(vector.get("clustering_method", ""))
+    if params is not None:
+        vector["algorithm_params"] = params().model_dump(mode="json", exclude_none=True)
+
+
+def drop_switched_off(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`llm_labeling: {enabled: false}` (and face_cluster_merge likewise) means the same as leaving it out."""
+    out = copy.deepcopy(spec)
+    _drop_switched_off(kind, out)
+    return out
+
+
+def _drop_switched_off(kind: str, out: dict[str, Any]) -> None:
+    for path in SWITCHED_OFF.get(kind, ()):
+        value = _get(out, path)
+        if isinstance(value, dict) and value.get("enabled") is False:
+            _pop(out, path)
 
 
 def drop_empties(node: Any) -> Any:
@@ -167,12 +290,26 @@ def normalise(kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = froz
     (the model round trip builds it) instead of deep-copying at every step: a
     plan normalises every resource twice, and copies dominated it at 10,000.
     """
-    out = fill_model_defaults(kind, _without_ownership(spec))
+    return normalise_report(kind, spec, secrets)[0]
+
+
+def normalise_report(
+    kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], list[str]]:
+    """`normalise`, plus the paths of the fields it dropped because no model knows them.
+
+    Desired specs never have such fields (validation refuses them); for a live
+    spec they are fields of a newer API, which the plan should name in a warning.
+    """
+    out, dropped = _fill_model_defaults(kind, _without_ownership(spec))
+    _fill_stage_defaults(kind, out)
+    _fill_algorithm_params(kind, out)
     _fill_api_defaults(kind, out)
+    _drop_switched_off(kind, out)
     _sort_set_like(kind, out)
     out = drop_empties(out)
     masked: dict[str, Any] = mask_tree(out, secrets)
-    return masked
+    return masked, dropped
 
 
 # --- read shapes -> manifest shapes ----------------------------------------------

@@ -7,9 +7,11 @@ dependents of a replaced resource point at its replacement).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from mixops.core.normalise import MANAGED_BY, cluster_unobserved, normalise
@@ -58,27 +60,86 @@ CLUSTER_PATCH_TOP = ("description", "metadata", "llm_labeling", "filters", "sour
 CLUSTER_PATCH_VECTOR = ("sample_size", "algorithm_params", "face_cluster_merge", "layout_stability")
 RETRIEVER_PATCH = ("description", "tags", "metadata", "display_config", "visibility", "collection_identifiers",
                    "stages", "input_schema")  # fmt: skip
+TAXONOMY_PATCH = ("description", "metadata")
+
+# What a PATCH sends to clear a field the manifest no longer has. In Mixpeek's PATCH
+# models null means "leave untouched", so a removal needs a value the API stores and
+# normalisation reads back as "not set": an empty string or object, the documented
+# switch-off (`{enabled: false}`, SDK PatchClusterRequest), or the API default.
+CLEARS: dict[str, dict[str, Any]] = {
+    "retriever": {"description": "", "tags": [], "visibility": "private", "collection_identifiers": []},
+    "taxonomy": {"description": ""},
+    "cluster": {"description": "", "filters": {}, "llm_labeling": {"enabled": False}},
+}
+CLUSTER_VECTOR_CLEARS: dict[str, Any] = {
+    "face_cluster_merge": {"enabled": False},
+    "algorithm_params": {},  # the method's defaults (normalise fills them on both sides)
+    "layout_stability": "align",  # the documented default mode
+}
+
+# In-place fields with no clear value: null leaves them untouched, and `sample_size`
+# or a `display_config` (required title, inputs, exposed_fields) has no "unset"
+# value the API accepts. Removing one is only possible by replacing the resource.
+UNCLEARABLE: dict[str, frozenset[tuple[str, ...]]] = {
+    "retriever": frozenset({("display_config",)}),
+    "taxonomy": frozenset(),
+    "cluster": frozenset({("vector_config", "sample_size"), ("source_cluster_ids",)}),
+}
+
+
+def removal_forces_replace(kind: str, path: tuple[str | int, ...]) -> bool:
+    """True when removing the field at `path` (the whole field, not a part of it) cannot be patched."""
+    return tuple(str(p) for p in path) in UNCLEARABLE.get(kind, frozenset())
+
+
+def changed_keys(changes: Iterable[Any]) -> frozenset[str]:
+    """The top-level spec keys a plan step changes (from its FieldChange paths, e.g. `stages[0].config`)."""
+    return frozenset(re.split(r"[.\[]", str(c.path), maxsplit=1)[0] for c in changes)
 
 
 def patch_body(
-    kind: str, spec: dict[str, Any], stack: str, to_id: ToId, extra: dict[str, Any] | None = None
+    kind: str,
+    spec: dict[str, Any],
+    stack: str,
+    to_id: ToId,
+    extra: dict[str, Any] | None = None,
+    changed: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The full in-place surface with desired values (absent keys reset where the API allows)."""
+    """The PATCH body that brings a live resource to `spec`.
+
+    `changed` names the top-level keys the plan found different; only those are
+    sent (plus metadata, which carries the ownership stamp), so a description
+    edit on a published retriever does not resend its immutable stages. Without
+    it, the whole in-place surface is sent. A changed key the spec no longer has
+    is sent as its clear value (see CLEARS).
+    """
     full = rewrite_refs(kind, spec, to_id)
     meta = ownership(kind, spec, stack, extra)
-    if kind == "retriever":
-        body = {k: full[k] for k in RETRIEVER_PATCH if k in full}
-        body.setdefault("tags", [])  # tags replace as a whole: an absent list clears them
-        body["metadata"] = meta
-        return body
-    if kind == "taxonomy":
-        out: dict[str, Any] = {"metadata": meta}
-        if full.get("description") is not None:
-            out["description"] = full["description"]
+    wanted = set(changed) if changed is not None else None
+
+    def pick(keys: Iterable[str], clears: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in keys:
+            if wanted is not None and key not in wanted:
+                continue
+            if source.get(key) is not None:
+                out[key] = source[key]
+            elif key in clears:
+                out[key] = copy.deepcopy(clears[key])
         return out
-    body = {k: full[k] for k in CLUSTER_PATCH_TOP if full.get(k) is not None}
-    vector = full.get("vector_config") or {}
-    body.update({k: vector[k] for k in CLUSTER_PATCH_VECTOR if vector.get(k) is not None})
+
+    if kind == "retriever":
+        body = pick(RETRIEVER_PATCH, CLEARS["retriever"], full)
+        if wanted is None and "collection_identifiers" not in full:
+            body.pop("collection_identifiers", None)  # only an explicit removal empties the collections
+    elif kind == "taxonomy":
+        body = pick(TAXONOMY_PATCH, CLEARS["taxonomy"], full)
+    else:
+        body = pick(CLUSTER_PATCH_TOP, CLEARS["cluster"], full)
+        if full.get("cluster_type", "vector") == "vector" and (wanted is None or "vector_config" in wanted):
+            vector = full.get("vector_config") or {}
+            body.update({k: vector[k] for k in CLUSTER_PATCH_VECTOR if vector.get(k) is not None})
+            body.update({k: copy.deepcopy(v) for k, v in CLUSTER_VECTOR_CLEARS.items() if vector.get(k) is None})
     body["metadata"] = meta
     return body
 

@@ -24,7 +24,7 @@ from mixops.core.bodies import create_body, patch_body, rename_body, spec_of, ve
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.plan import Plan, Step
 from mixops.core.stack import Stack
-from mixops.errors import ApiError, ApplyError
+from mixops.errors import ApiError, ApplyError, MixopsError
 from mixops.ports.client import MixpeekClient
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
@@ -162,12 +162,14 @@ class Applier:
         started = time.perf_counter()
         try:
             detail = await self._execute(step, part, result)
-        except (ApiError, ApplyError) as err:
+        except Exception as err:
+            # An unexpected error (a KeyError on an odd response shape) must not escape the wave:
+            # the siblings still finish, the report survives, and no new step starts.
             self.failed = True
             result.status = "failed"
-            result.detail = str(err)
+            result.detail = str(err) if isinstance(err, MixopsError) else f"internal error: {type(err).__name__}: {err}"
             result.seconds = time.perf_counter() - started
-            self.emit(f"{step.marker} {step.kind} {step.name}: FAILED: {err}")
+            self.emit(f"{step.marker} {step.kind} {step.name}: FAILED: {result.detail}")
             return
         result.seconds += time.perf_counter() - started
         if part == "forward" and step.action == "replace":

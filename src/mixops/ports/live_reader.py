@@ -7,16 +7,32 @@ ids are mapped to names, read shapes to manifest shapes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorIndexInfo, fingerprint
 from mixops.core.normalise import FROM_LIVE
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import is_lock
 
+T = TypeVar("T")
+
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
+
+
+async def settled(aws: Iterable[Awaitable[T]]) -> list[T]:
+    """Like `asyncio.gather`, but every awaitable finishes before the first error is raised.
+
+    A plain gather raises at the first failure and leaves the others running
+    unobserved (writes still landing after the caller reported, errors never
+    retrieved when the client closes under them).
+    """
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return results  # type: ignore[return-value]
 
 
 def _collection(raw: Mapping[str, Any]) -> LiveCollection:
@@ -68,8 +84,8 @@ def build_live_state(
 
 async def read_live(client: MixpeekClient, namespace: str) -> LiveState:
     before = client.stats.requests
-    retrievers, taxonomies, clusters, collections = await asyncio.gather(
-        client.list_retrievers(), client.list_taxonomies(), client.list_clusters(), client.list_collections()
+    retrievers, taxonomies, clusters, collections = await settled(
+        [client.list_retrievers(), client.list_taxonomies(), client.list_clusters(), client.list_collections()]
     )
     state = build_live_state(
         namespace, {"retriever": retrievers, "taxonomy": taxonomies, "cluster": clusters}, collections

@@ -26,6 +26,7 @@ from typing import Any
 
 from mixops.core.live import LiveResource, LiveState
 from mixops.core.stack import KINDS, Stack
+from mixops.errors import MixopsError
 from mixops.ports.client import MixpeekClient
 from mixops.ports.live_reader import read_live
 
@@ -65,7 +66,7 @@ async def stamp_applied(client: MixpeekClient, stack: Stack, namespace: str, liv
         return {**meta, APPLIED_KEY: digest}
 
     # Concurrently: the client's parallelism bounds the requests in flight.
-    await asyncio.gather(*(patch_metadata(client, res, stamped(res)) for res in stale))
+    await _patch_all(client, [(res, stamped(res)) for res in stale], "the applied digest")
     return len(stale)
 
 
@@ -86,8 +87,27 @@ async def stamp_tests(
         "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
     owned = list(declared_owned(stack, live))
-    await asyncio.gather(*(patch_metadata(client, res, {**res.metadata, TESTS_KEY: record}) for res in owned))
+    await _patch_all(client, [(res, {**res.metadata, TESTS_KEY: record}) for res in owned], "the test outcome")
     return len(owned)
+
+
+async def _patch_all(client: MixpeekClient, patches: list[tuple[LiveResource, dict[str, Any]]], what: str) -> None:
+    """Every patch runs to its end; then one error names how many failed and the first failure."""
+    results = await asyncio.gather(
+        *(patch_metadata(client, res, meta) for res, meta in patches), return_exceptions=True
+    )
+    failures = [(res, r) for (res, _), r in zip(patches, results, strict=True) if isinstance(r, BaseException)]
+    if not failures:
+        return
+    for _, err in failures:
+        if not isinstance(err, Exception):  # cancellation and the like: not ours to summarise
+            raise err
+    res, first = failures[0]
+    cause = str(first) if isinstance(first, MixopsError) else f"internal error: {type(first).__name__}: {first}"
+    raise MixopsError(
+        f"recording {what} failed on {len(failures)} of {len(patches)} resources "
+        f"(first: {res.kind} {res.name!r}: {cause}); the changes themselves are applied, run the command again"
+    ) from first
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,92 @@ async def test_a_failing_stamp_lets_the_others_finish_and_names_the_failure(
     stamped = {k[1] for k, r in after.resources.items() if r.metadata.get(APPLIED_KEY) == stack.digest()}
     assert "tag_matcher" not in stamped
     assert {"product_search", "hybrid_product_search", "product_tags", "product_groups"} <= stamped
+
+
+# --- files the user names: clean errors, never "internal error" ------------------------------
+
+
+def _cli(project: Path, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from mixops.cli.main import cli
+
+    return CliRunner().invoke(cli, ["-C", str(project), *args])
+
+
+@pytest.mark.parametrize("option", ["--out", "--out-markdown"])
+def test_plan_output_that_cannot_be_written_is_a_clean_error(project_dir: Path, option: str) -> None:
+    blocker = project_dir / "not-a-dir"
+    blocker.write_text("a file where a directory should be", encoding="utf-8")
+    result = _cli(project_dir, "plan", "--no-tests", option, str(blocker / "plan.out"))
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert "error: cannot write" in result.output and "not-a-dir/plan.out" in result.output
+
+
+def test_plan_output_into_a_new_directory_is_written(project_dir: Path) -> None:
+    result = _cli(project_dir, "plan", "--no-tests", "--out", str(project_dir / "plans" / "new" / "plan.json"))
+    assert result.exit_code == 0, result.output
+    assert (project_dir / "plans" / "new" / "plan.json").is_file()
+
+
+def test_export_into_an_unwritable_place_is_a_clean_error(project_dir: Path) -> None:
+    assert _cli(project_dir, "apply", "--auto-approve", "--no-tests").exit_code == 0
+    blocker = project_dir / "not-a-dir"
+    blocker.write_text("x", encoding="utf-8")
+    result = _cli(project_dir, "export", "-o", str(blocker / "manifests"))
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert "error: cannot write the manifests to" in result.output and "not-a-dir" in result.output
+
+
+GOOD_STEP = {"kind": "retriever", "name": "r", "action": "create", "marker": "+"}
+GOOD_PLAN = {
+    "format": 1, "stack": "catalog", "environment": "local", "namespace": "ns", "target": "local",
+    "manifest_digest": "d", "steps": [GOOD_STEP], "fingerprints": {}, "counts": {"create": 1},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ([1, 2], "expected a JSON object"),
+        ({"format": 1}, "'stack' is missing"),
+        ({**GOOD_PLAN, "steps": {"a": 1}}, "'steps' is missing or of the wrong type"),
+        ({**GOOD_PLAN, "steps": ["x"]}, r"steps\[0\] is not an object"),
+        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "action": "explode"}]}, "known action"),
+        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "colour": "red"}]}, "unknown keys 'colour'"),
+        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "changes": [{"path": "a"}]}]}, r"steps\[0\]: .*missing"),
+        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "depends_on": [["retriever"]]}]}, "depends_on"),
+        ({**GOOD_PLAN, "fingerprints": {"a": 1}}, "fingerprints"),
+        ({**GOOD_PLAN, "extra": 1}, "unknown keys 'extra'"),
+    ],
+)
+def test_a_malformed_plan_is_a_plan_error(plan: Any, message: str) -> None:
+    from mixops.core.plan import Plan
+    from mixops.errors import PlanError
+
+    with pytest.raises(PlanError, match=message):
+        Plan.from_json(plan)
+
+
+def test_a_well_formed_plan_round_trips() -> None:
+    from mixops.core.plan import Plan
+
+    plan = Plan.from_json(GOOD_PLAN)
+    assert Plan.from_json(plan.to_json()) == plan
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "cannot read plan file"), ('{"format": 1, "steps": []}', "cannot use plan file .*'stack'")],
+)
+def test_apply_of_a_malformed_plan_file_names_the_file(project_dir: Path, content: str, message: str) -> None:
+    import re
+
+    path = project_dir / "plan.json"
+    path.write_text(content, encoding="utf-8")
+    result = _cli(project_dir, "apply", str(path), "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert re.search(message, result.output) and "plan.json" in result.output

@@ -62,6 +62,13 @@ def handle_errors(fn: F) -> F:
             sys.exit(err.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except OSError as err:
+            # A file the command reads or writes (the API client turns network errors into ApiError).
+            if debug:
+                traceback.print_exc()
+            where = f" {Path(os.fsdecode(err.filename)).as_posix()}" if err.filename else ""
+            click.echo(f"error:{where}: {err.strerror or err}", err=True)
+            sys.exit(EXIT_ERROR)
         except Exception as err:  # a bug: say so plainly, keep the traceback for --debug
             if debug:
                 raise
@@ -69,6 +76,19 @@ def handle_errors(fn: F) -> F:
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+def write_output(path: Path, text: str, what: str) -> None:
+    """Write a file the user asked for (--out, --junit...), its directory created as needed.
+
+    A failure (no permission, a read-only or pseudo file system, a file where a
+    directory should be) is the user's to fix, so it is a clean error naming the path.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise MixopsError(f"cannot write {what} to {path.as_posix()}: {err.strerror or err}") from None
 
 
 def get_ctx() -> Ctx:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
 
 from mixops.cli.common import env_option, get_ctx, handle_errors
+from mixops.errors import MixopsError
 
 
 @click.command("export")
@@ -41,9 +43,13 @@ def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> No
     ctx = get_ctx()
     project = load_project(ctx.project_dir)
     target = out_dir if out_dir.is_absolute() else ctx.project_dir / out_dir
-    result = asyncio.run(
-        export_env(project, project.env_name(env), target, include_all=include_all, layout=layout)  # type: ignore[arg-type]
-    )
+    try:
+        result = asyncio.run(
+            export_env(project, project.env_name(env), target, include_all=include_all, layout=layout)  # type: ignore[arg-type]
+        )
+    except OSError as err:
+        where = Path(os.fsdecode(err.filename)).as_posix() if err.filename else out_dir.as_posix()
+        raise MixopsError(f"cannot write the manifests to {where}: {err.strerror or err}") from None
     counts = ", ".join(f"{n} {k}" for k, n in result.exported.items())
     ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {len(result.files)} file(s):")
     for f in result.files:

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from mixops.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors
+from mixops.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_TESTS_FAILED,
+    env_option,
+    get_ctx,
+    handle_errors,
+    write_output,
+)
 from mixops.cli.duration import Duration
 from mixops.errors import MixopsError
 
@@ -96,9 +104,9 @@ def plan(
         sys.exit(err.exit_code)
     result = planned.plan
     if out is not None:
-        out.write_text(result.dumps(), encoding="utf-8")
+        write_output(out, result.dumps(), "the plan")
     if out_markdown is not None:
-        out_markdown.write_text(render(result, "markdown", color=False), encoding="utf-8")
+        write_output(out_markdown, render(result, "markdown", color=False), "the Markdown plan")
     if fmt == "github":
         from mixops.cli.github import annotation
 

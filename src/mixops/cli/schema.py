@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mixops.cli.common import EXIT_ERROR, get_ctx, handle_errors
+from mixops.cli.common import EXIT_ERROR, get_ctx, handle_errors, write_output
 
 
 @click.command()
@@ -43,8 +43,7 @@ def schema(check: bool, out_dir: Path | None) -> None:
             continue
         stale.append(name)
         if not check:
-            target.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_output(path, text, "a JSON Schema")
     if check and stale:
         for name in stale:
             ctx.echo(f"stale: {(target / name).as_posix()}", err=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from mixops.cli.common import EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors
+from mixops.cli.common import EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors, write_output
 
 MARK = {True: "PASS", False: "FAIL", None: "SKIP"}
 
@@ -85,7 +85,6 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     if junit is not None:
         xml = junit_xml(entries, suite=f"mixops.{stack.project.stack}.{env_name}", timestamp=started,
                         properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()})  # fmt: skip
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(xml, encoding="utf-8")
+        write_output(junit, xml, "the JUnit report")
     if any(e.get("passed") is not True for e in entries):
         sys.exit(EXIT_TESTS_FAILED)

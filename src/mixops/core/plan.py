@@ -110,21 +110,62 @@ class Plan:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n"
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
+    def from_json(cls, data: Any) -> Plan:
+        """A saved plan back from its JSON; a PlanError names the first thing that is not a plan's."""
+        if not isinstance(data, dict):
+            raise PlanError(f"not a mixops plan: expected a JSON object, found {type(data).__name__}")
         if data.get("format") != PLAN_FORMAT:
             raise PlanError(f"unsupported plan format {data.get('format')!r}; this mixops writes {PLAN_FORMAT}")
-        steps = []
-        for s in data["steps"]:
-            s = {k: v for k, v in s.items() if k != "marker"}
-            s["changes"] = tuple(FieldChange(**c) for c in s.get("changes", ()))
-            s["depends_on"] = tuple(tuple(d) for d in s.get("depends_on", ()))
-            s["replace_reasons"] = tuple(s.get("replace_reasons", ()))
-            s["repoint"] = tuple(s.get("repoint", ()))
-            steps.append(Step(**s))
+        for key, kind in (("stack", str), ("environment", str), ("namespace", str), ("target", str),
+                          ("manifest_digest", str), ("steps", (list, tuple)), ("fingerprints", dict)):  # fmt: skip
+            if not isinstance(data.get(key), kind):
+                raise PlanError(f"not a mixops plan: {key!r} is missing or of the wrong type")
         fields = {k: v for k, v in data.items() if k not in ("steps", "counts")}
-        fields["warnings"] = tuple(fields.get("warnings", ()))
-        fields["tests"] = tuple(fields.get("tests", ()))
+        _known_keys("the plan", fields, cls)
+        steps = []
+        for i, raw in enumerate(data["steps"]):
+            where = f"steps[{i}]"
+            try:
+                steps.append(_step_from_json(raw, where))
+            except (TypeError, ValueError, KeyError) as err:
+                raise PlanError(f"not a mixops plan: {where}: {err}") from None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["fingerprints"].items()):
+            raise PlanError("not a mixops plan: 'fingerprints' must map names to strings")
+        for key in ("warnings", "tests"):
+            if not isinstance(fields.get(key, []), (list, tuple)):
+                raise PlanError(f"not a mixops plan: {key!r} is not a list")
+            fields[key] = tuple(fields.get(key, ()))
         return cls(steps=tuple(steps), **fields)
+
+
+def _known_keys(what: str, data: dict[str, Any], cls: type) -> None:
+    from dataclasses import fields as dataclass_fields
+
+    unknown = sorted(set(data) - {f.name for f in dataclass_fields(cls)})
+    if unknown:
+        raise PlanError(f"not a mixops plan: {what} has unknown keys {', '.join(map(repr, unknown))}")
+
+
+def _step_from_json(raw: Any, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise PlanError(f"not a mixops plan: {where} is not an object")
+    s = {k: v for k, v in raw.items() if k != "marker"}
+    _known_keys(where, s, Step)
+    if s.get("kind") not in KINDS or not isinstance(s.get("name"), str) or s.get("action") not in ACTION_ORDER:
+        raise PlanError(f"not a mixops plan: {where} needs a known kind, a name and a known action")
+    changes = s.get("changes", [])
+    if not isinstance(changes, (list, tuple)) or not all(isinstance(c, dict) for c in changes):
+        raise PlanError(f"not a mixops plan: {where}.changes is not a list of objects")
+    s["changes"] = tuple(FieldChange(**c) for c in changes)
+    deps = s.get("depends_on", [])
+    if not isinstance(deps, (list, tuple)) or not all(isinstance(d, (list, tuple)) and len(d) == 2 for d in deps):
+        raise PlanError(f"not a mixops plan: {where}.depends_on is not a list of [kind, name] pairs")
+    s["depends_on"] = tuple((str(d[0]), str(d[1])) for d in deps)
+    for key in ("replace_reasons", "repoint"):
+        if not isinstance(s.get(key, []), (list, tuple)):
+            raise PlanError(f"not a mixops plan: {where}.{key} is not a list")
+        s[key] = tuple(s.get(key, ()))
+    return Step(**s)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from mixops.core.live import LiveState
 from mixops.core.plan import Plan, PlanOptions, build_plan
 from mixops.core.stack import Stack
-from mixops.errors import MixopsError, StalePlanError
+from mixops.errors import MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import DEFAULT_TTL, Lease, LeaseLostError
@@ -49,7 +49,10 @@ def load_saved_plan(path: Path) -> Plan:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise MixopsError(f"cannot read plan file {path.as_posix()}: {err}") from None
-    return Plan.from_json(data)
+    try:
+        return Plan.from_json(data)
+    except PlanError as err:
+        raise PlanError(f"cannot use plan file {path.as_posix()}: {err}") from None
 
 
 def check_saved_plan(saved: Plan, fresh: Planned) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reconcile.conftest import api, apply, edit, live, resource
+from tests.reconcile.conftest import api, apply, assert_converged, edit, live, resource
 
-from mixops.errors import ApplyError, MixopsError
+from mixops.errors import ApiError, ApiErrorInfo, ApplyError, MixopsError
 from mixops.ports.client import MixpeekClient
 
 
@@ -177,3 +177,126 @@ def test_apply_of_a_malformed_plan_file_names_the_file(project_dir: Path, conten
     assert result.exit_code == 1, result.output
     assert "internal error" not in result.output
     assert re.search(message, result.output) and "plan.json" in result.output
+
+
+# --- replacements are proven before the swap ----------------------------------------------
+
+
+def _log_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
+    seen: list[tuple[str, str, Any]] = []
+    original = MixpeekClient.request
+
+    async def request(self: MixpeekClient, method: str, path: str, **kw: Any) -> Any:
+        seen.append((method, path, kw.get("params")))
+        return await original(self, method, path, **kw)
+
+    monkeypatch.setattr(MixpeekClient, "request", request)
+    return seen
+
+
+async def _apply_with_tests(root: Path) -> tuple[Any, Any]:
+    from mixops.core.plan import PlanOptions
+    from mixops.ports.project import load_project
+    from mixops.ports.reconcile import plan_and_apply
+
+    project = load_project(root)
+    return await plan_and_apply(project, "local", PlanOptions(), apply=True, tests="changed")
+
+
+async def test_a_replacement_failing_its_tests_is_not_swapped_in(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixops.ports.apply import ReplacementTestsFailed
+
+    await apply(project_dir)
+    before = await live(project_dir)
+    old = before.resources[("retriever", "product_search")].id
+    tests_yaml = (project_dir / "manifests" / "tests.yaml").read_text(encoding="utf-8")
+    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "product_search").update(
+        budget_limits={"max_credits": 50}))  # fmt: skip
+    edit(project_dir, "tests.yaml", lambda d: d["tests"][0]["expect"].update(min_results=500))
+
+    with pytest.raises(ReplacementTestsFailed) as caught:
+        await _apply_with_tests(project_dir)
+    assert caught.value.exit_code == 3
+    message = str(caught.value)
+    assert "running shoes come first" in message and f"old retriever ({old}) still serves" in message
+    failed = caught.value.report.failed
+    assert [r.step.name for r in failed] == ["product_search"] and failed[0].tests
+    after = await live(project_dir)
+    assert after.resources[("retriever", "product_search")].id == old  # the old one was neither deleted nor renamed
+    temp = after.resources[("retriever", "product_search--mixops-new")].id
+    async with api(project_dir) as client:
+        out = await client.execute_retriever(old, {"inputs": {"query": "running shoes"}})
+    assert out["documents"]
+
+    # Fixed manifests: the next apply reuses the tested temporary instead of deleting it.
+    (project_dir / "manifests" / "tests.yaml").write_text(tests_yaml, encoding="utf-8")
+    seen = _log_requests(monkeypatch)
+    planned, report = await _apply_with_tests(project_dir)
+    assert report is not None and not report.failed
+    assert all(e["passed"] is not False for e in planned.applied_tests)
+    assert ("DELETE", f"/v1/retrievers/{temp}", None) not in seen
+    monkeypatch.undo()
+    state = await assert_converged(project_dir)
+    assert state.resources[("retriever", "product_search")].id == temp
+
+
+async def test_a_stale_temporary_a_dependent_points_at_is_patched_not_deleted(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await apply(project_dir)
+    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "tag_matcher").update(
+        budget_limits={"max_credits": 5}))  # fmt: skip
+    # Interrupted right after the taxonomy was re-pointed to the temporary.
+    original = MixpeekClient.request
+    state = {"fired": False}
+
+    async def request(self: MixpeekClient, method: str, path: str, **kw: Any) -> Any:
+        out = await original(self, method, path, **kw)
+        if not state["fired"] and method == "POST" and path.endswith("/versions"):
+            state["fired"] = True
+            raise ApiError(method, path, ApiErrorInfo(400, "injected", message="injected failure"))
+        return out
+
+    monkeypatch.setattr(MixpeekClient, "request", request)
+    with pytest.raises(ApplyError, match="injected failure"):
+        await apply(project_dir, parallelism=1)
+    monkeypatch.undo()
+    temp = (await live(project_dir)).resources[("retriever", "tag_matcher--mixops-new")].id
+    async with api(project_dir) as client:
+        rows = {r["taxonomy_name"]: r for r in await client.list_taxonomies()}
+    assert rows["product_tags"]["config"]["retriever_id"] == temp  # the dependent relies on it now
+
+    # The desired spec moved on meanwhile: the temporary is patched to it, never deleted.
+    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "tag_matcher").update(
+        description="matches tags, v2"))  # fmt: skip
+    seen = _log_requests(monkeypatch)
+    await apply(project_dir)
+    assert not [s for s in seen if s[0] == "DELETE" and temp in s[1]]
+    monkeypatch.undo()
+    state_after = await assert_converged(project_dir)
+    assert state_after.resources[("retriever", "tag_matcher")].id == temp
+    assert state_after.resources[("retriever", "tag_matcher")].spec.get("description") == "matches tags, v2"
+
+
+async def test_a_cluster_replacement_runs_before_the_old_one_goes_and_keeps_its_outputs(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await apply(project_dir)
+    old = (await live(project_dir)).resources[("cluster", "brand_groups")].id
+    edit(project_dir, "clusters.yaml", lambda d: resource(d, "clusters", "brand_groups")["attribute_config"].update(
+        attributes=["brand"]))  # fmt: skip
+    seen = _log_requests(monkeypatch)
+    _, report = await apply(project_dir)
+    monkeypatch.undo()
+    assert report is not None and not report.failed
+    new = (await live(project_dir)).resources[("cluster", "brand_groups")].id
+    assert new != old
+    calls = [(m, p) for m, p, _ in seen]
+    executed = calls.index(("POST", f"/v1/clusters/{new}/execute"))
+    deleted = calls.index(("DELETE", f"/v1/clusters/{old}"))
+    assert executed < deleted
+    assert seen[deleted][2] == {"cascade_output_collections": "false"}
+    async with api(project_dir) as client:
+        assert await client.get_cluster_execution(new) is not None  # the replacement has run

@@ -59,6 +59,8 @@ def handle_errors(fn: F) -> F:
                 click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
             else:
                 click.echo(f"error: {err}", err=True)
+            for note in getattr(err, "__notes__", ()):  # e.g. a lease that could not be released as well
+                click.echo(f"note: {note}", err=True)
             sys.exit(err.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise

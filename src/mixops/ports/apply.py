@@ -3,29 +3,55 @@
 Creates, updates and new versions run top-down in dependency waves, the
 steps of one wave concurrently (bounded by the client's parallelism).
 Replacements never delete first: the replacement is created under a
-temporary name, dependents are re-pointed to it in later waves, and only
-then is the old resource deleted and the new one renamed. Deletes run last,
-dependents before what they depend on. After a failure no new step starts;
-the report says exactly what was done and what was not.
+temporary name and proven (its own tests run against the temporary id; a
+cluster replacement is executed and waited for, so its outputs exist), then
+dependents are re-pointed to it in later waves, and only then is the old
+resource deleted and the new one renamed. When the replacement fails its
+tests, nothing is re-pointed or deleted: the old resource keeps serving and
+apply exits 3 (`ReplacementTestsFailed`).
+
+The old copies of replaced resources and the plan's deletes go bottom-up in
+one ordering: an old object is deleted after every old object (going away)
+that references it. The old copy of a replaced cluster is deleted with
+`cascade_output_collections=false`: its output collections may hold documents
+someone enriched or points at, and mixops does not manage collections, so it
+never destroys them as a side effect of a swap (remove them by hand once the
+replacement's outputs serve). A cluster deleted on purpose (--prune) keeps the
+API's default and takes its outputs with it.
+
+After a failure no new step starts; the report says exactly what was done
+and what was not. An unexpected error in one step (a bug) is recorded the
+same way. A `guard` (the lease) is checked before every phase.
 
 Re-running converges after any interruption: a replacement left under its
-temporary name is recovered (renamed) or cleaned up by the next plan.
+temporary name is recovered (renamed), reused (patched to the desired spec
+rather than deleted, since a dependent may already point at it), or cleaned
+up by the next plan.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mixops.core.bodies import create_body, patch_body, rename_body, spec_of, version_body
-from mixops.core.live import TEMP_SUFFIX, LiveState
+from mixops.core.diff import field_changes
+from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
+from mixops.core.normalise import normalise
 from mixops.core.plan import Plan, Step
-from mixops.core.stack import Stack
+from mixops.core.refpaths import iter_refs
+from mixops.core.stack import Stack, dump_resource
+from mixops.core.surfaces import Surface, classify, input_schema_violations
 from mixops.errors import ApiError, ApplyError, MixopsError
 from mixops.ports.client import MixpeekClient
+
+Key = tuple[str, str]
+# Runs the tests of one resource against the given ids (the replacement's temporary id among them).
+Prover = Callable[[Key, Mapping[Key, str]], Awaitable[tuple[dict[str, Any], ...]]]
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
@@ -40,6 +66,14 @@ class StepResult:
     detail: str = ""
     seconds: float = 0.0
     new_id: str | None = None
+    tests: tuple[dict[str, Any], ...] = ()  # the replacement's tests before the swap
+    tests_failed: bool = False
+
+
+class ReplacementTestsFailed(ApplyError):
+    """A replacement failed its tests before the swap; the old resource was left serving."""
+
+    exit_code = 3
 
 
 @dataclass(repr=False)
@@ -82,8 +116,15 @@ class Applier:
         stack: Stack,
         live: LiveState,
         emit: Callable[[str], None] = lambda _line: None,
+        *,
+        prove: Prover | None = None,
+        guard: Callable[[], None] = lambda: None,
     ) -> None:
+        """`prove` runs a replacement's tests before the swap (None: no tests); `guard` raises
+        (a MixopsError) when apply must not start another phase, e.g. the lease is gone."""
         self.client = client
+        self.prove = prove
+        self.guard = guard
         self.stack = stack
         self.emit = emit
         self.owner = stack.project.stack
@@ -93,6 +134,7 @@ class Applier:
         self.collections = {name: c.id for name, c in live.collections.items()}
         self.live = live
         self.failed = False
+        self.reused: set[str] = set()  # ids of stale temporaries taken over as replacements
 
     # --- id resolution --------------------------------------------------------------
 
@@ -116,42 +158,54 @@ class Applier:
         forward = [s for s in active if s.action != "delete"]
         waves = sorted({s.wave for s in forward})
         phases: list[list[tuple[Step, str]]] = [[(s, "forward") for s in forward if s.wave == w] for w in waves]
-        replaced = [s for s in forward if s.action == "replace"]
-        if replaced:
-            phases.append([(s, "finalise") for s in replaced])
-        phases += self._delete_phases([s for s in active if s.action == "delete"])
+        going = [(s, "finalise") for s in forward if s.action == "replace"]
+        going += [(s, "delete") for s in active if s.action == "delete"]
+        phases += self._bottom_up(going)
+        stopped: MixopsError | None = None
         for phase in phases:
             if self.failed:
                 break
+            try:
+                self.guard()
+            except MixopsError as err:
+                stopped = err
+                break
             await asyncio.gather(*(self._run_step(step, part, results) for step, part in phase))
         report.results = [results[s.key] for s in active]
-        if report.failed:
+        if stopped is not None:
             raise ApplyError(
-                "apply stopped after a failure: " + report.summary() + "\n" + "\n".join(report.lines()), report
+                f"apply stopped before its next phase: {stopped}\n{report.summary()}\n" + "\n".join(report.lines()),
+                report,
             )
+        if report.failed:
+            error = ReplacementTestsFailed if all(r.tests_failed for r in report.failed) else ApplyError
+            raise error("apply stopped after a failure: " + report.summary() + "\n" + "\n".join(report.lines()), report)
         return report
 
-    def _delete_phases(self, deletes: list[Step]) -> list[list[tuple[Step, str]]]:
-        """Bottom-up: a resource is deleted after everything (being deleted) that references it."""
-        from mixops.core.refpaths import iter_refs
+    def _bottom_up(self, going: list[tuple[Step, str]]) -> list[list[tuple[Step, str]]]:
+        """Old objects leave bottom-up: each after every object (also leaving) that references it.
 
-        keys = {s.key for s in deletes}
-        referenced_by: dict[tuple[str, str], set[tuple[str, str]]] = {k: set() for k in keys}
-        for s in deletes:
+        Both the old copies of replaced resources (finalise) and the plan's deletes
+        are here, in one order: a pruned taxonomy that used a replaced retriever
+        goes before that retriever's old copy.
+        """
+        keys = {s.key for s, _ in going}
+        referenced_by: dict[Key, set[Key]] = {k: set() for k in keys}
+        for s, _ in going:
             live = self.live.resources.get(s.key)
             if live is None:
                 continue
             for _, ref_kind, ref_name in iter_refs(s.kind, live.spec):
-                if (ref_kind, ref_name) in keys:
+                if (ref_kind, ref_name) in keys and (ref_kind, ref_name) != s.key:
                     referenced_by[(ref_kind, ref_name)].add(s.key)
         phases: list[list[tuple[Step, str]]] = []
-        remaining = {s.key: s for s in deletes}
+        remaining = {s.key: (s, part) for s, part in going}
         while remaining:
-            ready = [s for k, s in remaining.items() if not (referenced_by[k] & remaining.keys())]
-            if not ready:  # a cycle among deletes: break it deterministically
+            ready = [sp for k, sp in remaining.items() if not (referenced_by[k] & remaining.keys())]
+            if not ready:  # a cycle among them: break it deterministically
                 ready = [remaining[min(remaining)]]
-            phases.append([(s, "delete") for s in ready])
-            for s in ready:
+            phases.append(ready)
+            for s, _ in ready:
                 remaining.pop(s.key)
         return phases
 
@@ -162,6 +216,14 @@ class Applier:
         started = time.perf_counter()
         try:
             detail = await self._execute(step, part, result)
+        except ReplacementTestsFailed as err:
+            self.failed = True
+            result.status = "failed"
+            result.tests_failed = True
+            result.detail = str(err)
+            result.seconds = time.perf_counter() - started
+            self.emit(f"{step.marker} {step.kind} {step.name}: FAILED: {err}")
+            return
         except Exception as err:
             # An unexpected error (a KeyError on an odd response shape) must not escape the wave:
             # the siblings still finish, the report survives, and no new step starts.
@@ -182,37 +244,98 @@ class Applier:
     async def _execute(self, step: Step, part: str, result: StepResult) -> str:
         kind, name = step.kind, step.name
         if part == "delete":
+            if step.live_id in self.reused:
+                return "reused as a replacement"
             return await self._delete(kind, step.live_id)
         res = self.stack.resources(kind)[name]  # type: ignore[arg-type]
         spec = spec_of(res)
         if part == "finalise":
             # The dependents now point at the replacement: drop the old one, take its name.
-            await self._delete(kind, step.live_id)
+            await self._delete(kind, step.live_id, keep_outputs=True)
             new_id = self.ids[(kind, name)]
             await self._patch(kind, new_id, rename_body(kind, name))
             return f"replaced ({step.live_id} -> {new_id})"
         if step.action == "create":
-            created = await self._create(kind, spec, name)
-            self.ids[(kind, name)] = created
-            result.new_id = created
-            return f"created ({created})"
+            new = await self._create(kind, spec, name)
+            self.ids[(kind, name)] = new
+            result.new_id = new
+            return f"created ({new})"
         if step.action == "replace":
             temp = name + TEMP_SUFFIX
             stale = self.live.resources.get((kind, temp))
+            created: str | None = None
             if stale is not None and stale.owner_stack == self.owner:
-                await self._delete(kind, stale.id)  # left by an interrupted apply
-            created = await self._create(kind, spec, temp)
+                # Left by an interrupted apply, and a dependent may already point at it:
+                # bring it to the desired spec rather than delete it under that dependent.
+                if await self._reuse(kind, res, spec, stale):
+                    created = stale.id
+                    self.reused.add(stale.id)
+                else:
+                    await self._delete(kind, stale.id)
+            if created is None:
+                created = await self._create(kind, spec, temp)
             self.ids[(kind, name)] = created
             result.new_id = created
-            return f"created {created} as {temp}"
+            await self._prove(step, created, result)
+            how = "reused" if created in self.reused else "created"
+            return f"{how} {created} as {temp}"
         assert step.live_id is not None
         if step.action == "version":
             await self.client.create_taxonomy_version(step.live_id, version_body(spec, self.to_id))
-        body = patch_body(kind, spec, self.owner, self.to_id, self.stamp)
+        body = patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed_keys(step))
         if step.recover_from:
             body.update(rename_body(kind, name))
         await self._patch(kind, step.live_id, body)
         return VERB[step.action]
+
+    async def _reuse(self, kind: str, res: Any, spec: dict[str, Any], stale: LiveResource) -> bool:
+        """Patch our stale temporary to the desired spec; False when that needs a replacement itself."""
+        secrets = self.stack.secrets
+        desired = normalise(kind, dump_resource(res), secrets)
+        current = normalise(kind, stale.spec, secrets)
+        current["name"] = desired.get("name", current.get("name"))
+        changes = field_changes(current, desired)
+        breaking = bool(input_schema_violations(current.get("input_schema", {}), desired.get("input_schema", {})))
+        surfaces = [classify(kind, c.path, breaking_schema=breaking) for c in changes]
+        if kind == "retriever" and stale.published and any(c.path and c.path[0] == "stages" for c in changes):
+            return False
+        if Surface.REPLACE in surfaces:
+            return False
+        if Surface.NEW_VERSION in surfaces:
+            await self.client.create_taxonomy_version(stale.id, version_body(spec, self.to_id))
+        changed = {str(c.path[0]) for c in changes if c.path}
+        await self._patch(kind, stale.id, patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed))
+        return True
+
+    async def _prove(self, step: Step, new_id: str, result: StepResult) -> None:
+        """The replacement works before anything depends on it, or the swap does not happen."""
+        kind, name = step.key
+        if self.prove is not None:
+            entries = await self.prove(step.key, dict(self.ids))
+            result.tests = entries
+            failing = [e for e in entries if e.get("passed") is False]
+            if failing:
+                why = "; ".join(
+                    f"{e['name']}: {((e.get('desired') or {}).get('failures') or ['failed'])[0]}" for e in failing
+                )
+                raise ReplacementTestsFailed(
+                    f"the replacement {name}{TEMP_SUFFIX} ({new_id}) failed {len(failing)} of {len(entries)} "
+                    f"test(s) before the swap ({why}); nothing was re-pointed and the old {kind} "
+                    f"({step.live_id}) still serves. Fix the manifests and apply again (the replacement is reused)"
+                )
+            ran = any(not e.get("skipped") for e in entries)
+        else:
+            ran = False
+        if kind == "cluster" and not ran:
+            # No test executed it: run it once so its outputs exist before the old cluster goes.
+            task = await self.client.execute_cluster(new_id)
+            done = await self.client.wait_task(str(task["task_id"]))
+            if str(done.get("status")).upper() != "COMPLETED":
+                raise ApplyError(
+                    f"the replacement cluster {name}{TEMP_SUFFIX} ({new_id}) did not execute: task "
+                    f"{task['task_id']} ended {done.get('status')} ({done.get('error') or 'no error message'}); "
+                    f"the old cluster ({step.live_id}) still serves"
+                )
 
     async def _create(self, kind: str, spec: dict[str, Any], name: str) -> str:
         """Create, surviving an ambiguous failure (the request may have landed).
@@ -260,7 +383,7 @@ class Applier:
         else:
             await self.client.patch_cluster(resource_id, body)
 
-    async def _delete(self, kind: str, resource_id: str | None) -> str:
+    async def _delete(self, kind: str, resource_id: str | None, *, keep_outputs: bool = False) -> str:
         assert resource_id is not None
         try:
             if kind == "retriever":
@@ -268,8 +391,18 @@ class Applier:
             elif kind == "taxonomy":
                 await self.client.delete_taxonomy(resource_id)
             else:
-                await self.client.delete_cluster(resource_id)
+                await self.client.delete_cluster(resource_id, cascade_output_collections=not keep_outputs)
         except ApiError as err:
             if err.status != 404:  # already gone (a retried DELETE that landed): converged
                 raise
         return "deleted"
+
+
+def changed_keys(step: Step) -> set[str]:
+    """The top-level keys the plan found different (what an in-place PATCH must send)."""
+    out = set()
+    for change in step.changes:
+        head = re.match(r"[^.\[]+", change.path)
+        if head and change.path != "name":
+            out.add(head.group(0))
+    return out

@@ -20,6 +20,13 @@ reports. Its metadata says who holds it and until when:
   deletes the lease when done.
 - Waiting is bounded by `timeout`; then `LeaseTimeoutError` names the holder
   and the expiry.
+- `check()` tells the holder, between phases of its work, whether the lease is
+  still its own: lost when a renewal found it taken over, and also when every
+  renewal failed (transiently) until the expiry last written has passed, since
+  from then on another apply may take it over at any moment.
+- Releasing never hides the error that ended the work: a release that fails
+  then is added as a note to that error, and after success it is a warning
+  (the lease expires by itself).
 
 Hazard: expiry compares wall clocks of different machines; keep the TTL well
 above any plausible clock skew (the default is two minutes, renewed every 30s).
@@ -117,6 +124,8 @@ class Lease:
         self.clock = clock
         self.lease_id: str | None = None
         self.lost = False
+        self.expires_at: dt.datetime | None = None  # the expiry we last wrote successfully
+        self.warn: Callable[[str], None] = lambda _line: None
         self._renewer: asyncio.Task[None] | None = None
         self._timeout = 0.0
 
@@ -133,11 +142,12 @@ class Lease:
         return {"managed_by": "mixops", "mixops_stack": self.stack, LEASE_KEY: record}
 
     async def _try_create(self) -> bool:
+        record = self._record()
         body = {
             "collection_name": self.name,
             "description": f"mixops lease for stack {self.stack}: serialises applies (safe to delete when stale)",
             "source": {"type": "none"},
-            "metadata": self._metadata(self._record()),
+            "metadata": self._metadata(record),
         }
         try:
             out = await self.client.request("POST", "/v1/collections", json=body, idempotent=False)
@@ -152,6 +162,7 @@ class Lease:
                 return False
             out = current
         self.lease_id = str(out["collection_id"])
+        self.expires_at = _parse(record["expires_at"])
         return True
 
     async def _current(self) -> dict[str, Any] | None:
@@ -173,8 +184,10 @@ class Lease:
             current = await self._current()
             if current is None:  # released between our create and our read: try again soon
                 if loop.time() > deadline + 10 * self.poll:
-                    raise LeaseTimeoutError(f"could not create the lease collection {self.name!r} (it is refused "
-                                            "as existing, yet cannot be read)")
+                    raise LeaseTimeoutError(
+                        f"could not create the lease collection {self.name!r} (it is refused "
+                        "as existing, yet cannot be read)"
+                    )
                 await asyncio.sleep(min(self.poll, 0.05))
                 continue
             record = (current.get("metadata") or {}).get(LEASE_KEY) or {}
@@ -196,10 +209,12 @@ class Lease:
     async def renew(self) -> None:
         if self.lease_id is None:
             return
+        record = self._record()
         try:
             await self.client.request(
-                "PATCH", f"/v1/collections/{self.lease_id}", json={"metadata": self._metadata(self._record())}
+                "PATCH", f"/v1/collections/{self.lease_id}", json={"metadata": self._metadata(record)}
             )
+            self.expires_at = _parse(record["expires_at"])
         except ApiError as err:
             if err.status == 404:
                 self.lost = True
@@ -207,6 +222,17 @@ class Lease:
                     f"the lease of stack {self.stack!r} expired and was taken over by another apply"
                 ) from None
             raise
+
+    def check(self) -> None:
+        """Raise LeaseLostError unless the lease is still ours (call it before starting more work)."""
+        if not self.lost and self.expires_at is not None and self.clock() >= self.expires_at:
+            self.lost = True
+        if self.lost:
+            raise LeaseLostError(
+                f"the lease of stack {self.stack!r} was lost (taken over, or not renewed before it expired at "
+                f"{_iso(self.expires_at) if self.expires_at else 'an unknown time'}): another apply may run "
+                "now, so no further changes were started; run `mixops plan` to check the namespace"
+            )
 
     async def release(self) -> None:
         if self.lease_id is not None:
@@ -230,8 +256,11 @@ class Lease:
             except ApiError:
                 continue  # a transient failure; the next renewal may succeed before expiry
 
-    def hold(self, timeout: float = 0.0) -> Self:
+    def hold(self, timeout: float = 0.0, warn: Callable[[str], None] | None = None) -> Self:
+        """`async with lease.hold(timeout, warn):`; `warn` hears about a release that failed after success."""
         self._timeout = timeout
+        if warn is not None:
+            self.warn = warn
         return self
 
     async def __aenter__(self) -> Self:
@@ -247,4 +276,17 @@ class Lease:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
             self._renewer = None
-        await self.release()
+        try:
+            await self.release()
+        except Exception as err:
+            if exc is None and not isinstance(err, ApiError):
+                raise  # a bug in the release itself, with nothing else to report
+            note = (
+                f"the lease collection {self.name!r} could not be released ({err}); "
+                f"it expires by itself at {_iso(self.expires_at) if self.expires_at else 'its expiry'}"
+            )
+            if exc is not None:
+                # The error that ended the work is what the user must see; the release is a footnote.
+                exc.add_note(note)
+            else:
+                self.warn(f"warning: {note}")

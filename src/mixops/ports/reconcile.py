@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mixops.core.live import LiveState
 from mixops.core.plan import Plan, PlanOptions, build_plan
 from mixops.core.stack import Stack
 from mixops.errors import MixopsError, PlanError, StalePlanError
-from mixops.ports.apply import Applier, ApplyReport
+from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.client import MixpeekClient
-from mixops.ports.lease import DEFAULT_TTL, Lease, LeaseLostError
+from mixops.ports.lease import DEFAULT_TTL, Lease
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
-from mixops.ports.stamps import stamp_applied
+from mixops.ports.stamps import stamp_applied, stamp_tests
 from mixops.ports.target import connect, describe
+
+if TYPE_CHECKING:
+    from mixops.ports.testrunner import TestRunner
 
 
 @dataclass(repr=False)
@@ -114,34 +117,62 @@ async def plan_and_apply(
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
 
-                runner = TestRunner(client, stack, budget=budget)
-                outcomes = await runner.plan_tests(planned.plan, planned.live, select=tests, pattern=test_pattern)
+                outcomes = await TestRunner(client, stack, budget=budget).plan_tests(
+                    planned.plan, planned.live, select=tests, pattern=test_pattern
+                )
                 planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
             return planned, None
-        async with Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout) as lease:
+        async with Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout, emit) as lease:
             planned = await _planned(client, stack, info.namespace, options, saved)
             report = None
-            applier = Applier(client, stack, planned.live, emit)
+            runner: TestRunner | None = None
+            if tests != "none" and stack.tests:
+                from mixops.ports.testrunner import TestRunner
+
+                runner = TestRunner(client, stack, budget=budget)
+            prove = _prover(runner, planned.live, test_pattern) if runner is not None else None
+            applier = Applier(client, stack, planned.live, emit, prove=prove, guard=lease.check)
             if planned.plan.has_changes:
                 # In a thread: a prompt must not stall the loop that renews the lease.
                 if not await asyncio.to_thread(confirm, planned.plan):
                     return planned, None
+                lease.check()
                 report = await applier.run(planned.plan)
+            lease.check()
             await stamp_applied(client, stack, info.namespace, None if report else planned.live)
-            if tests != "none" and stack.tests:
-                from mixops.ports.testrunner import TestRunner
-
+            if runner is not None:
+                lease.check()
                 changed = {s.key for s in planned.plan.changes if s.action != "delete"}
-                runner = TestRunner(client, stack, budget=budget)
                 planned.applied_tests = await runner.applied_tests(
-                    applier.ids, applier.collections, pattern=test_pattern, select=tests, changed=changed
+                    applier.ids,
+                    applier.collections,
+                    pattern=test_pattern,
+                    select="all" if tests == "all" else "changed",
+                    changed=changed,
                 )
-            if lease.lost:
-                raise LeaseLostError(
-                    "the apply finished, but its lease expired and was taken over meanwhile: another apply may "
-                    "have run at the same time; run `mixops plan` to check the namespace"
-                )
+                if test_pattern is None and len(planned.applied_tests) == len(stack.tests):
+                    # The whole test set ran against what was just applied: record it for promotion.
+                    passed = all(e.get("passed") is True for e in planned.applied_tests)
+                    await stamp_tests(client, stack, info.namespace, passed)
+            lease.check()
             return planned, report
+
+
+def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
+    """A replacement's own tests against its temporary id, under the run's test budget."""
+    from mixops.ports.testrunner import TestRunner, target_of
+
+    collections = {name: c.id for name, c in live.collections.items()}
+
+    async def prove(key: tuple[str, str], ids: Mapping[tuple[str, str], str]) -> tuple[dict[str, Any], ...]:
+        own = [t for t in runner.stack.tests if target_of(t) == key]
+        if not own:
+            return ()
+        view = TestRunner(runner.client, dataclasses.replace(runner.stack, tests=own))
+        view.budget = runner.budget  # one budget for everything this apply runs
+        return await view.applied_tests(ids, collections, pattern=pattern, select="all")
+
+    return prove
 
 
 async def _planned(

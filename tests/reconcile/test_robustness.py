@@ -300,3 +300,105 @@ async def test_a_cluster_replacement_runs_before_the_old_one_goes_and_keeps_its_
     assert seen[deleted][2] == {"cascade_output_collections": "false"}
     async with api(project_dir) as client:
         assert await client.get_cluster_execution(new) is not None  # the replacement has run
+
+
+# --- the lease ---------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        import datetime as dt
+
+        self.now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        import datetime as dt
+
+        self.now += dt.timedelta(seconds=seconds)
+
+
+async def test_a_lease_whose_renewals_keep_failing_is_lost_once_its_expiry_passes(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixops.ports.lease import Lease, LeaseLostError
+
+    clock = _Clock()
+    async with api(project_dir) as client:
+        lease = Lease(client, "catalog", ttl=60, clock=clock)
+        await lease.acquire()
+        lease.check()  # fresh: ours
+
+        async def unavailable(self: Lease) -> None:
+            raise ApiError("PATCH", "/v1/collections/x", ApiErrorInfo(503, "unavailable", message="try later"))
+
+        monkeypatch.setattr(Lease, "renew", unavailable)
+        clock.advance(30)
+        lease.check()  # renewals failing, but the expiry we wrote has not passed
+        clock.advance(31)
+        with pytest.raises(LeaseLostError, match="not renewed before it expired"):
+            lease.check()
+        assert lease.lost
+        monkeypatch.undo()
+        await lease.release()
+
+
+async def test_apply_starts_no_phase_once_the_lease_is_lost(project_dir: Path) -> None:
+    from mixops.core.plan import build_plan
+    from mixops.ports.apply import Applier
+    from mixops.ports.lease import LeaseLostError
+    from mixops.ports.project import load_project, load_stack
+
+    stack = load_stack(load_project(project_dir), "local")
+    state = await live(project_dir)
+    plan = build_plan(stack, state)
+    checks = []
+
+    def guard() -> None:
+        checks.append(1)
+        if len(checks) > 1:  # lost while the first wave ran
+            raise LeaseLostError("the lease was taken over")
+
+    async with api(project_dir) as client:
+        applier = Applier(client, stack, state, guard=guard)
+        with pytest.raises(ApplyError, match="stopped before its next phase: the lease was taken over") as caught:
+            await applier.run(plan)
+    status = {r.step.key: r.status for r in caught.value.report.results}
+    assert status[("retriever", "tag_matcher")] == "done"  # the first wave
+    assert status[("taxonomy", "product_tags")] == "not_started"  # the wave after it never began
+    assert len(checks) == 2
+
+
+async def test_a_failed_release_never_hides_the_error_that_ended_the_apply(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixops.ports.lease import Lease
+
+    async def release(self: Lease) -> None:
+        raise ApiError("DELETE", "/v1/collections/x", ApiErrorInfo(503, "unavailable", message="release failed"))
+
+    warnings: list[str] = []
+    async with api(project_dir) as client:
+        monkeypatch.setattr(Lease, "release", release)
+        with pytest.raises(ApplyError, match="the real failure") as caught:
+            async with Lease(client, "catalog").hold(0, warnings.append):
+                raise ApplyError("the real failure", report="the report")
+        assert caught.value.report == "the report"
+        assert any("could not be released" in n and "release failed" in n for n in caught.value.__notes__)
+        # After success, a failed release is a warning: the work is done and the lease expires by itself.
+        async with Lease(client, "catalog2").hold(0, warnings.append):
+            pass
+    assert len(warnings) == 1 and "expires by itself" in warnings[0]
+
+
+async def test_apply_records_the_test_outcome_when_it_ran_every_test(project_dir: Path) -> None:
+    from mixops.ports.project import load_project, load_stack
+    from mixops.ports.stamps import read_records
+
+    planned, _ = await _apply_with_tests(project_dir)
+    assert len(planned.applied_tests) == len(planned.stack.tests)
+    records = read_records(load_stack(load_project(project_dir), "local"), await live(project_dir))
+    assert records.applied and not records.untested
+    assert records.tests_passed == all(e["passed"] is True for e in planned.applied_tests)

@@ -402,3 +402,49 @@ async def test_apply_records_the_test_outcome_when_it_ran_every_test(project_dir
     records = read_records(load_stack(load_project(project_dir), "local"), await live(project_dir))
     assert records.applied and not records.untested
     assert records.tests_passed == all(e["passed"] is True for e in planned.applied_tests)
+
+
+# --- what the live reader sees -------------------------------------------------------------
+
+
+async def _rows(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    async with api(root) as client:
+        rows = {
+            "retriever": await client.list_retrievers(),
+            "taxonomy": await client.list_taxonomies(),
+            "cluster": await client.list_clusters(),
+        }
+        return rows, await client.list_collections()
+
+
+async def test_duplicate_live_names_are_a_plan_error_naming_the_ids(project_dir: Path) -> None:
+    from mixops.errors import PlanError
+    from mixops.ports.live_reader import build_live_state
+
+    await apply(project_dir)
+    rows, collections = await _rows(project_dir)
+    first = next(r for r in rows["retriever"] if r["retriever_name"] == "tag_matcher")
+    rows["retriever"].append({**first, "retriever_id": "ret_copy_2"})
+    with pytest.raises(PlanError, match=rf"retriever 'tag_matcher': {first['retriever_id']}, ret_copy_2"):
+        build_live_state("ns", rows, collections)
+
+
+async def test_fingerprints_ignore_mixops_records_and_see_publishing(project_dir: Path) -> None:
+    from mixops.ports.live_reader import build_live_state
+
+    await apply(project_dir)
+    rows, collections = await _rows(project_dir)
+    key = ("retriever", "product_search")
+
+    def fingerprint(change: Any) -> str:
+        copy = {k: [dict(r) for r in v] for k, v in rows.items()}
+        row = next(r for r in copy["retriever"] if r["retriever_name"] == "product_search")
+        change(row)
+        return build_live_state("ns", copy, collections).resources[key].fingerprint
+
+    base = fingerprint(lambda r: None)
+    stamped = {"mixops_tests": {"digest": "d", "passed": True, "at": "2030-01-01T00:00:00+00:00"},
+               "mixops_applied": "another"}  # fmt: skip
+    assert fingerprint(lambda r: r.update(metadata={**(r.get("metadata") or {}), **stamped})) == base
+    assert fingerprint(lambda r: r.update(is_published=True)) != base
+    assert fingerprint(lambda r: r.update(metadata={**(r.get("metadata") or {}), "team": "x"})) != base

@@ -12,10 +12,15 @@ from typing import Any, TypeVar
 
 from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorIndexInfo, fingerprint
 from mixops.core.normalise import FROM_LIVE
+from mixops.errors import PlanError
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import is_lock
 
 T = TypeVar("T")
+
+# mixops' own records (ports/stamps.py): writing them is not a change of the resource, so a
+# saved plan stays valid across `mixops test` (which stamps test outcomes).
+OWN_RECORD_KEYS = frozenset({"mixops_applied", "mixops_tests"})
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
@@ -64,21 +69,39 @@ def build_live_state(
             continue  # the apply lease (ports/lease.py), not a collection of the user's
         col = _collection(c)
         state.collections[col.name] = col
+    duplicates: dict[tuple[str, str], list[str]] = {}
     for kind, items in rows.items():
         for raw in items:
             spec = FROM_LIVE[kind](raw, id_to_name)
             name = raw[NAME_FIELD[kind]]
             meta = dict(raw.get("metadata") or {})
+            if (kind, name) in state.resources:
+                duplicates.setdefault((kind, name), [state.resources[(kind, name)].id]).append(raw[ID_FIELD[kind]])
+                continue
+            published = bool(raw.get("is_published"))
+            compared = {k: v for k, v in meta.items() if k not in OWN_RECORD_KEYS}
+            seen = spec
+            if isinstance(spec.get("metadata"), dict):
+                seen = {**spec, "metadata": {k: v for k, v in spec["metadata"].items() if k not in OWN_RECORD_KEYS}}
             state.resources[(kind, name)] = LiveResource(
                 kind=kind,
                 id=raw[ID_FIELD[kind]],
                 name=name,
                 spec=spec,
                 metadata=meta,
-                fingerprint=fingerprint([raw[ID_FIELD[kind]], raw.get("version"), spec, meta]),
+                fingerprint=fingerprint([raw[ID_FIELD[kind]], raw.get("version"), seen, compared, published]),
                 version=raw.get("version"),
-                published=bool(raw.get("is_published")),
+                published=published,
             )
+    if duplicates:
+        # mixops addresses resources by name; which copy is "the" resource would be a guess.
+        lines = [f"{k} {n!r}: {', '.join(ids)}" for (k, n), ids in sorted(duplicates.items())]
+        raise PlanError(
+            f"namespace {namespace!r} holds several resources under one name (mixops manages resources by "
+            "name, so it cannot tell which is meant):\n  "
+            + "\n  ".join(lines)
+            + "\ndelete or rename the extra copies through the API, then plan again"
+        )
     return state
 
 

@@ -73,6 +73,19 @@ def test_workflow_shape() -> None:
     assert "mixops promote" in str(jobs["promote"]["steps"])
 
 
+def test_a_plan_with_failing_tests_is_commented_then_fails_the_job() -> None:
+    steps = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["plan"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    plan = steps[names.index("Plan against staging")]
+    # Exit 3 (a test fails for the desired config) still leaves the step successful...
+    assert '-ne 3 ]' in plan["run"]
+    comment = names.index("Post or update the plan comment")
+    assert steps[comment]["if"] == "steps.plan.outcome == 'success'"
+    # ...so the comment is posted, and a later step fails the job.
+    fail = next(i for i, s in enumerate(steps) if "exitcode == '3'" in str(s.get("if", "")))
+    assert fail > comment and "exit 3" in steps[fail]["run"]
+
+
 def test_commands_used_by_ci_exist() -> None:
     plan = cli.get_command(None, "plan")  # type: ignore[arg-type]
     apply = cli.get_command(None, "apply")  # type: ignore[arg-type]

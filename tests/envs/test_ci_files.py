@@ -78,7 +78,7 @@ def test_a_plan_with_failing_tests_is_commented_then_fails_the_job() -> None:
     names = [s.get("name", "") for s in steps]
     plan = steps[names.index("Plan against staging")]
     # Exit 3 (a test fails for the desired config) still leaves the step successful...
-    assert '-ne 3 ]' in plan["run"]
+    assert "-ne 3 ]" in plan["run"]
     comment = names.index("Post or update the plan comment")
     assert steps[comment]["if"] == "steps.plan.outcome == 'success'"
     # ...so the comment is posted, and a later step fails the job.

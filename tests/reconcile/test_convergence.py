@@ -126,7 +126,6 @@ def test_fields_the_api_cannot_clear_are_named() -> None:
     assert not removal_forces_replace("retriever", ("display_config", "title"))  # a nested edit patches
 
 
-@pytest.mark.xfail(strict=True, reason="core/plan.py must classify with bodies.removal_forces_replace")
 async def test_removing_a_sample_size_forces_replacement(applied: Path) -> None:
     edit(
         applied, "clusters.yaml", on("clusters", "product_groups", lambda c: c["vector_config"].update(sample_size=50))
@@ -254,7 +253,6 @@ def test_patch_body_sends_only_the_changed_keys() -> None:
     assert {"stages", "input_schema", "tags", "description"} <= set(full)
 
 
-@pytest.mark.xfail(strict=True, reason="ports/apply.py must pass changed=changed_keys(step.changes) to patch_body")
 async def test_description_change_on_a_published_retriever_applies(applied: Path) -> None:
     async with api(applied) as client:
         ret = await client.request("GET", "/v1/retrievers/tag_matcher")

@@ -94,7 +94,8 @@ def removal_forces_replace(kind: str, path: tuple[str | int, ...]) -> bool:
 
 def changed_keys(changes: Iterable[Any]) -> frozenset[str]:
     """The top-level spec keys a plan step changes (from its FieldChange paths, e.g. `stages[0].config`)."""
-    return frozenset(re.split(r"[.\[]", str(c.path), maxsplit=1)[0] for c in changes)
+    heads = (re.split(r"[.\[]", str(c.path), maxsplit=1)[0] for c in changes)
+    return frozenset(h for h in heads if h != "name")
 
 
 def patch_body(

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 from dataclasses import replace as _replace
 from typing import Any, Literal
 
+from mixops.core.bodies import removal_forces_replace
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
-from mixops.core.normalise import normalise
+from mixops.core.normalise import normalise, normalise_report
 from mixops.core.placeholders import mask
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import KINDS, Stack, dump_resource
@@ -274,7 +275,9 @@ class _Builder:
         if live is None:
             return Step(kind, name, "create", depends_on=deps, desired=self._as_written(res))
         adopt = self._ownership(kind, name, live)
-        live_norm = normalise(kind, live.spec, self.stack.secrets)
+        live_norm, dropped = normalise_report(kind, live.spec, self.stack.secrets)
+        if dropped:
+            self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
         changes = field_changes(live_norm, desired)
         breaking = input_schema_violations(live_norm.get("input_schema", {}), desired.get("input_schema", {}))
@@ -283,6 +286,8 @@ class _Builder:
         worst = Surface.IN_PLACE if (changes or adopt or recover_from) else None
         for c in changes:
             surface = classify(kind, c.path, breaking_schema=bool(breaking))
+            if c.new == MISSING and removal_forces_replace(kind, c.path):
+                surface = Surface.REPLACE  # the API has no way to clear this field in place
             if kind == "retriever" and c.path and c.path[0] == "stages" and live.published:
                 surface = Surface.REPLACE
             fcs.append(FieldChange(c.dotted, self._shown(kind, name, c.path, c.old),

@@ -32,13 +32,12 @@ up by the next plan.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mixops.core.bodies import create_body, patch_body, rename_body, spec_of, version_body
+from mixops.core.bodies import changed_keys, create_body, patch_body, rename_body, spec_of, version_body
 from mixops.core.diff import field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.normalise import normalise
@@ -282,7 +281,7 @@ class Applier:
         assert step.live_id is not None
         if step.action == "version":
             await self.client.create_taxonomy_version(step.live_id, version_body(spec, self.to_id))
-        body = patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed_keys(step))
+        body = patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed_keys(step.changes))
         if step.recover_from:
             body.update(rename_body(kind, name))
         await self._patch(kind, step.live_id, body)
@@ -397,12 +396,3 @@ class Applier:
                 raise
         return "deleted"
 
-
-def changed_keys(step: Step) -> set[str]:
-    """The top-level keys the plan found different (what an in-place PATCH must send)."""
-    out = set()
-    for change in step.changes:
-        head = re.match(r"[^.\[]+", change.path)
-        if head and change.path != "name":
-            out.add(head.group(0))
-    return out

@@ -307,7 +307,8 @@ class _Builder:
         else:
             action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
         return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
-                    depends_on=deps, adopt=adopt, recover_from=recover_from, desired=self._as_written(res))  # fmt: skip
+                    depends_on=deps, adopt=adopt, recover_from=recover_from,
+                    desired=None if action == "noop" else self._as_written(res))  # fmt: skip
 
     def _shown(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> Any:
         """A value for display, masked by path too: the live side may hold a rotated secret's old value."""

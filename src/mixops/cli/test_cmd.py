@@ -71,7 +71,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
     async def run() -> tuple[dict[str, Any], ...]:
-        async with connect(project, env_name, parallelism=parallelism) as client:
+        async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
             entries = await live_tests(client, stack, info.namespace, pattern=pattern)
             if pattern is None and entries:
                 await stamp_tests(client, stack, info.namespace, all(e.get("passed") is True for e in entries))

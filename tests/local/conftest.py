@@ -10,6 +10,7 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
+from tests.support.fixtures import search_stage
 
 from mixops.local.app import create_app
 
@@ -28,23 +29,7 @@ PRODUCTS = [
 ]
 
 TEXT_EXTRACTOR = {"feature_extractor_name": "text_extractor", "version": "v1", "input_mappings": {"text": "title"}}
-SEARCH_STAGE = {
-    "stage_name": "search",
-    "stage_type": "filter",
-    "config": {
-        "stage_id": "feature_search",
-        "parameters": {
-            "searches": [
-                {
-                    "feature_uri": "mixpeek://text_extractor@v1/embedding",
-                    "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
-                    "top_k": 50,
-                }
-            ],
-            "final_top_k": 5,
-        },
-    },
-}
+SEARCH_STAGE = search_stage(50, 5)
 
 
 def seed_data() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.support.fixtures import search_stage
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.plan import Plan, PlanOptions
@@ -132,23 +133,7 @@ def retriever_body(name: str, collection: str = "products", **extra: Any) -> dic
         "collection_identifiers": [collection],
         "input_schema": {"query": {"type": "text", "required": True}},
         "stages": [
-            {
-                "stage_name": "search",
-                "stage_type": "filter",
-                "config": {
-                    "stage_id": "feature_search",
-                    "parameters": {
-                        "searches": [
-                            {
-                                "feature_uri": "mixpeek://text_extractor@v1/embedding",
-                                "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
-                                "top_k": 10,
-                            }
-                        ],
-                        "final_top_k": 5,
-                    },
-                },
-            }
+            search_stage(10, 5)
         ],
         **extra,
     }

@@ -22,29 +22,14 @@ from typing import Any
 
 import pytest
 from tests.reconcile.conftest import copy_example
+from tests.support.fixtures import search_stage
 
 from mixops.core.bodies import create_body
 from mixops.core.normalise import FROM_LIVE, normalise
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("MIXOPS_UPDATE_GOLDEN") == "1"
-SEARCH = {
-    "stage_name": "search",
-    "stage_type": "filter",
-    "config": {
-        "stage_id": "feature_search",
-        "parameters": {
-            "searches": [
-                {
-                    "feature_uri": "mixpeek://text_extractor@v1/embedding",
-                    "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
-                    "top_k": 50,
-                }
-            ],
-            "final_top_k": 10,
-        },
-    },
-}
+SEARCH = search_stage(50, 10)
 
 
 def _reverse(path: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:

@@ -15,6 +15,7 @@ from typing import Any
 import mixpeek
 import pytest
 import yaml
+from tests.support.fixtures import search_stage
 from tests.support.server import serve_in_thread
 
 from mixops.local.app import create_app
@@ -34,23 +35,7 @@ TAGS = [
     {"document_id": "doc_t1", "tag": "footwear", "label": "footwear", "title": "running shoes boots footwear"},
     {"document_id": "doc_t2", "tag": "outdoor", "label": "outdoor", "title": "hiking outdoor jacket"},
 ]
-SEARCH_STAGE: dict[str, Any] = {
-    "stage_name": "search",
-    "stage_type": "filter",
-    "config": {
-        "stage_id": "feature_search",
-        "parameters": {
-            "searches": [
-                {
-                    "feature_uri": "mixpeek://text_extractor@v1/embedding",
-                    "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
-                    "top_k": 20,
-                }
-            ],
-            "final_top_k": 3,
-        },
-    },
-}
+SEARCH_STAGE: dict[str, Any] = search_stage(20, 3)
 
 
 @pytest.fixture(scope="module")

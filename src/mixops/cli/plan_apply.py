@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -45,6 +46,18 @@ def _test_select(tests: str, no_tests: bool) -> Literal["none", "changed", "all"
     return "none" if no_tests else "all" if tests == "all" else "changed"
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reconcile_options(fn: F) -> F:
+    """The options plan and apply share (one bundle, so the two commands cannot drift apart)."""
+    for option in reversed(
+        (prune_option, adopt_option, allow_delete_option, tests_option, no_tests_option, parallelism_option)
+    ):
+        fn = option(fn)
+    return fn
+
+
 @click.command()
 @env_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for apply.")
@@ -57,12 +70,7 @@ def _test_select(tests: str, no_tests: bool) -> Literal["none", "changed", "all"
     help="Also write the full Markdown plan (never truncated) to this file, e.g. for CI artifacts.",
 )  # fmt: skip
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none).")
-@prune_option
-@adopt_option
-@allow_delete_option
-@tests_option
-@no_tests_option
-@parallelism_option
+@reconcile_options
 @handle_errors
 def plan(
     env: str | None, out: Path | None, fmt: str, out_markdown: Path | None, detailed_exitcode: bool, prune: bool,
@@ -143,12 +151,7 @@ def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
     "--lock-timeout", type=Duration(), default="0s", show_default=True,
     help="How long to wait for another apply on this namespace (its lease) to finish, e.g. 30s, 10m.",
 )  # fmt: skip
-@prune_option
-@adopt_option
-@allow_delete_option
-@tests_option
-@no_tests_option
-@parallelism_option
+@reconcile_options
 @handle_errors
 def apply(
     planfile: Path | None, env: str | None, auto_approve: bool, lock_timeout: float, prune: bool, adopt: bool,

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import math
+import os
 import shutil
 import signal
 import socket

@@ -71,6 +71,24 @@ class Problem:
         }
 
 
+# The `error.type` Mixpeek's envelope carries for an HTTP status: what the local backend
+# sends, and what the client assumes when a body names no type.
+STATUS_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
 class MixopsError(Exception):
     """Root of every error mixops raises on purpose."""
 
@@ -134,6 +152,7 @@ class ApplyError(MixopsError):
 
 
 __all__ = [
+    "STATUS_TYPES",
     "ApiError",
     "ApiErrorInfo",
     "ApplyError",

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mixops.errors import STATUS_TYPES
 from mixops.local.api import clusters, collections, namespaces, retrievers, tasks, taxonomies
 from mixops.local.api.deps import LocalState, Settings
 from mixops.local.db import Database
@@ -40,20 +41,6 @@ from mixops.local.problems import ApiProblem, envelope
 
 log = logging.getLogger("mixops.local")
 
-_STATUS_TYPES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
-}
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -207,7 +194,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         status = exc.status_code
         message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         return _json_response(
-            status, envelope(status, message, _STATUS_TYPES.get(status, "error")), dict(exc.headers or {}) or None
+            status, envelope(status, message, STATUS_TYPES.get(status, "error")), dict(exc.headers or {}) or None
         )
 
     async def on_engine(_req: Request, exc: Exception) -> JSONResponse:

@@ -14,20 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mixops.errors import ApiErrorInfo
-
-# Used when the body does not name a type: readable, stable, and easy to branch on.
-_DEFAULT_TYPES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    429: "rate_limited",
-}
+from mixops.errors import STATUS_TYPES, ApiErrorInfo
 
 # Non-JSON bodies (HTML error pages) are cut so that an error message stays one readable line.
 _MAX_TEXT = 300
@@ -36,8 +23,8 @@ REDACTED = "***"
 
 
 def default_type(status: int) -> str:
-    if status in _DEFAULT_TYPES:
-        return _DEFAULT_TYPES[status]
+    if status in STATUS_TYPES:
+        return STATUS_TYPES[status]
     if status >= 500:
         return "server_error"
     return "http_error"

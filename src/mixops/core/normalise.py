@@ -119,13 +119,17 @@ def _pop(node: Any, path: tuple[str | int, ...]) -> Any:
     return _ABSENT
 
 
-def _model_for(kind: str) -> type[BaseModel]:
-    from mixops.core.models.cluster import Cluster
-    from mixops.core.models.retriever import Retriever
-    from mixops.core.models.taxonomy import Taxonomy
+_MODELS: dict[str, type[BaseModel]] = {}
 
-    models: dict[str, type[BaseModel]] = {"retriever": Retriever, "taxonomy": Taxonomy, "cluster": Cluster}
-    return models[kind]
+
+def _model_for(kind: str) -> type[BaseModel]:
+    if not _MODELS:  # imported late: the models import this module's neighbours
+        from mixops.core.models.cluster import Cluster
+        from mixops.core.models.retriever import Retriever
+        from mixops.core.models.taxonomy import Taxonomy
+
+        _MODELS.update(retriever=Retriever, taxonomy=Taxonomy, cluster=Cluster)
+    return _MODELS[kind]
 
 
 # --- the named steps ------------------------------------------------------------
@@ -147,7 +151,14 @@ def _fill_model_defaults(kind: str, spec: Mapping[str, Any]) -> tuple[dict[str, 
     from mixops.core.locations import render_path, user_path
 
     model_cls = _model_for(kind)
-    data = copy.deepcopy(dict(spec))
+    try:
+        # The happy path reads `spec` without copying it: validation never mutates its input.
+        model = model_cls.model_validate(spec, strict=False)
+    except ValidationError:
+        pass
+    else:
+        return model.model_dump(mode="json", by_alias=True, exclude_none=True), []
+    data = copy.deepcopy(dict(spec))  # the drop rounds below pop keys from it
     dropped: list[str] = []
     for _ in range(_MAX_DROP_ROUNDS):
         try:
@@ -244,12 +255,26 @@ def _drop_switched_off(kind: str, out: dict[str, Any]) -> None:
 
 
 def drop_empties(node: Any) -> Any:
-    """None, "", [] and {} all mean "not set" to the API; drop them recursively."""
-    if isinstance(node, dict):
-        cleaned = {k: drop_empties(v) for k, v in node.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
-    if isinstance(node, list):
-        return [drop_empties(v) for v in node]
+    """None, "", [] and {} all mean "not set" to the API; drop them recursively.
+
+    Always returns new containers (callers rely on it to own the result). Written
+    as one loop rather than two comprehensions: every plan runs it on every resource.
+    """
+    kind = type(node)
+    if kind is dict or (kind is not list and isinstance(node, dict)):
+        out = {}
+        for k, v in node.items():
+            vk = type(v)
+            if vk is dict or vk is list or (vk is not str and isinstance(v, (dict, list))):
+                v = drop_empties(v)
+                if not v:
+                    continue
+            elif v is None or v == "":
+                continue
+            out[k] = v
+        return out
+    if kind is list or isinstance(node, list):
+        return [drop_empties(v) if isinstance(v, (dict, list)) else v for v in node]
     return node
 
 

@@ -21,8 +21,7 @@ from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
 from mixops.core.normalise import normalise, normalise_report
 from mixops.core.placeholders import mask
-from mixops.core.refpaths import iter_refs
-from mixops.core.stack import KINDS, Stack, dump_resource
+from mixops.core.stack import KINDS, Kind, Stack
 from mixops.core.surfaces import Surface, classify, input_schema_violations
 from mixops.errors import PlanError
 
@@ -177,11 +176,38 @@ class PlanOptions:
     target: str = "local"
 
 
+@dataclass(frozen=True, repr=False)
+class DesiredSide:
+    """The half of a plan that needs no live state: each resource's normalised spec and dependencies.
+
+    Separate so that `mixops plan` can compute it while the live read is in flight.
+    """
+
+    normalised: dict[tuple[str, str], dict[str, Any]]
+    deps: dict[tuple[str, str], tuple[tuple[str, str], ...]]
+    digest: str  # Stack.digest()
+
+    def __repr__(self) -> str:
+        return f"DesiredSide({len(self.normalised)} resources)"
+
+
+def prepare_desired(stack: Stack) -> DesiredSide:
+    normalised: dict[tuple[str, str], dict[str, Any]] = {}
+    deps: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+    for kind in KINDS:
+        for name in stack.resources(kind):
+            key = (kind, name)
+            normalised[key] = normalise(kind, stack.spec(kind, name), stack.secrets)
+            deps[key] = tuple(sorted({(rk, rv) for _, rk, rv in stack.refs(kind, name) if rk != "collection"}))
+    return DesiredSide(normalised, deps, stack.digest())
+
+
 @dataclass
 class _Builder:
     stack: Stack
     live: LiveState
     options: PlanOptions
+    desired: DesiredSide
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -207,7 +233,7 @@ class _Builder:
             environment=self.stack.environment,
             namespace=self.live.namespace,
             target=self.options.target,
-            manifest_digest=self.stack.digest(),
+            manifest_digest=self.desired.digest,
             steps=tuple(steps),
             fingerprints=fingerprints,
             warnings=tuple(mask(w, self.stack.secrets) for w in self.warnings),
@@ -262,10 +288,9 @@ class _Builder:
 
     # --- pairing and diffing ------------------------------------------------------
 
-    def _step(self, kind: str, name: str, res: Any) -> Step:
-        spec = dump_resource(res)
-        desired = normalise(kind, spec, self.stack.secrets)
-        deps = tuple(sorted({(rk, rv) for _, rk, rv in iter_refs(kind, spec) if rk != "collection"}))
+    def _step(self, kind: Kind, name: str, res: Any) -> Step:
+        desired = self.desired.normalised[(kind, name)]
+        deps = self.desired.deps[(kind, name)]
         live = self.live.resources.get((kind, name))
         recover_from = None
         if live is None:
@@ -379,9 +404,8 @@ class _Builder:
 
     def _repoint_changes(self, step: Step, replaced: set[tuple[str, str]], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
-        spec = dump_resource(self.stack.resources(step.kind)[step.name])  # type: ignore[arg-type]
         out = []
-        for path, ref_kind, ref_name in iter_refs(step.kind, spec):
+        for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):  # type: ignore[arg-type]
             if (ref_kind, ref_name) in replaced:
                 old_id = self.live.resources[(ref_kind, ref_name)].id
                 out.append(FieldChange(render_path(path), f"{ref_name} ({old_id})", f"{ref_name} (its replacement)",
@@ -414,14 +438,17 @@ class _Builder:
 
 
 def _with_wave(s: Step, wave: int) -> Step:
-    return _replace(s, wave=wave)
+    return s if s.wave == wave else _replace(s, wave=wave)
 
 
 def _show(value: Any) -> Any:
     return "(unset)" if value == MISSING else value
 
 
-def build_plan(stack: Stack, live: LiveState, options: PlanOptions | None = None) -> Plan:
-    plan = _Builder(stack, live, options or PlanOptions()).build()
-    return plan
+def build_plan(
+    stack: Stack, live: LiveState, options: PlanOptions | None = None, desired: DesiredSide | None = None
+) -> Plan:
+    """`desired`: `prepare_desired(stack)` when the caller computed it already (it must be of this stack)."""
+    builder = _Builder(stack, live, options or PlanOptions(), desired or prepare_desired(stack))
+    return builder.build()
 

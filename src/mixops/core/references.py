@@ -19,7 +19,6 @@ from mixops.core.locations import Path
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import HierarchicalConfig, Taxonomy
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
-from mixops.core.refpaths import iter_refs
 from mixops.core.stack import KINDS, Kind, Stack
 from mixops.errors import Problem
 
@@ -36,10 +35,9 @@ class Ref:
     name: str
 
 
-def refs_of(kind: Kind, res: Any) -> Iterator[Ref]:
+def refs_of(stack: Stack, kind: Kind, name: str) -> Iterator[Ref]:
     """Every reference of a resource, from the one table in `refpaths`."""
-    spec = res.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for path, ref_kind, value in iter_refs(kind, spec):
+    for path, ref_kind, value in stack.refs(kind, name):
         if ref_kind == "collection" and path[-1] == "parent_collection_id":
             continue  # a level of the same taxonomy, checked by _check_hierarchy
         yield Ref(path, ref_kind, value)
@@ -49,8 +47,8 @@ def referenced_collections(stack: Stack) -> set[str]:
     """Collection names the stack uses; plan checks they exist in the namespace."""
     out: set[str] = set()
     for kind in KINDS:
-        for res in stack.resources(kind).values():
-            out |= {r.name for r in refs_of(kind, res) if r.kind == "collection"}
+        for name in stack.resources(kind):
+            out |= {r.name for r in refs_of(stack, kind, name) if r.kind == "collection"}
     return out
 
 
@@ -62,7 +60,7 @@ def check_references(stack: Stack) -> list[Problem]:
             key = (kind, name)
             origin, doc = stack.origins[key], stack.docs[key]
             edges[key] = []
-            for ref in refs_of(kind, res):
+            for ref in refs_of(stack, kind, name):
                 if ref.kind == "collection":
                     if ref.name.startswith(ID_PREFIX["collection"]) and len(ref.name) > 4:
                         problems.append(origin.problem(
@@ -97,23 +95,25 @@ def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
     return f"unknown {kind} {name!r}", f"declare it, or use one of: {listing}"
 
 
-def _templates_in(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
+def _templates_in(node: Any, path: Path, out: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Append (path, input name) for every `{{INPUT.x}}` under `node`; returns `out`."""
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _templates_in(v, (*path, k))
+            if not isinstance(v, str) or "{{" in v:
+                _templates_in(v, (*path, k), out)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _templates_in(v, (*path, i))
+            _templates_in(v, (*path, i), out)
     elif isinstance(node, str):
-        for m in INPUT_TEMPLATE_RE.finditer(node):
-            yield path, m.group(2)
+        out.extend((path, m.group(2)) for m in INPUT_TEMPLATE_RE.finditer(node))
+    return out
 
 
 def _check_templates(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
     out: list[Problem] = []
     for si, stage in enumerate(r.stages):
         raw = stage.model_dump(mode="json", by_alias=True, exclude_unset=True)["config"]
-        for sub, key in _templates_in(raw, ("stages", si, "config")):
+        for sub, key in _templates_in(raw, ("stages", si, "config"), []):
             if key not in r.input_schema:
                 declared = ", ".join(sorted(r.input_schema)) or "none"
                 close = difflib.get_close_matches(key, list(r.input_schema), n=1)

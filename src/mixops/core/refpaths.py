@@ -7,7 +7,7 @@ diffing). Paths use `*` for "every item of this list".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 Path = tuple[str | int, ...]
@@ -47,34 +47,41 @@ _STAGE_REF_OWNER = {
 }
 
 
-def iter_refs(kind: str, spec: dict[str, Any]) -> Iterator[tuple[Path, str, Any]]:
-    """Yield (path, referenced kind, value) for every reference present in `spec`."""
+def iter_refs(kind: str, spec: dict[str, Any]) -> list[tuple[Path, str, Any]]:
+    """Every (path, referenced kind, value) for each reference present in `spec`."""
+    out: list[tuple[Path, str, Any]] = []
     for pattern, ref_kind in REF_PATTERNS[kind]:
-        for path, value in _match(spec, pattern, ()):
-            if value is None or not isinstance(value, str):
+        hits: list[tuple[Path, Any]] = []
+        _collect(spec, pattern, 0, (), hits)
+        for path, value in hits:
+            if not isinstance(value, str):
                 continue
             if kind == "retriever" and len(path) > 4 and path[0] == "stages" and path[3] == "parameters":
-                field = path[4]
-                owners = _STAGE_REF_OWNER.get(str(field))
+                owners = _STAGE_REF_OWNER.get(str(path[4]))
                 stage_id = spec["stages"][path[1]].get("config", {}).get("stage_id")
                 if owners is not None and stage_id not in owners:
                     continue
                 # `parent_collection_id` of a hierarchical node is a reference too, handled by pattern.
-            yield path, ref_kind, value
+            out.append((path, ref_kind, value))
+    return out
 
 
-def _match(node: Any, pattern: tuple[str, ...], path: Path) -> Iterator[tuple[Path, Any]]:
-    if not pattern:
-        yield path, node
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                yield from _match(item, rest, (*path, i))
-        return
-    if isinstance(node, dict) and head in node:
-        yield from _match(node[head], rest, (*path, head))
+def _collect(node: Any, pattern: tuple[str, ...], i: int, path: Path, hits: list[tuple[Path, Any]]) -> None:
+    """Append (path, value) for every match of pattern[i:] under `node` (runs per resource per plan)."""
+    end = len(pattern)
+    while i < end:
+        head = pattern[i]
+        if head == "*":
+            if isinstance(node, list):
+                for j, item in enumerate(node):
+                    _collect(item, pattern, i + 1, (*path, j), hits)
+            return
+        if not isinstance(node, dict) or head not in node:
+            return
+        node = node[head]
+        path = (*path, head)
+        i += 1
+    hits.append((path, node))
 
 
 def set_path(spec: dict[str, Any], path: Path, value: Any) -> None:

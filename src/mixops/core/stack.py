@@ -25,12 +25,14 @@ from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import Taxonomy
 from mixops.core.models.tests import TestCase
 from mixops.core.placeholders import Template, check_param_value, mask, resolve
+from mixops.core.refpaths import iter_refs
 from mixops.errors import ManifestError, Problem
 
 Kind = Literal["retriever", "taxonomy", "cluster"]
 KINDS: tuple[Kind, ...] = ("retriever", "taxonomy", "cluster")
 SECTION: dict[Kind, str] = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
 Resource = Retriever | Taxonomy | Cluster
+RefHit = tuple[Path, str, Any]  # (path inside the spec, referenced kind, the value there)
 
 
 class SourceDocLike(Protocol):
@@ -77,6 +79,10 @@ class Stack:
     # the live value there too, whatever it is (core/placeholders.mask_at_paths).
     secret_paths: dict[tuple[str, str], dict[Path, Template]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    # Per-resource plain data, computed once: validation, the plan and apply all read it.
+    # HAZARD: callers must treat what `spec` and `refs` return as read-only.
+    _specs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, init=False, compare=False)
+    _refs: dict[tuple[str, str], tuple[RefHit, ...]] = field(default_factory=dict, init=False, compare=False)
 
     # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
     def __repr__(self) -> str:
@@ -91,6 +97,22 @@ class Stack:
         }
         return table[kind]
 
+    def spec(self, kind: Kind, name: str) -> dict[str, Any]:
+        """The resource as plain data (`dump_resource`), cached; do not mutate it."""
+        key = (kind, name)
+        out = self._specs.get(key)
+        if out is None:
+            out = self._specs[key] = dump_resource(self.resources(kind)[name])
+        return out
+
+    def refs(self, kind: Kind, name: str) -> tuple[RefHit, ...]:
+        """Every (path, referenced kind, value) of the resource (refpaths.iter_refs), cached."""
+        key = (kind, name)
+        out = self._refs.get(key)
+        if out is None:
+            out = self._refs[key] = tuple(iter_refs(kind, self.spec(kind, name)))
+        return out
+
     def count(self) -> dict[str, int]:
         return {
             "retrievers": len(self.retrievers),
@@ -104,8 +126,7 @@ class Stack:
         h = hashlib.sha256()
         for kind in KINDS:
             for name in sorted(self.resources(kind)):
-                body = self.resources(kind)[name].model_dump(mode="json", exclude_none=True, by_alias=True)
-                h.update(json.dumps([kind, name, body], sort_keys=True).encode())
+                h.update(json.dumps([kind, name, self.spec(kind, name)], sort_keys=True).encode())
         for test in sorted(self.tests, key=lambda t: t.name):
             h.update(json.dumps(test.model_dump(mode="json", exclude_none=True), sort_keys=True).encode())
         return h.hexdigest()[:16]

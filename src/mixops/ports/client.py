@@ -185,6 +185,10 @@ class MixpeekClient:
             f"api_key={key}, parallelism={self.parallelism})"
         )
 
+    def redact_also(self, secrets: Iterable[str]) -> None:
+        """Add values to redact from every later error (a plan learns the stack's secrets mid-way)."""
+        self._secrets = tuple(sorted({*self._secrets, *(s for s in secrets if s)}, key=len, reverse=True))
+
     async def __aenter__(self) -> Self:
         return self
 

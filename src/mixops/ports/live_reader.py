@@ -14,6 +14,7 @@ from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorInde
 from mixops.core.normalise import FROM_LIVE
 from mixops.errors import PlanError
 from mixops.ports.client import MixpeekClient
+from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import is_lock
 
 T = TypeVar("T")
@@ -110,8 +111,9 @@ async def read_live(client: MixpeekClient, namespace: str) -> LiveState:
     retrievers, taxonomies, clusters, collections = await settled(
         [client.list_retrievers(), client.list_taxonomies(), client.list_clusters(), client.list_collections()]
     )
-    state = build_live_state(
-        namespace, {"retriever": retrievers, "taxonomy": taxonomies, "cluster": clusters}, collections
-    )
+    with gc_paused():
+        state = build_live_state(
+            namespace, {"retriever": retrievers, "taxonomy": taxonomies, "cluster": clusters}, collections
+        )
     state.requests = client.stats.requests - before
     return state

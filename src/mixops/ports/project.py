@@ -17,6 +17,7 @@ from mixops.core.locations import problems_from_validation
 from mixops.core.models.project import ProjectConfig
 from mixops.core.stack import Stack, build_stack
 from mixops.errors import ManifestError, Problem, ProjectError
+from mixops.ports.gcpause import gc_paused
 from mixops.ports.yamlsource import load_file, load_paths
 
 PROJECT_FILE = "mixops.yaml"
@@ -74,13 +75,14 @@ def load_stack(
     """Load and validate every manifest of the project (or `paths`) for one environment."""
     env_name = project.env_name(environment)
     targets = list(paths) if paths else [project.root / p for p in project.config.manifests]
-    docs, problems = load_paths(targets, root=project.root)
     stack_problems: list[Problem] = []
-    try:
-        stack = build_stack(docs, project.config, env_name, os.environ if env_vars is None else env_vars)
-    except ManifestError as err:
-        stack_problems = err.problems
-        stack = None
+    with gc_paused():  # validation allocates as much as parsing does, and frees as little
+        docs, problems = load_paths(targets, root=project.root)
+        try:
+            stack = build_stack(docs, project.config, env_name, os.environ if env_vars is None else env_vars)
+        except ManifestError as err:
+            stack_problems = err.problems
+            stack = None
     if problems or stack_problems:
         raise ManifestError([*problems, *stack_problems])
     assert stack is not None

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mixops.core.live import LiveState
-from mixops.core.plan import Plan, PlanOptions, build_plan
+from mixops.core.plan import DesiredSide, Plan, PlanOptions, build_plan, prepare_desired
 from mixops.core.stack import Stack
 from mixops.errors import MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.client import MixpeekClient
+from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import DEFAULT_TTL, Lease
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
@@ -42,9 +44,39 @@ class Planned:
 TestSelect = Literal["none", "changed", "all"]
 
 
-async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
+async def make_plan(
+    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, desired: DesiredSide | None = None
+) -> Planned:
     live = await read_live(client, namespace)
-    return Planned(stack, live, build_plan(stack, live, options))
+    with gc_paused():
+        return Planned(stack, live, build_plan(stack, live, options, desired))
+
+
+def _load_desired(project: Project, env_name: str) -> tuple[Stack, DesiredSide]:
+    stack = load_stack(project, env_name)
+    with gc_paused():
+        return stack, prepare_desired(stack)
+
+
+@asynccontextmanager
+async def _loading_meanwhile(
+    project: Project, env_name: str
+) -> AsyncIterator[asyncio.Future[tuple[Stack, DesiredSide]]]:
+    """Load, validate and normalise the manifests in a worker thread while the block runs.
+
+    For a plan, which writes nothing: the live read is mostly waiting on the API, so the
+    two overlap. Errors keep the order of a sequential run: when the manifests are bad,
+    that is the error reported, whatever the block ran into meanwhile.
+    """
+    loading = asyncio.ensure_future(asyncio.to_thread(_load_desired, project, env_name))
+    try:
+        yield loading
+    except BaseException:
+        await asyncio.wait([loading])  # a thread cannot be cancelled; it finishes soon
+        failure = None if loading.cancelled() else loading.exception()
+        if failure is not None:
+            raise failure from None
+        raise
 
 
 def load_saved_plan(path: Path) -> Plan:
@@ -108,12 +140,21 @@ async def plan_and_apply(
     live configs into `plan.tests`; an apply runs them against the applied
     resources into `Planned.applied_tests`.
     """
-    stack = load_stack(project, env_name)
     info = describe(project, env_name)
     budget = project.config.environments[env_name].test_budget
-    async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
-        if not apply:
-            planned = await _planned(client, stack, info.namespace, options, saved)
+    if not apply:
+        async with (
+            _loading_meanwhile(project, env_name) as loading,
+            connect(project, env_name, parallelism=parallelism) as client,
+        ):
+            live = await read_live(client, info.namespace)
+            stack, desired = await loading
+            client.redact_also(stack.secrets)
+            with gc_paused():
+                planned = Planned(stack, live, build_plan(stack, live, options, desired))
+            if saved is not None:
+                check_saved_plan(saved, planned)
+                planned = Planned(stack, live, saved)
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
 
@@ -122,40 +163,44 @@ async def plan_and_apply(
                 )
                 planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
             return planned, None
-        async with Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout, emit) as lease:
-            planned = await _planned(client, stack, info.namespace, options, saved)
-            report = None
-            runner: TestRunner | None = None
-            if tests != "none" and stack.tests:
-                from mixops.ports.testrunner import TestRunner
+    stack = load_stack(project, env_name)  # validated before the lease is taken: bad input changes nothing
+    async with (
+        connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client,
+        Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout, emit) as lease,
+    ):
+        planned = await _planned(client, stack, info.namespace, options, saved)
+        report = None
+        runner: TestRunner | None = None
+        if tests != "none" and stack.tests:
+            from mixops.ports.testrunner import TestRunner
 
-                runner = TestRunner(client, stack, budget=budget)
-            prove = _prover(runner, planned.live, test_pattern) if runner is not None else None
-            applier = Applier(client, stack, planned.live, emit, prove=prove, guard=lease.check)
-            if planned.plan.has_changes:
-                # In a thread: a prompt must not stall the loop that renews the lease.
-                if not await asyncio.to_thread(confirm, planned.plan):
-                    return planned, None
-                lease.check()
-                report = await applier.run(planned.plan)
+            runner = TestRunner(client, stack, budget=budget)
+        prove = _prover(runner, planned.live, test_pattern) if runner is not None else None
+        applier = Applier(client, stack, planned.live, emit, prove=prove, guard=lease.check)
+        if planned.plan.has_changes:
+            # In a thread: a prompt must not stall the loop that renews the lease.
+            if not await asyncio.to_thread(confirm, planned.plan):
+                return planned, None
             lease.check()
-            await stamp_applied(client, stack, info.namespace, None if report else planned.live)
-            if runner is not None:
-                lease.check()
-                changed = {s.key for s in planned.plan.changes if s.action != "delete"}
-                planned.applied_tests = await runner.applied_tests(
-                    applier.ids,
-                    applier.collections,
-                    pattern=test_pattern,
-                    select="all" if tests == "all" else "changed",
-                    changed=changed,
-                )
-                if test_pattern is None and len(planned.applied_tests) == len(stack.tests):
-                    # The whole test set ran against what was just applied: record it for promotion.
-                    passed = all(e.get("passed") is True for e in planned.applied_tests)
-                    await stamp_tests(client, stack, info.namespace, passed)
+            report = await applier.run(planned.plan)
+        lease.check()
+        await stamp_applied(client, stack, info.namespace, None if report else planned.live)
+        if runner is not None:
             lease.check()
-            return planned, report
+            changed = {s.key for s in planned.plan.changes if s.action != "delete"}
+            planned.applied_tests = await runner.applied_tests(
+                applier.ids,
+                applier.collections,
+                pattern=test_pattern,
+                select="all" if tests == "all" else "changed",
+                changed=changed,
+            )
+            if test_pattern is None and len(planned.applied_tests) == len(stack.tests):
+                # The whole test set ran against what was just applied: record it for promotion.
+                passed = all(e.get("passed") is True for e in planned.applied_tests)
+                await stamp_tests(client, stack, info.namespace, passed)
+        lease.check()
+        return planned, report
 
 
 def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:

@@ -30,10 +30,8 @@ the alias itself (``locate`` falls back to the longest known prefix).
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +49,7 @@ from yaml.events import (
 )
 
 from mixops.errors import Problem
+from mixops.ports.gcpause import gc_paused
 
 try:
     from yaml._yaml import CParser as _CParser
@@ -586,21 +585,6 @@ class _Builder:
                 break
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Building a document allocates millions of containers and frees none of them: the
-    cyclic collector would rescan the growing heap again and again (a third of the time
-    for a 10 MB file) to find nothing. Paused for the build only, and only if it was on;
-    nested uses are fine (the inner one leaves the collector as it found it)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
     """Every document of ``text`` whose root is a mapping, and every problem found.
 
@@ -684,6 +668,5 @@ __all__ = [
     "ParsedDoc",
     "PositionIndex",
     "format_path",
-    "gc_paused",
     "parse_yaml",
 ]

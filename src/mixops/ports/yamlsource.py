@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from mixops.errors import Problem
-from mixops.ports.yamlsafe import PathKey, PositionIndex, gc_paused, parse_yaml
+from mixops.ports.gcpause import gc_paused
+from mixops.ports.yamlsafe import PathKey, PositionIndex, parse_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest manifest file accepted; bigger files are refused before being read."""

@@ -200,14 +200,14 @@ def create_cluster(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
 
 
 @router.post("/clusters")
-def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
     return with_warnings(cluster_view(ns, create_cluster(state, ns, request)), warnings)
 
 
 @router.get("/clusters/{cluster_identifier}")
-def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
     return cluster_view(ns, find(state, ns, "cluster", cluster_identifier))
 
 
@@ -215,7 +215,7 @@ add_list_routes(router, KIND, search_query=True)
 
 
 @router.patch("/clusters/{cluster_identifier}")
-def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "cluster", cluster_identifier)
     sent = sent_keys(body, "send at least one patchable field")
     check_only(
@@ -252,7 +252,7 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
 
 
 @router.delete("/clusters/{cluster_id}")
-def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "cluster", find_by_id(state, ns, "cluster", cluster_id))
 
 

@@ -44,7 +44,8 @@ class LocalState:
         self.db.close()
 
 
-def get_state(request: Request) -> LocalState:
+async def get_state(request: Request) -> LocalState:
+    # async: pure, so FastAPI need not hop to its thread pool for it (it would for a plain def)
     state: LocalState = request.app.state.local
     return state
 
@@ -56,7 +57,7 @@ def resolve_namespace(db: Database, identifier: str) -> Row | None:
     return db.get(ROOT, "namespace", identifier)
 
 
-def namespace_id(
+async def namespace_id(
     state: State,
     x_namespace: Annotated[
         str | None,
@@ -65,6 +66,8 @@ def namespace_id(
 ) -> str:
     if not x_namespace:
         raise bad_request("X-Namespace header is required (a namespace id or name)", code="namespace_required")
+    # On the event loop, not FastAPI's thread pool: one indexed read (WAL readers never wait
+    # for writers) costs less than the hop to a worker thread and back, on every request.
     row = resolve_namespace(state.db, x_namespace)
     if row is None:
         raise ApiProblem(

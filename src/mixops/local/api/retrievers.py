@@ -124,7 +124,7 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
 
 
 @router.post("/retrievers")
-def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     return with_warnings(retriever_view(create_retriever(state, ns, declared(body))), warnings)
 
@@ -140,7 +140,7 @@ def stage_catalog() -> list[dict[str, Any]]:
 
 
 @router.get("/retrievers/{retriever_id}")
-def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return retriever_view(find(state, ns, "retriever", retriever_id))
 
 
@@ -163,7 +163,7 @@ add_list_routes(router, KIND)
 
 
 @router.patch("/retrievers/{retriever_id}")
-def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
     sent = sent_keys(body, "send at least one field to change")
     refused = {k for k in sent if k in RETRIEVER_IMMUTABLE}
@@ -195,12 +195,12 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
 
 
 @router.delete("/retrievers/{retriever_id}")
-def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "retriever", find(state, ns, "retriever", retriever_id))
 
 
 @router.post("/retrievers/{retriever_id}/clone")
-def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     source = clone_source(state, ns, "retriever", retriever_id, body.retriever_name)
     request = {
@@ -225,12 +225,12 @@ def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Name
 
 
 @router.post("/retrievers/{retriever_id}/publish")
-def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return _set_published(state, ns, retriever_id, True)
 
 
 @router.delete("/retrievers/{retriever_id}/publish")
-def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return _set_published(state, ns, retriever_id, False)
 
 

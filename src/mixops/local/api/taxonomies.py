@@ -150,14 +150,14 @@ def _snapshot(state: LocalState, ns: str, taxonomy_id: str, version: int, config
 
 
 @router.post("/taxonomies")
-def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
     return with_warnings(taxonomy_view(create_taxonomy(state, ns, request)), warnings)
 
 
 @router.get("/taxonomies/{taxonomy_identifier}")
-def get(
+async def get(
     taxonomy_identifier: str, state: State, ns: Namespace, version: int | None = Query(None, ge=1)
 ) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
@@ -168,7 +168,7 @@ add_list_routes(router, KIND)
 
 
 @router.patch("/taxonomies/{taxonomy_identifier}")
-def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
     sent = sent_keys(body, "send taxonomy_name, description or metadata")
     check_only(
@@ -187,12 +187,12 @@ def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns
 
 
 @router.delete("/taxonomies/{taxonomy_identifier}")
-def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+async def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "taxonomy", find(state, ns, "taxonomy", taxonomy_identifier))
 
 
 @router.post("/taxonomies/{taxonomy_identifier}/clone")
-def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+async def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     source = clone_source(state, ns, "taxonomy", taxonomy_identifier, body.taxonomy_name)
     request = {
@@ -206,7 +206,7 @@ def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns
 
 
 @router.post("/taxonomies/{taxonomy_id}/versions")
-def create_version(
+async def create_version(
     taxonomy_id: str,
     state: State,
     ns: Namespace,

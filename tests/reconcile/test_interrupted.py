@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reconcile.conftest import api, apply, assert_converged, edit, live, resource
+from tests.reconcile.conftest import api, apply, assert_converged, edit, live, plan, resource
 
 from mixops.errors import ApiError, ApiErrorInfo, ApplyError
 from mixops.ports.client import MixpeekClient
@@ -94,3 +94,41 @@ async def test_interrupted_replacement_converges(
             rows["product_tags"]["taxonomy_id"], {"source_documents": [{"document_id": "d", "title": "trail shoes"}]}
         )
     assert out["stats"]["errors"] == 0 and out["results"][0].get("tag")
+
+
+@pytest.mark.parametrize(
+    ("match", "after"), [(deletes_retriever, True), (is_rename, False)], ids=["old-deleted", "before-rename"]
+)
+async def test_recovery_adds_no_taxonomy_version(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch, match: Match, after: bool
+) -> None:
+    """The taxonomy already points at the replacement left under its temporary name.
+
+    Recovering renames that replacement in place: the id the taxonomy holds stays
+    right, so the taxonomy needs no new version (it got one when it was re-pointed).
+    """
+    await apply(project_dir)
+
+    def change(data: dict[str, Any]) -> None:
+        resource(data, "retrievers", "tag_matcher")["budget_limits"] = {"max_credits": 5}
+
+    edit(project_dir, "retrievers.yaml", change)
+    fail_first(monkeypatch, match, after=after)
+    with pytest.raises(ApplyError, match="injected failure"):
+        await apply(project_dir, parallelism=1)
+    monkeypatch.undo()
+    async with api(project_dir) as client:
+        taxonomy = {r["taxonomy_name"]: r for r in await client.list_taxonomies()}["product_tags"]
+        versions_before = len(await client.request("GET", f"/v1/taxonomies/{taxonomy['taxonomy_id']}/versions"))
+
+    p = await plan(project_dir)
+    steps = {s.key: s.action for s in p.steps}
+    assert (
+        steps[("retriever", "tag_matcher")] == "update"
+    )  # renamed back to its own name  # the rename back to its own name
+    assert steps[("taxonomy", "product_tags")] == "noop"
+
+    await apply(project_dir)
+    await assert_converged(project_dir)
+    async with api(project_dir) as client:
+        assert len(await client.request("GET", f"/v1/taxonomies/{taxonomy['taxonomy_id']}/versions")) == versions_before

@@ -21,6 +21,7 @@ from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
 from mixops.core.normalise import normalise, normalise_report
 from mixops.core.placeholders import mask
+from mixops.core.refpaths import rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
 from mixops.core.surfaces import Surface, classify, input_schema_violations
 from mixops.errors import PlanError
@@ -209,10 +210,12 @@ class _Builder:
     options: PlanOptions
     desired: DesiredSide
     problems: list[str] = field(default_factory=list)
+    _recovering: dict[tuple[str, str], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def build(self) -> Plan:
         self._ensure_collections()
+        self._recovering = self._temporaries_to_recover()
         steps: list[Step] = []
         desired_keys: set[tuple[str, str]] = set()
         for kind in KINDS:
@@ -293,14 +296,18 @@ class _Builder:
         deps = self.desired.deps[(kind, name)]
         live = self.live.resources.get((kind, name))
         recover_from = None
-        if live is None:
-            temp = self.live.resources.get((kind, name + TEMP_SUFFIX))
-            if temp is not None and temp.owner_stack == self.stack.project.stack:
-                live, recover_from = temp, temp.name
+        if live is None and (kind, name + TEMP_SUFFIX) in self._recovering:
+            live = self.live.resources[(kind, name + TEMP_SUFFIX)]
+            recover_from = live.name
         if live is None:
             return Step(kind, name, "create", depends_on=deps, desired=self._as_written(res))
         adopt = self._ownership(kind, name, live)
-        live_norm, dropped = normalise_report(kind, live.spec, self.stack.secrets)
+        live_spec = live.spec
+        if self._recovering:
+            # A dependent re-pointed at a replacement that an interrupted apply left under its
+            # temporary name refers to the resource this apply renames: not a change.
+            live_spec = rewrite_refs(kind, live_spec, lambda k, v: self._recovering.get((k, v), v))
+        live_norm, dropped = normalise_report(kind, live_spec, self.stack.secrets)
         if dropped:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
@@ -334,6 +341,17 @@ class _Builder:
         return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
                     depends_on=deps, adopt=adopt, recover_from=recover_from,
                     desired=None if action == "noop" else self._as_written(res))  # fmt: skip
+
+    def _temporaries_to_recover(self) -> dict[tuple[str, str], str]:
+        """(kind, temporary name) -> real name, for each desired resource `_step` will recover."""
+        out: dict[tuple[str, str], str] = {}
+        mine = self.stack.project.stack
+        for kind in KINDS:
+            for name in self.stack.resources(kind):
+                temp = self.live.resources.get((kind, name + TEMP_SUFFIX))
+                if (kind, name) not in self.live.resources and temp is not None and temp.owner_stack == mine:
+                    out[(kind, temp.name)] = name
+        return out
 
     def _shown(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> Any:
         """A value for display, masked by path too: the live side may hold a rotated secret's old value."""

@@ -42,7 +42,6 @@ from mixops.local.problems import ApiProblem, envelope
 log = logging.getLogger("mixops.local")
 
 
-
 class BodyTooLarge(StarletteHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"Request body exceeds {limit} bytes")

@@ -26,6 +26,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,26 @@ import numpy as np
 import numpy.typing as npt
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+class WouldWait(Exception):
+    """A write attempted on the event loop found another writer holding the database."""
+
+
+@dataclass
+class LoopAttempt:
+    """Set (in `ON_LOOP`) while a route runs on the event loop (api/deps.loop_first).
+
+    Its first write transaction must not wait for the lock: it raises `WouldWait`
+    instead, before anything was written, and the route re-runs in the thread pool.
+    Later transactions of the same route wait as usual: by then it has written, so
+    it can no longer start over (the window is one transaction long).
+    """
+
+    wrote: bool = False
+
+
+ON_LOOP: ContextVar[LoopAttempt | None] = ContextVar("mixops_local_on_loop", default=None)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -92,6 +113,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(kind, namespace_id, id);
 CREATE INDEX IF NOT EXISTS records_parent ON records(kind, namespace_id, parent_id, seq);
+-- Deleting a retriever, taxonomy or cluster drops its records of every kind.
+CREATE INDEX IF NOT EXISTS records_owner ON records(namespace_id, parent_id);
 """
 
 # Namespaces are resources of the pseudo-namespace "" (they scope everything else).
@@ -205,7 +228,20 @@ class Database:
     @staticmethod
     @contextmanager
     def _write(conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
+        attempt = ON_LOOP.get()
+        if attempt is not None and not attempt.wrote:
+            conn.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise WouldWait() from exc
+                raise
+            finally:
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            attempt.wrote = True
+        else:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:

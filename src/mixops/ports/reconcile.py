@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mixops.core.live import LiveState
+from mixops.core.placeholders import mask, mask_tree
 from mixops.core.plan import DesiredSide, Plan, PlanOptions, build_plan, prepare_desired
 from mixops.core.stack import Stack
-from mixops.errors import MixopsError, PlanError, StalePlanError
+from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
@@ -58,24 +58,97 @@ def _load_desired(project: Project, env_name: str) -> tuple[Stack, DesiredSide]:
         return stack, prepare_desired(stack)
 
 
-@asynccontextmanager
-async def _loading_meanwhile(
-    project: Project, env_name: str
-) -> AsyncIterator[asyncio.Future[tuple[Stack, DesiredSide]]]:
-    """Load, validate and normalise the manifests in a worker thread while the block runs.
+async def _read_while_loading(
+    client: MixpeekClient, namespace: str, loading: asyncio.Future[tuple[Stack, DesiredSide]]
+) -> tuple[Stack, DesiredSide, LiveState]:
+    """The live read, while `loading` (the manifests, in a worker thread) runs.
 
-    For a plan, which writes nothing: the live read is mostly waiting on the API, so the
-    two overlap. Errors keep the order of a sequential run: when the manifests are bad,
-    that is the error reported, whatever the block ran into meanwhile.
+    Errors keep the order of a sequential run: bad manifests are reported as soon as
+    they are found (the read is cancelled), whatever the read ran into. A read error
+    is reported once the manifests loaded, with their secrets masked: it was raised
+    before the client knew them.
     """
-    loading = asyncio.ensure_future(asyncio.to_thread(_load_desired, project, env_name))
+    reading = asyncio.ensure_future(read_live(client, namespace))
     try:
-        yield loading
-    except BaseException:
-        await asyncio.wait([loading])  # a thread cannot be cancelled; it finishes soon
-        failure = None if loading.cancelled() else loading.exception()
-        if failure is not None:
-            raise failure from None
+        both: list[asyncio.Future[Any]] = [loading, reading]
+        await asyncio.wait(both, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        if not reading.done():  # cancelled, or the manifests failed first
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
+    bad_manifests = loading.exception() if loading.done() else None
+    if bad_manifests is not None:
+        raise bad_manifests from None
+    stack, desired = await loading
+    client.redact_also(stack.secrets)
+    failure = reading.exception()
+    if failure is not None:
+        raise _masked(failure, stack.secrets) from None
+    return stack, desired, reading.result()
+
+
+def _masked(err: BaseException, secrets: frozenset[str]) -> BaseException:
+    """`err` with `secrets` masked from everything the CLI shows of it."""
+    if secrets:
+        err.args = tuple(mask(a, secrets) if isinstance(a, str) else a for a in err.args)
+        if isinstance(err, ApiError):
+            err.url = mask(err.url, secrets)
+            err.info = dataclasses.replace(
+                err.info, message=mask(err.info.message, secrets), details=mask_tree(err.info.details, secrets)
+            )
+    return err
+
+
+async def _plan_only(
+    project: Project,
+    env_name: str,
+    options: PlanOptions,
+    *,
+    parallelism: int,
+    saved: Plan | None,
+    tests: TestSelect,
+    test_pattern: str | None,
+) -> Planned:
+    """A plan writes nothing, so against an API it loads the manifests while the live read
+    waits on the network (a worker thread; the read is mostly waiting). The embedded backend
+    runs in this process, so there is nothing to overlap: it loads first, as apply does, and
+    bad manifests never create its database."""
+    info = describe(project, env_name)
+    budget = project.config.environments[env_name].test_budget
+    loading: asyncio.Future[tuple[Stack, DesiredSide]] | None = None
+    secrets: frozenset[str] = frozenset()
+    if project.config.environments[env_name].kind == "local":
+        stack, desired = _load_desired(project, env_name)
+        secrets = stack.secrets
+    else:
+        loading = asyncio.ensure_future(asyncio.to_thread(_load_desired, project, env_name))
+    try:
+        async with connect(project, env_name, parallelism=parallelism, secrets=secrets) as client:
+            if loading is not None:
+                stack, desired, live = await _read_while_loading(client, info.namespace, loading)
+            else:
+                live = await read_live(client, info.namespace)
+            with gc_paused():
+                planned = Planned(stack, live, build_plan(stack, live, options, desired))
+            if saved is not None:
+                check_saved_plan(saved, planned)
+                planned = Planned(stack, live, saved)
+            if tests != "none" and saved is None and stack.tests:
+                from mixops.ports.testrunner import TestRunner
+
+                outcomes = await TestRunner(client, stack, budget=budget).plan_tests(
+                    planned.plan, planned.live, select=tests, pattern=test_pattern
+                )
+                planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
+            return planned
+    except Exception:
+        # Connecting failed (no API key, say) while the manifests were loading: if they
+        # are bad too, that comes first, as it would have in a sequential run.
+        if loading is not None:
+            await asyncio.wait([loading])
+            bad_manifests = loading.exception()
+            if bad_manifests is not None:
+                raise bad_manifests from None
         raise
 
 
@@ -140,29 +213,13 @@ async def plan_and_apply(
     live configs into `plan.tests`; an apply runs them against the applied
     resources into `Planned.applied_tests`.
     """
+    if not apply:
+        planned = await _plan_only(
+            project, env_name, options, parallelism=parallelism, saved=saved, tests=tests, test_pattern=test_pattern
+        )
+        return planned, None
     info = describe(project, env_name)
     budget = project.config.environments[env_name].test_budget
-    if not apply:
-        async with (
-            _loading_meanwhile(project, env_name) as loading,
-            connect(project, env_name, parallelism=parallelism) as client,
-        ):
-            live = await read_live(client, info.namespace)
-            stack, desired = await loading
-            client.redact_also(stack.secrets)
-            with gc_paused():
-                planned = Planned(stack, live, build_plan(stack, live, options, desired))
-            if saved is not None:
-                check_saved_plan(saved, planned)
-                planned = Planned(stack, live, saved)
-            if tests != "none" and saved is None and stack.tests:
-                from mixops.ports.testrunner import TestRunner
-
-                outcomes = await TestRunner(client, stack, budget=budget).plan_tests(
-                    planned.plan, planned.live, select=tests, pattern=test_pattern
-                )
-                planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
-            return planned, None
     stack = load_stack(project, env_name)  # validated before the lease is taken: bad input changes nothing
     async with (
         connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client,

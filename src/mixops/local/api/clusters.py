@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from mixops.local import output_defaults
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
+from mixops.local.api.deps import (
+    LocalState,
+    Namespace,
+    State,
+    check_extra,
+    declared,
+    loop_first,
+    sent_keys,
+    with_warnings,
+)
 from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
 from mixops.local.api.schemas import (
     AdhocClusterRequest,
@@ -200,14 +209,16 @@ def create_cluster(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
 
 
 @router.post("/clusters")
-async def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
     return with_warnings(cluster_view(ns, create_cluster(state, ns, request)), warnings)
 
 
 @router.get("/clusters/{cluster_identifier}")
-async def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
     return cluster_view(ns, find(state, ns, "cluster", cluster_identifier))
 
 
@@ -215,7 +226,8 @@ add_list_routes(router, KIND, search_query=True)
 
 
 @router.patch("/clusters/{cluster_identifier}")
-async def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "cluster", cluster_identifier)
     sent = sent_keys(body, "send at least one patchable field")
     check_only(
@@ -252,7 +264,8 @@ async def patch(cluster_identifier: str, body: PatchClusterRequest, state: State
 
 
 @router.delete("/clusters/{cluster_id}")
-async def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "cluster", find_by_id(state, ns, "cluster", cluster_id))
 
 

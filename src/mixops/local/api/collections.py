@@ -76,7 +76,7 @@ KIND = Kind("collection", "collections", lambda state, ns, row: collection_view(
 
 
 @router.post("/collections")
-async def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
+def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
     row = create_collection(state, ns, request)
@@ -99,7 +99,7 @@ def feature_catalog(state: State) -> dict[str, Any]:
 
 
 @router.get("/collections/{collection_identifier}")
-async def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
     return collection_view(state.db, ns, find(state, ns, "collection", collection_identifier))
 
 
@@ -107,7 +107,7 @@ add_list_routes(router, KIND, search_query=True)
 
 
 @router.patch("/collections/{collection_identifier}")
-async def patch(collection_identifier: str, body: PatchCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
+def patch(collection_identifier: str, body: PatchCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "collection", collection_identifier)
     immutable = sorted(
         k

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar, get_type_hints
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from mixops.local.db import ROOT, Database, Row
+from mixops.local.db import ON_LOOP, ROOT, Database, LoopAttempt, Row, WouldWait
 from mixops.local.engine.embedder import Embedder
 from mixops.local.problems import ApiProblem, bad_request
 from mixops.local.sqlite_store import ReadCache, SqliteStore
@@ -42,6 +46,45 @@ class LocalState:
         for thread in list(self.threads):
             thread.join(timeout=30)
         self.db.close()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def loop_first(handler: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """Run a single-resource route on the event loop, or in the thread pool if it would wait.
+
+    FastAPI runs a plain `def` route in its thread pool; for a route whose work is one
+    or two indexed SQLite statements, the hop there and back costs more than the work
+    (measured: 1,000 retriever creates at 16 in flight, 3.4 s -> 2.8 s on the loop).
+    But the loop must never wait for another writer's lock (a bulk document load in the
+    pool, another process on the same file, and with the in-process transport the CLI's
+    own loop): the first write then raises `WouldWait` before writing anything, and the
+    route starts over in the pool, where waiting is fine. Routes whose work grows with
+    the data (lists, executions, clustering, documents) stay plain `def` routes.
+    """
+    hints = get_type_hints(handler, include_extras=True)
+    signature = inspect.signature(handler)
+    # Annotations resolved here, in the handler's module: FastAPI need not evaluate them.
+    signature = signature.replace(
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
+        return_annotation=hints.get("return", signature.return_annotation),
+    )
+
+    @functools.wraps(handler)
+    async def route(*args: P.args, **kwargs: P.kwargs) -> T:
+        token = ON_LOOP.set(LoopAttempt())
+        try:
+            return handler(*args, **kwargs)
+        except WouldWait:
+            pass
+        finally:
+            ON_LOOP.reset(token)
+        return await run_in_threadpool(handler, *args, **kwargs)
+
+    route.__signature__ = signature  # type: ignore[attr-defined]
+    return route
 
 
 async def get_state(request: Request) -> LocalState:

@@ -89,7 +89,7 @@ KIND = Kind("namespace", "namespaces", lambda state, _ns, row: namespace_view(st
 
 
 @router.post("/namespaces")
-async def create(body: CreateNamespaceRequest, state: State) -> dict[str, Any]:
+def create(body: CreateNamespaceRequest, state: State) -> dict[str, Any]:
     warnings = check_extra(state, body)
     fields = body.model_dump(exclude_none=True, exclude={"namespace_name", "namespace_id"})
     fields = {k: v for k, v in fields.items() if k in type(body).model_fields}
@@ -98,7 +98,7 @@ async def create(body: CreateNamespaceRequest, state: State) -> dict[str, Any]:
 
 
 @router.get("/namespaces/{namespace_identifier}")
-async def get(namespace_identifier: str, state: State) -> dict[str, Any]:
+def get(namespace_identifier: str, state: State) -> dict[str, Any]:
     return namespace_view(state, find(state, ROOT, "namespace", namespace_identifier))
 
 
@@ -114,7 +114,7 @@ def list_get(state: State, page: Page) -> dict[str, Any]:
 
 
 @router.patch("/namespaces/{namespace_identifier}")
-async def patch(namespace_identifier: str, body: PatchNamespaceRequest, state: State) -> dict[str, Any]:
+def patch(namespace_identifier: str, body: PatchNamespaceRequest, state: State) -> dict[str, Any]:
     warnings = check_extra(state, body)
     row = find(state, ROOT, "namespace", namespace_identifier)
     changes = body.model_dump(exclude_unset=True, exclude=set(body.model_extra or {}))

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
+from mixops.local.api.deps import (
+    LocalState,
+    Namespace,
+    State,
+    check_extra,
+    declared,
+    loop_first,
+    sent_keys,
+    with_warnings,
+)
 from mixops.local.api.resources import Kind, add_list_routes, clone_source, delete_row, find, totalled_page, update_row
 from mixops.local.api.schemas import (
     AdhocExecuteRequest,
@@ -124,7 +133,8 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
 
 
 @router.post("/retrievers")
-async def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     return with_warnings(retriever_view(create_retriever(state, ns, declared(body))), warnings)
 
@@ -140,7 +150,8 @@ def stage_catalog() -> list[dict[str, Any]]:
 
 
 @router.get("/retrievers/{retriever_id}")
-async def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def get(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return retriever_view(find(state, ns, "retriever", retriever_id))
 
 
@@ -163,7 +174,8 @@ add_list_routes(router, KIND)
 
 
 @router.patch("/retrievers/{retriever_id}")
-async def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
     sent = sent_keys(body, "send at least one field to change")
     refused = {k for k in sent if k in RETRIEVER_IMMUTABLE}
@@ -195,12 +207,14 @@ async def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns
 
 
 @router.delete("/retrievers/{retriever_id}")
-async def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "retriever", find(state, ns, "retriever", retriever_id))
 
 
 @router.post("/retrievers/{retriever_id}/clone")
-async def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     source = clone_source(state, ns, "retriever", retriever_id, body.retriever_name)
     request = {
@@ -225,12 +239,14 @@ async def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns
 
 
 @router.post("/retrievers/{retriever_id}/publish")
-async def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return _set_published(state, ns, retriever_id, True)
 
 
 @router.delete("/retrievers/{retriever_id}/publish")
-async def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
     return _set_published(state, ns, retriever_id, False)
 
 

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from mixops.local import output_defaults
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, sent_keys, with_warnings
+from mixops.local.api.deps import (
+    LocalState,
+    Namespace,
+    State,
+    check_extra,
+    declared,
+    loop_first,
+    sent_keys,
+    with_warnings,
+)
 from mixops.local.api.resources import (
     Kind,
     add_list_routes,
@@ -150,14 +159,16 @@ def _snapshot(state: LocalState, ns: str, taxonomy_id: str, version: int, config
 
 
 @router.post("/taxonomies")
-async def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
     return with_warnings(taxonomy_view(create_taxonomy(state, ns, request)), warnings)
 
 
 @router.get("/taxonomies/{taxonomy_identifier}")
-async def get(
+@loop_first
+def get(
     taxonomy_identifier: str, state: State, ns: Namespace, version: int | None = Query(None, ge=1)
 ) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
@@ -168,7 +179,8 @@ add_list_routes(router, KIND)
 
 
 @router.patch("/taxonomies/{taxonomy_identifier}")
-async def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
     sent = sent_keys(body, "send taxonomy_name, description or metadata")
     check_only(
@@ -187,12 +199,14 @@ async def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: Sta
 
 
 @router.delete("/taxonomies/{taxonomy_identifier}")
-async def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
     return delete_row(state, ns, "taxonomy", find(state, ns, "taxonomy", taxonomy_identifier))
 
 
 @router.post("/taxonomies/{taxonomy_identifier}/clone")
-async def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
+@loop_first
+def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     source = clone_source(state, ns, "taxonomy", taxonomy_identifier, body.taxonomy_name)
     request = {
@@ -206,7 +220,8 @@ async def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: Sta
 
 
 @router.post("/taxonomies/{taxonomy_id}/versions")
-async def create_version(
+@loop_first
+def create_version(
     taxonomy_id: str,
     state: State,
     ns: Namespace,

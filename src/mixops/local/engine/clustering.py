@@ -314,6 +314,4 @@ def _result(
         metrics["davies_bouldin_index"] = round(float(skm.davies_bouldin_score(xc, lc)), 6)
         metrics["calinski_harabasz_score"] = round(float(skm.calinski_harabasz_score(xc, lc)), 6)
     elapsed = (time.perf_counter() - started) * 1000.0
-    return ClusterResult(
-        method, k, n, centroids, metrics, members, elapsed, int(x.shape[1]), [int(v) for v in labels]
-    )
+    return ClusterResult(method, k, n, centroids, metrics, members, elapsed, int(x.shape[1]), [int(v) for v in labels])

@@ -90,9 +90,7 @@ def attribute_filter_predicate(params: Mapping[str, Any], where: str = "attribut
     the default for the conditions tree. ``natural_language`` needs an LLM: Unsupported.
     """
     if params.get("natural_language"):
-        raise Unsupported(
-            f"{where}: natural_language filters need an LLM and are not supported by the local backend"
-        )
+        raise Unsupported(f"{where}: natural_language filters need an LLM and are not supported by the local backend")
     case_sensitive = not bool(params.get("case_insensitive", False))
     conditions = params.get("conditions")
     has_simple = params.get("field") is not None
@@ -284,8 +282,8 @@ def _value_test(op: str, value: Any, cs: bool, where: str) -> Callable[[list[Any
         raise BadRequest(f"{where}.value: operator {op!r} needs a string")
     if op == "phrase":
         wanted = [w.casefold() for w in _WORD.findall(value)]
-        return lambda vals: isinstance(vals[0], str) and _has_sequence(
-            [w.casefold() for w in _WORD.findall(vals[0])], wanted
+        return lambda vals: (
+            isinstance(vals[0], str) and _has_sequence([w.casefold() for w in _WORD.findall(vals[0])], wanted)
         )
     stems = {_stem(w) for w in _WORD.findall(value)}  # words
     return lambda vals: isinstance(vals[0], str) and stems <= {_stem(w) for w in _WORD.findall(vals[0])}

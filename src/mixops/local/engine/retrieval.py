@@ -190,7 +190,9 @@ def _run_stage(
         predicate = and_all([pre, ctx.request_filter])
         restrict = None if docs is None else {(d["collection_id"], d["document_id"]) for d in docs}
         previous = {} if docs is None else {(d["collection_id"], d["document_id"]): d for d in docs}
-        outcome = run_feature_search(ctx.store, ctx.collections, params, predicate, restrict, f"{stage.where}.parameters")
+        outcome = run_feature_search(
+            ctx.store, ctx.collections, params, predicate, restrict, f"{stage.where}.parameters"
+        )
         out: list[dict[str, Any]] = []
         for (cid, did), score in outcome.hits:
             prior = previous.get((cid, did))
@@ -327,7 +329,9 @@ class _Page:
             return _Page("offset", size, (number - 1) * size)
         if method in ("cursor", "scroll"):
             cap = 1000 if method == "scroll" else 500
-            size = _int(pagination.get("limit", limit or (100 if method == "scroll" else 10)), "pagination.limit", 1, cap)
+            size = _int(
+                pagination.get("limit", limit or (100 if method == "scroll" else 10)), "pagination.limit", 1, cap
+            )
             token = pagination.get("cursor" if method == "cursor" else "scroll_id")
             return _Page(method, size, _decode(token) if token else 0)
         if method == "keyset":

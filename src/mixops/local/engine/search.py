@@ -200,7 +200,9 @@ def _query_resolver(store: DocumentStore, query: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise BadRequest(f"{where}.query.value: must be a string for input_mode {mode!r}")
         if mode == "content" and value.startswith(("http://", "https://", "s3://", "data:")):
-            raise Unsupported(f"{where}.query: content queries from URLs or files need a model; local backend only embeds text")
+            raise Unsupported(
+                f"{where}.query: content queries from URLs or files need a model; local backend only embeds text"
+            )
         vector: npt.NDArray[np.float32] = store.embedder.embed([value])[0]
 
         def for_text(index: VectorIndex) -> npt.NDArray[np.float32]:
@@ -229,7 +231,9 @@ def _query_resolver(store: DocumentStore, query: Any, where: str) -> Any:
             try:
                 row = ids.index(doc_id)
             except ValueError:
-                raise NotFound(f"{where}.query.document_ref: document {doc_id!r} has no {index.name!r} vector") from None
+                raise NotFound(
+                    f"{where}.query.document_ref: document {doc_id!r} has no {index.name!r} vector"
+                ) from None
             vector: npt.NDArray[np.float32] = matrix[row]
             return vector
 

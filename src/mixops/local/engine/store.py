@@ -68,9 +68,7 @@ class DocumentStore(Protocol):
         """Every stored document of these collections (ids, not names)."""
         ...
 
-    def vectors(
-        self, collection_id: str, index_name: str
-    ) -> tuple[list[str], npt.NDArray[np.float32]]:
+    def vectors(self, collection_id: str, index_name: str) -> tuple[list[str], npt.NDArray[np.float32]]:
         """Document ids and their (n, d) float32 vectors for one index of one collection."""
         ...
 

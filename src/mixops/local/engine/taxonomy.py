@@ -321,7 +321,9 @@ def _inputs(doc: Mapping[str, Any], mappings: list[Any]) -> dict[str, Any]:
         value = get_path(doc, path)
         if value is None and isinstance(doc.get("payload"), Mapping):
             value = get_path(doc["payload"], path)
-        if source == "vector" and not (isinstance(value, list) and value and all(isinstance(v, int | float) for v in value)):
+        if source == "vector" and not (
+            isinstance(value, list) and value and all(isinstance(v, int | float) for v in value)
+        ):
             raise BadRequest(f"{where}: document {doc.get('document_id')!r} has no vector at {path!r}")
         inputs[key] = value
     return inputs

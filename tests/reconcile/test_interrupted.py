@@ -132,3 +132,29 @@ async def test_recovery_adds_no_taxonomy_version(
     await assert_converged(project_dir)
     async with api(project_dir) as client:
         assert len(await client.request("GET", f"/v1/taxonomies/{taxonomy['taxonomy_id']}/versions")) == versions_before
+
+
+async def test_recovered_replacement_replaced_again(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the interruption the user changes the replace-forcing field again: the
+    temporary is replaced in turn, its taxonomy follows, and the namespace converges."""
+    await apply(project_dir)
+    edit(project_dir, "retrievers.yaml",
+         lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 5}))  # fmt: skip
+    fail_first(monkeypatch, deletes_retriever, after=True)
+    with pytest.raises(ApplyError, match="injected failure"):
+        await apply(project_dir, parallelism=1)
+    monkeypatch.undo()
+    edit(project_dir, "retrievers.yaml",
+         lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 7}))  # fmt: skip
+
+    p = await plan(project_dir)
+    steps = {s.key: s for s in p.steps}
+    assert steps[("retriever", "tag_matcher")].action == "replace"
+    assert steps[("retriever", "tag_matcher")].recover_from == "tag_matcher--mixops-new"
+    assert steps[("taxonomy", "product_tags")].repoint
+
+    await apply(project_dir)
+    state = await assert_converged(project_dir)
+    async with api(project_dir) as client:
+        rows = {r["taxonomy_name"]: r for r in await client.list_taxonomies()}
+    assert rows["product_tags"]["config"]["retriever_id"] == state.resources[("retriever", "tag_matcher")].id

@@ -403,7 +403,8 @@ class _Builder:
 
     def _repoint_dependents(self, steps: list[Step]) -> list[Step]:
         """A replaced resource gets a new id; every dependent must be re-pointed to it."""
-        replaced = {s.key for s in steps if s.action == "replace"}
+        # key -> the live id being replaced (a recovered temporary's id, under its real name)
+        replaced = {s.key: s.live_id or "" for s in steps if s.action == "replace"}
         if not replaced:
             return steps
         out = []
@@ -420,12 +421,12 @@ class _Builder:
             out.append(_replace(s, action=action, changes=s.changes + notes, repoint=hits))
         return out
 
-    def _repoint_changes(self, step: Step, replaced: set[tuple[str, str]], surface: Surface) -> list[FieldChange]:
+    def _repoint_changes(self, step: Step, replaced: dict[tuple[str, str], str], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
         out = []
         for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):  # type: ignore[arg-type]
             if (ref_kind, ref_name) in replaced:
-                old_id = self.live.resources[(ref_kind, ref_name)].id
+                old_id = replaced[(ref_kind, ref_name)]
                 out.append(FieldChange(render_path(path), f"{ref_name} ({old_id})", f"{ref_name} (its replacement)",
                                        surface.name.lower()))  # fmt: skip
         return out

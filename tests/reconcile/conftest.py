@@ -77,6 +77,17 @@ async def live(root: Path, env: str | None = None) -> LiveState:
         return await read_live(client, describe(project, name).namespace)
 
 
+async def live_rows(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The namespace's rows per kind, and its collections, exactly as the API lists them."""
+    async with api(root) as client:
+        rows = {
+            "retriever": await client.list_retrievers(),
+            "taxonomy": await client.list_taxonomies(),
+            "cluster": await client.list_clusters(),
+        }
+        return rows, await client.list_collections()
+
+
 def edit(root: Path, file: str, change: Callable[[dict[str, Any]], None]) -> None:
     """Load manifests/<file>, let `change` mutate it, write it back."""
     path = root / "manifests" / file

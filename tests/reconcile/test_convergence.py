@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reconcile.conftest import actions, api, apply, assert_converged, edit, plan, resource
+from tests.reconcile.conftest import actions, api, apply, assert_converged, edit, live_rows, plan, resource
 
 from mixops.core.bodies import patch_body, removal_forces_replace
 from mixops.core.normalise import normalise, normalise_report
@@ -169,16 +169,6 @@ SDK_LABELING = {
 SDK_HIERARCHICAL = {"llm_sample_size": 0, "cluster_overlap_threshold": 0.7, "path_separator": "/"}
 
 
-async def _rows(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    async with api(root) as client:
-        rows = {
-            "retriever": await client.list_retrievers(),
-            "taxonomy": await client.list_taxonomies(),
-            "cluster": await client.list_clusters(),
-        }
-        return rows, await client.list_collections()
-
-
 def _plan_rows(root: Path, rows: dict[str, list[dict[str, Any]]], collections: list[dict[str, Any]]) -> Any:
     project = load_project(root)
     stack = load_stack(project, project.env_name(None))
@@ -187,7 +177,7 @@ def _plan_rows(root: Path, rows: dict[str, list[dict[str, Any]]], collections: l
 
 
 async def test_sdk_output_defaults_show_no_changes(applied: Path) -> None:
-    rows, collections = await _rows(applied)
+    rows, collections = await live_rows(applied)
     for row in rows["cluster"]:
         row["llm_labeling"] = {**SDK_LABELING, **(row.get("llm_labeling") or {})}
     for row in rows["taxonomy"]:
@@ -205,7 +195,7 @@ async def test_sdk_output_defaults_show_no_changes(applied: Path) -> None:
 
 
 async def test_local_backend_echoes_the_sdk_output_defaults(applied: Path) -> None:
-    rows, _ = await _rows(applied)
+    rows, _ = await live_rows(applied)
     hierarchy = next(r for r in rows["taxonomy"] if r["taxonomy_name"] == "product_hierarchy")
     assert {k: hierarchy["config"].get(k) for k in SDK_HIERARCHICAL} == SDK_HIERARCHICAL
     groups = next(r for r in rows["cluster"] if r["cluster_name"] == "product_groups")
@@ -216,7 +206,7 @@ async def test_local_backend_echoes_the_sdk_output_defaults(applied: Path) -> No
 
 
 async def test_an_unknown_live_field_is_dropped_not_compared_raw(applied: Path) -> None:
-    rows, collections = await _rows(applied)
+    rows, collections = await live_rows(applied)
     search = next(r for r in rows["retriever"] if r["retriever_name"] == "product_search")
     search["stages"][0]["config"]["parameters"]["searches"][0]["some_new_server_field"] = True
     p = _plan_rows(applied, rows, collections)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reconcile.conftest import api, apply, assert_converged, edit, live, resource
+from tests.reconcile.conftest import api, apply, assert_converged, edit, live, live_rows, resource
 
 from mixops.errors import ApiError, ApiErrorInfo, ApplyError, MixopsError
 from mixops.ports.client import MixpeekClient
@@ -407,22 +407,12 @@ async def test_apply_records_the_test_outcome_when_it_ran_every_test(project_dir
 # --- what the live reader sees -------------------------------------------------------------
 
 
-async def _rows(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    async with api(root) as client:
-        rows = {
-            "retriever": await client.list_retrievers(),
-            "taxonomy": await client.list_taxonomies(),
-            "cluster": await client.list_clusters(),
-        }
-        return rows, await client.list_collections()
-
-
 async def test_duplicate_live_names_are_a_plan_error_naming_the_ids(project_dir: Path) -> None:
     from mixops.errors import PlanError
     from mixops.ports.live_reader import build_live_state
 
     await apply(project_dir)
-    rows, collections = await _rows(project_dir)
+    rows, collections = await live_rows(project_dir)
     first = next(r for r in rows["retriever"] if r["retriever_name"] == "tag_matcher")
     rows["retriever"].append({**first, "retriever_id": "ret_copy_2"})
     with pytest.raises(PlanError, match=rf"retriever 'tag_matcher': {first['retriever_id']}, ret_copy_2"):
@@ -433,7 +423,7 @@ async def test_fingerprints_ignore_mixops_records_and_see_publishing(project_dir
     from mixops.ports.live_reader import build_live_state
 
     await apply(project_dir)
-    rows, collections = await _rows(project_dir)
+    rows, collections = await live_rows(project_dir)
     key = ("retriever", "product_search")
 
     def fingerprint(change: Any) -> str:

@@ -44,12 +44,10 @@ class Planned:
 TestSelect = Literal["none", "changed", "all"]
 
 
-async def make_plan(
-    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, desired: DesiredSide | None = None
-) -> Planned:
+async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
     live = await read_live(client, namespace)
     with gc_paused():
-        return Planned(stack, live, build_plan(stack, live, options, desired))
+        return Planned(stack, live, build_plan(stack, live, options))
 
 
 def _load_desired(project: Project, env_name: str) -> tuple[Stack, DesiredSide]:

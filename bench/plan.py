@@ -231,9 +231,11 @@ async def timed_plan(root: Path) -> tuple[float, int, dict[str, int]]:
     """`mixops plan` as the CLI runs it, minus interpreter start-up: project and manifests
     loaded, live state read (the two overlap), plan built. Returns (seconds, requests, counts)."""
     from mixops.core.plan import PlanOptions
+    from mixops.ports.gcpause import freeze_on_resume
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
 
+    freeze_on_resume()  # as `mixops` itself does (cli/main.py)
     started = time.perf_counter()
     planned, _ = await plan_and_apply(load_project(root), "bench", PlanOptions())
     return time.perf_counter() - started, planned.live.requests, planned.plan.counts()

@@ -75,4 +75,7 @@ def cli(ctx: click.Context, project_dir: Path, no_color: bool, debug: bool) -> N
 
 
 def main() -> None:
+    from mixops.ports.gcpause import freeze_on_resume
+
+    freeze_on_resume()  # one command per process: see ports/gcpause.py
     cli(prog_name="mixops")

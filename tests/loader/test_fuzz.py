@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mixops.errors import Problem
@@ -145,3 +145,60 @@ def test_the_unmutated_document_is_valid(tmp_path: Path) -> None:
     assert problems == []
     assert docs[0].data["retrievers"][0]["stages"][0]["stage_type"] == "filter"
     assert docs[1].index == 1
+
+
+# --- the "no placeholder here" flag that lets the stack skip resolving -------------------------
+
+PLACEHOLDER_BITS = ["$", "{", "}", "{{", "${{", "\\", "\\x24", "\\u0024", "\\\n", "\n", "\n  ", " ", "'", '"', "a"]
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (k, *_strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+@settings_
+@example(style="double", parts=["\\x24", "{{"])
+@example(style="double", parts=["$", "\\u007b", "{"])
+@example(style="double", parts=["$", "\\\n", "{{"])
+@given(
+    style=st.sampled_from(["plain", "single", "double", "literal", "folded"]),
+    parts=st.lists(st.sampled_from(PLACEHOLDER_BITS), min_size=1, max_size=12),
+)
+def test_a_document_said_to_hold_no_placeholder_holds_none(tmp_path: Path, style: str, parts: list[str]) -> None:
+    body = "".join(parts)
+    value = {
+        "plain": body,
+        "single": "'" + body + "'",
+        "double": '"' + body + '"',
+        "literal": "|\n  " + body.replace("\n", "\n  "),
+        "folded": ">\n  " + body.replace("\n", "\n  "),
+    }[style]
+    path = tmp_path / "m.yaml"
+    path.write_text(f'version: "1.0"\nkey: {value}\n', encoding="utf-8")
+    docs, _ = load_file(path, display="m.yaml")
+    for doc in docs:
+        if not doc.may_hold_placeholders:
+            assert not any("${{" in s for s in _strings(doc.data))
+
+
+def test_an_escaped_placeholder_is_still_resolved_and_masked(tmp_path: Path) -> None:
+    from mixops.core.models.project import ProjectConfig
+    from mixops.core.stack import build_stack
+
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        'version: "1.0"\nclusters:\n  - name: g\n    collection_ids: [products]\n    cluster_type: vector\n'
+        '    vector_config: {clustering_method: kmeans, feature_uris: ["mixpeek://text_extractor@v1/embedding"]}\n'
+        '    description: "\\x24{{ env.TOKEN }}"\n',
+        encoding="utf-8",
+    )
+    docs, problems = load_file(path, display="m.yaml")
+    assert not problems and docs[0].may_hold_placeholders
+    project = ProjectConfig.model_validate({"stack": "s", "environments": {"dev": {"target": "local", "namespace": "dev"}}})
+    stack = build_stack(docs, project, "dev", {"TOKEN": "hunter2"})
+    assert stack.clusters["g"].description == "hunter2"
+    assert stack.secrets == frozenset({"hunter2"})

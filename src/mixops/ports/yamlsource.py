@@ -54,6 +54,8 @@ class SourceDoc:
     """Plain Python (dict, list, str, int, float, bool, None); the root is always a dict."""
     positions: Mapping[PathKey, tuple[int, int]]
     """``path -> (line, col)``, 1-based; ``()`` is the document root. Keyed entries sit at their key."""
+    may_hold_placeholders: bool = True
+    """False when no string of the document can contain ``${{`` (see ``_may_hold_placeholders``)."""
 
     def locate(self, path: Sequence[str | int]) -> tuple[int, int]:
         """(line, col) of the longest prefix of ``path`` that exists in the document."""
@@ -170,7 +172,19 @@ def load_file(path: Path, *, display: str) -> tuple[list[SourceDoc], list[Proble
     if text is None:
         return [], problems
     parsed, problems = parse_yaml(text, display)
-    return [SourceDoc(display, doc.index, doc.data, doc.positions) for doc in parsed], problems
+    templated = _may_hold_placeholders(text)
+    return [SourceDoc(display, doc.index, doc.data, doc.positions, templated) for doc in parsed], problems
+
+
+def _may_hold_placeholders(text: str) -> bool:
+    """Whether any string parsed from ``text`` can contain ``${{``: lets the loader skip resolving.
+
+    A YAML string holds only characters written in the file, except for escapes, which
+    all start with a backslash (double-quoted scalars), and line folding, which only
+    turns line breaks into spaces or newlines. So without ``${{`` and without a
+    backslash anywhere in the text, no string has a placeholder.
+    """
+    return "${{" in text or "\\" in text
 
 
 def load_paths(paths: Sequence[Path], *, root: Path) -> tuple[list[SourceDoc], list[Problem]]:

@@ -47,41 +47,72 @@ _STAGE_REF_OWNER = {
 }
 
 
+class _Node:
+    """One step of the patterns of a kind, merged into a trie: patterns that share a prefix
+    (six of the retriever's run under stages.*.config.parameters) walk it once."""
+
+    __slots__ = ("ends", "keys", "star")
+
+    def __init__(self) -> None:
+        self.keys: dict[str, _Node] = {}
+        self.star: _Node | None = None
+        self.ends: list[tuple[int, str]] = []  # (pattern index, referenced kind) ending here
+
+    def child(self, head: str) -> _Node:
+        if head == "*":
+            self.star = self.star or _Node()
+            return self.star
+        return self.keys.setdefault(head, _Node())
+
+
+def _trie(patterns: tuple[tuple[tuple[str, ...], str], ...]) -> _Node:
+    root = _Node()
+    for index, (pattern, ref_kind) in enumerate(patterns):
+        node = root
+        for head in pattern:
+            node = node.child(head)
+        node.ends.append((index, ref_kind))
+    return root
+
+
+_TRIES = {kind: _trie(patterns) for kind, patterns in REF_PATTERNS.items()}
+
+
 def iter_refs(kind: str, spec: dict[str, Any]) -> list[tuple[Path, str, Any]]:
-    """Every (path, referenced kind, value) for each reference present in `spec`."""
+    """Every (path, referenced kind, value) for each reference present in `spec`.
+
+    In pattern order (REF_PATTERNS), and in document order within a pattern.
+    """
+    hits: list[tuple[int, Path, str, Any]] = []
+    _walk(spec, _TRIES[kind], (), hits)
+    hits.sort(key=lambda hit: hit[0])  # stable: document order stays within a pattern
     out: list[tuple[Path, str, Any]] = []
-    for pattern, ref_kind in REF_PATTERNS[kind]:
-        hits: list[tuple[Path, Any]] = []
-        _collect(spec, pattern, 0, (), hits)
-        for path, value in hits:
-            if not isinstance(value, str):
+    for _, path, ref_kind, value in hits:
+        if not isinstance(value, str):
+            continue
+        if kind == "retriever" and len(path) > 4 and path[0] == "stages" and path[3] == "parameters":
+            owners = _STAGE_REF_OWNER.get(str(path[4]))
+            stage_id = spec["stages"][path[1]].get("config", {}).get("stage_id")
+            if owners is not None and stage_id not in owners:
                 continue
-            if kind == "retriever" and len(path) > 4 and path[0] == "stages" and path[3] == "parameters":
-                owners = _STAGE_REF_OWNER.get(str(path[4]))
-                stage_id = spec["stages"][path[1]].get("config", {}).get("stage_id")
-                if owners is not None and stage_id not in owners:
-                    continue
-                # `parent_collection_id` of a hierarchical node is a reference too, handled by pattern.
-            out.append((path, ref_kind, value))
+            # `parent_collection_id` of a hierarchical node is a reference too, handled by pattern.
+        out.append((path, ref_kind, value))
     return out
 
 
-def _collect(node: Any, pattern: tuple[str, ...], i: int, path: Path, hits: list[tuple[Path, Any]]) -> None:
-    """Append (path, value) for every match of pattern[i:] under `node` (runs per resource per plan)."""
-    end = len(pattern)
-    while i < end:
-        head = pattern[i]
-        if head == "*":
-            if isinstance(node, list):
-                for j, item in enumerate(node):
-                    _collect(item, pattern, i + 1, (*path, j), hits)
-            return
-        if not isinstance(node, dict) or head not in node:
-            return
-        node = node[head]
-        path = (*path, head)
-        i += 1
-    hits.append((path, node))
+def _walk(value: Any, node: _Node, path: Path, hits: list[tuple[int, Path, str, Any]]) -> None:
+    """Append (pattern index, path, referenced kind, value) for every pattern ending under `value`
+    (runs per resource per plan, desired and live)."""
+    for index, ref_kind in node.ends:
+        hits.append((index, path, ref_kind, value))
+    if node.keys and isinstance(value, dict):
+        for head, child in node.keys.items():
+            if head in value:
+                _walk(value[head], child, (*path, head), hits)
+    star = node.star
+    if star is not None and isinstance(value, list):
+        for j, item in enumerate(value):
+            _walk(item, star, (*path, j), hits)
 
 
 def set_path(spec: dict[str, Any], path: Path, value: Any) -> None:

@@ -227,18 +227,24 @@ async def bare_listing(url: str, namespace: str) -> int:
     return sum(counts)
 
 
-async def timed_plan(root: Path) -> tuple[float, int, dict[str, int]]:
+async def timed_plan(root: Path) -> tuple[float, float, int, dict[str, int]]:
     """`mixops plan` as the CLI runs it, minus interpreter start-up: project and manifests
-    loaded, live state read (the two overlap), plan built. Returns (seconds, requests, counts)."""
+    loaded, live state read (the two overlap), plan built.
+
+    Returns (wall seconds, CPU seconds of this process, requests, counts). The server runs
+    in another process, so the CPU time is mixops' own work: when it is close to the wall
+    time, the plan is bound by that work, not by waiting for the server.
+    """
     from mixops.core.plan import PlanOptions
     from mixops.ports.gcpause import freeze_on_resume
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
 
     freeze_on_resume()  # as `mixops` itself does (cli/main.py)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     planned, _ = await plan_and_apply(load_project(root), "bench", PlanOptions())
-    return time.perf_counter() - started, planned.live.requests, planned.plan.counts()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return wall, cpu, planned.live.requests, planned.plan.counts()
 
 
 def bench_plan(work: Path, sizes: list[int], runs: int) -> bool:
@@ -255,10 +261,11 @@ def bench_plan(work: Path, sizes: list[int], runs: int) -> bool:
             print(f"N={n}: created {n} resources through the API in {time.perf_counter() - started:.1f}s")
             root = write_project(work / f"plan-{n}", url, ns, resources)
             os.environ[KEY_VAR] = KEY
-            plans, bares = [], []
+            plans, cpus, bares = [], [], []
             for _ in range(runs):
-                seconds, requests, counts = asyncio.run(timed_plan(root))
+                seconds, cpu, requests, counts = asyncio.run(timed_plan(root))
                 plans.append(seconds)
+                cpus.append(cpu)
                 t = time.perf_counter()
                 rows = asyncio.run(bare_listing(url, ns))
                 bares.append(time.perf_counter() - t)
@@ -268,7 +275,8 @@ def bench_plan(work: Path, sizes: list[int], runs: int) -> bool:
             plan_s, bare_s = statistics.median(plans), statistics.median(bares)
             budget = sum(math.ceil(k / 1000) for k in (n // 2, n // 4, n - n // 2 - n // 4)) + 3
             ratio = plan_s / bare_s
-            print(f"  plan {plan_s:.2f}s (median of {runs}), {requests} HTTP requests (goal <= {budget}); "
+            print(f"  plan {plan_s:.2f}s (median of {runs}; mixops' own CPU {statistics.median(cpus):.2f}s), "
+                  f"{requests} HTTP requests (goal <= {budget}); "
                   f"bare listing of {rows} rows {bare_s:.2f}s (median of {runs}); ratio {ratio:.2f} (goal <= 1.5)")  # fmt: skip
             ok = ok and requests <= budget and ratio <= 1.5
     finally:

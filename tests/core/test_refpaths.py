@@ -39,21 +39,47 @@ def expected(kind: str, spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...
 
 
 leaves = st.one_of(st.sampled_from(["a", "b", "col_1"]), st.integers(0, 3), st.none())
-trees = st.recursive(
-    leaves,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3),
-        st.dictionaries(st.sampled_from([*KEYS, "other"]), inner, max_size=4),
-        # a stage-shaped dict, so the stage id filter is exercised
-        st.fixed_dictionaries({"stage_id": st.sampled_from(STAGE_IDS), "parameters": inner}),
-    ),
-    max_leaves=30,
-)
+
+
+def _along(pattern: tuple[str, ...], leaf: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A value that has `leaf` at the end of `pattern` ("*": a list of 0 to 3 items)."""
+    if not pattern:
+        return leaf
+    inner = _along(pattern[1:], leaf)
+    if pattern[0] == "*":
+        return st.lists(inner, max_size=3)
+    return st.fixed_dictionaries({pattern[0]: inner})
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {**a, **b, **{k: _merge(a[k], b[k]) for k in a.keys() & b.keys()}}
+    if isinstance(a, list) and isinstance(b, list):
+        return [_merge(x, y) for x, y in zip(a, b, strict=False)] + a[len(b) :] + b[len(a) :]
+    return a
+
+
+@st.composite
+def specs(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """A spec grown along several of the kind's patterns (so it holds references), with
+    stage ids that make stage parameters count or not, and a leaf of noise."""
+    shapes = [pattern for pattern, _ in REF_PATTERNS[kind]]
+    if kind == "retriever":
+        shapes.append(("stages", "*", "config", "stage_id"))
+    spec: Any = {}
+    for pattern in draw(st.lists(st.sampled_from(shapes), min_size=1, max_size=5)):
+        leaf = st.sampled_from(STAGE_IDS) if pattern[-1] == "stage_id" else leaves
+        spec = _merge(spec, draw(_along(pattern, leaf)))
+    noise = draw(st.lists(st.sampled_from(shapes), max_size=1))
+    for pattern in noise:  # the same keys over a leaf of the wrong shape
+        spec = _merge(spec, draw(_along(pattern[: len(pattern) // 2], leaves)))
+    return spec if isinstance(spec, dict) else {}
 
 
 @settings(max_examples=300, deadline=None)
-@given(kind=st.sampled_from(sorted(REF_PATTERNS)), spec=st.dictionaries(st.sampled_from(KEYS), trees, max_size=5))
-def test_every_pattern_is_found_in_order(kind: str, spec: dict[str, Any]) -> None:
+@given(data=st.data(), kind=st.sampled_from(sorted(REF_PATTERNS)))
+def test_every_pattern_is_found_in_order(data: st.DataObject, kind: str) -> None:
+    spec = data.draw(specs(kind))
     assert iter_refs(kind, spec) == expected(kind, spec)
 
 

@@ -202,3 +202,25 @@ def test_an_escaped_placeholder_is_still_resolved_and_masked(tmp_path: Path) -> 
     stack = build_stack(docs, project, "dev", {"TOKEN": "hunter2"})
     assert stack.clusters["g"].description == "hunter2"
     assert stack.secrets == frozenset({"hunter2"})
+
+
+def test_a_plain_document_skips_resolving_and_loads_the_same(tmp_path: Path) -> None:
+    import dataclasses
+
+    from mixops.core.models.project import ProjectConfig
+    from mixops.core.stack import build_stack
+
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        'version: "1.0"\nclusters:\n  - name: g\n    collection_ids: [products]\n    cluster_type: vector\n'
+        '    vector_config: {clustering_method: kmeans, feature_uris: ["mixpeek://text_extractor@v1/embedding"]}\n'
+        "    description: 'costs $5 {not a placeholder}'\n",
+        encoding="utf-8",
+    )
+    docs, problems = load_file(path, display="m.yaml")
+    assert not problems and docs[0].may_hold_placeholders is False
+    project = ProjectConfig.model_validate({"stack": "s", "environments": {"dev": {"target": "local", "namespace": "dev"}}})
+    fast = build_stack(docs, project, "dev", {})
+    slow = build_stack([dataclasses.replace(d, may_hold_placeholders=True) for d in docs], project, "dev", {})
+    assert fast.clusters == slow.clusters and fast.digest() == slow.digest()
+    assert fast.secrets == slow.secrets == frozenset()

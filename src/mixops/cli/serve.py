@@ -49,6 +49,9 @@ def serve(
       mixops serve --seed examples/catalog/data/seed.yaml --namespace catalog-local
       mixops serve --port 9000 --api-key sk_test --fault-rate 0.3
     """
+    from mixops.ports.gcpause import freeze_on_resume
+
+    freeze_on_resume(False)  # a long-lived process: see ports/gcpause.py
     try:
         import uvicorn
 

@@ -75,6 +75,7 @@ def _trie(patterns: tuple[tuple[tuple[str, ...], str], ...]) -> _Node:
     return root
 
 
+# Built once, when the module loads: REF_PATTERNS is a constant table (never edit it at run time).
 _TRIES = {kind: _trie(patterns) for kind, patterns in REF_PATTERNS.items()}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -185,20 +186,29 @@ def test_a_document_said_to_hold_no_placeholder_holds_none(tmp_path: Path, style
             assert not any("${{" in s for s in _strings(doc.data))
 
 
-def test_an_escaped_placeholder_is_still_resolved_and_masked(tmp_path: Path) -> None:
+CLUSTER = (
+    'version: "1.0"\nclusters:\n  - name: g\n    collection_ids: [products]\n    cluster_type: vector\n'
+    '    vector_config: {clustering_method: kmeans, feature_uris: ["mixpeek://text_extractor@v1/embedding"]}\n'
+)
+
+
+def _cluster_with(tmp_path: Path, description: str) -> tuple[list[SourceDoc], Any]:
+    """A one-cluster manifest whose description is written as given; its documents and a project."""
     from mixops.core.models.project import ProjectConfig
-    from mixops.core.stack import build_stack
 
     path = tmp_path / "m.yaml"
-    path.write_text(
-        'version: "1.0"\nclusters:\n  - name: g\n    collection_ids: [products]\n    cluster_type: vector\n'
-        '    vector_config: {clustering_method: kmeans, feature_uris: ["mixpeek://text_extractor@v1/embedding"]}\n'
-        '    description: "\\x24{{ env.TOKEN }}"\n',
-        encoding="utf-8",
-    )
+    path.write_text(CLUSTER + f"    description: {description}\n", encoding="utf-8")
     docs, problems = load_file(path, display="m.yaml")
-    assert not problems and docs[0].may_hold_placeholders
-    project = ProjectConfig.model_validate({"stack": "s", "environments": {"dev": {"target": "local", "namespace": "dev"}}})
+    assert not problems
+    project = {"stack": "s", "environments": {"dev": {"target": "local", "namespace": "dev"}}}
+    return docs, ProjectConfig.model_validate(project)
+
+
+def test_an_escaped_placeholder_is_still_resolved_and_masked(tmp_path: Path) -> None:
+    from mixops.core.stack import build_stack
+
+    docs, project = _cluster_with(tmp_path, '"\\x24{{ env.TOKEN }}"')
+    assert docs[0].may_hold_placeholders
     stack = build_stack(docs, project, "dev", {"TOKEN": "hunter2"})
     assert stack.clusters["g"].description == "hunter2"
     assert stack.secrets == frozenset({"hunter2"})
@@ -207,19 +217,10 @@ def test_an_escaped_placeholder_is_still_resolved_and_masked(tmp_path: Path) -> 
 def test_a_plain_document_skips_resolving_and_loads_the_same(tmp_path: Path) -> None:
     import dataclasses
 
-    from mixops.core.models.project import ProjectConfig
     from mixops.core.stack import build_stack
 
-    path = tmp_path / "m.yaml"
-    path.write_text(
-        'version: "1.0"\nclusters:\n  - name: g\n    collection_ids: [products]\n    cluster_type: vector\n'
-        '    vector_config: {clustering_method: kmeans, feature_uris: ["mixpeek://text_extractor@v1/embedding"]}\n'
-        "    description: 'costs $5 {not a placeholder}'\n",
-        encoding="utf-8",
-    )
-    docs, problems = load_file(path, display="m.yaml")
-    assert not problems and docs[0].may_hold_placeholders is False
-    project = ProjectConfig.model_validate({"stack": "s", "environments": {"dev": {"target": "local", "namespace": "dev"}}})
+    docs, project = _cluster_with(tmp_path, "'costs $5 {not a placeholder}'")
+    assert docs[0].may_hold_placeholders is False
     fast = build_stack(docs, project, "dev", {})
     slow = build_stack([dataclasses.replace(d, may_hold_placeholders=True) for d in docs], project, "dev", {})
     assert fast.clusters == slow.clusters and fast.digest() == slow.digest()

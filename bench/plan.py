@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/plan.py                   # 1,000 and 10,000 resources; apply of 1,000
     .venv/bin/python bench/plan.py --sizes 1000 --runs 5 --skip-apply
+    .venv/bin/python bench/plan.py --skip-apply --plan-latency-ms 50   # a distant API
 
 Plan: a `mixops serve` (loopback) holds N resources owned by the stack (half
 retrievers, a quarter taxonomies, a quarter clusters), created directly through
@@ -255,12 +256,14 @@ async def timed_plan(root: Path) -> tuple[float, float, int, dict[str, int]]:
     return wall, cpu, planned.live.requests, planned.plan.counts()
 
 
-def bench_plan(work: Path, sizes: list[int], runs: int) -> bool:
+def bench_plan(work: Path, sizes: list[int], runs: int, latency_ms: float = 0.0) -> bool:
     ok = True
     namespaces = [f"plan-{n}" for n in sizes]
     db = work / "plan.db"
     seed_db(db, namespaces)
-    proc, url = start_server(db)
+    proc, url = start_server(db, latency_ms)
+    if latency_ms:
+        print(f"(every response of the server delayed by {latency_ms:.0f} ms, as a distant API's would be)")
     try:
         for n, ns in zip(sizes, namespaces, strict=True):
             resources = generate(n)
@@ -331,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--apply-creates", type=int, default=1000)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every response in the apply run")
+    parser.add_argument("--plan-latency-ms", type=float, default=0.0,
+                        help="added to every response in the plan runs (the goal is for 0: loopback)")  # fmt: skip
     parser.add_argument("--skip-apply", action="store_true")
     parser.add_argument("--skip-plan", action="store_true")
     parser.add_argument("--serve-with-latency", type=float, help=argparse.SUPPRESS)
@@ -345,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="mixops-bench-plan-"))
     try:
         if not args.skip_plan:
-            ok = bench_plan(work, args.sizes, args.runs) and ok
+            ok = bench_plan(work, args.sizes, args.runs, args.plan_latency_ms) and ok
         if not args.skip_apply:
             ok = bench_apply(work, args.apply_creates, args.latency_ms, args.runs) and ok
     finally:

@@ -10,7 +10,8 @@ catalog example's collections). Each trial:
    unowned retriever `hand_made` directly through the API;
 2. starts `mixops apply --auto-approve` of a changed copy (creates, in-place
    updates, a new taxonomy version, a retriever replace whose taxonomy must
-   follow, a cluster replace) and SIGKILLs it after a random delay;
+   follow, a cluster replace) and SIGKILLs it after a random delay (the first
+   trial: as soon as the plan is printed, so every run holds a kill);
 3. deletes the dead apply's lease (as its error message tells an operator to;
    it would otherwise expire by itself after two minutes);
 4. re-runs the apply to completion, then checks that the namespace equals the
@@ -357,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
                 parallelism = rng.choice((1, 2, 8))
                 from_plan = rng.random() < 0.75
                 delay = rng.uniform(0, steps_window if from_plan else total)
+                if i == 0:
+                    # The first trial kills as soon as the plan is printed, as the first writes start:
+                    # so every run has a kill, however fast this machine finishes the steps.
+                    from_plan, delay = True, 0.0
                 outcome = apply_and_kill(changed, env, delay, parallelism, from_plan=from_plan)
                 steps = [ln for ln in outcome.lines if is_step_line(ln)]
                 if outcome.killed and 0 < len(steps) < step_count:

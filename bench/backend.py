@@ -52,11 +52,18 @@ WORDS = [
 def load(app: object, name: str, n: int, seed: int) -> None:
     state = app.state.local  # type: ignore[attr-defined]
     ns = ensure_namespace(state.db, NS)
-    row = create_collection(state, ns, {
-        "collection_name": name,
-        "feature_extractor": {"feature_extractor_name": "text_extractor", "version": "v1",
-                              "input_mappings": {"text": "title"}},
-    })  # fmt: skip
+    row = create_collection(
+        state,
+        ns,
+        {
+            "collection_name": name,
+            "feature_extractor": {
+                "feature_extractor_name": "text_extractor",
+                "version": "v1",
+                "input_mappings": {"text": "title"},
+            },
+        },
+    )
     rng = np.random.default_rng(seed)
     for start in range(0, n, 10_000):
         size = min(10_000, n - start)
@@ -127,11 +134,17 @@ async def main(sizes: list[int], runs: int) -> None:
                     load(app, "docs_kmeans", n, seed=1)
                     col = "docs_kmeans"
                 t0 = time.perf_counter()
-                r = await client.post("/v1/clusters/execute", json={
-                    "collection_ids": [col],
-                    "config": {"algorithm": "kmeans", "algorithm_params": {"n_clusters": 10},
-                               "feature_vector": {"vector_name": "text_extractor_v1_embedding"}},
-                })  # fmt: skip
+                r = await client.post(
+                    "/v1/clusters/execute",
+                    json={
+                        "collection_ids": [col],
+                        "config": {
+                            "algorithm": "kmeans",
+                            "algorithm_params": {"n_clusters": 10},
+                            "feature_vector": {"vector_name": "text_extractor_v1_embedding"},
+                        },
+                    },
+                )
                 wall = time.perf_counter() - t0
                 assert r.status_code == 200, r.text[:300]
                 out = r.json()

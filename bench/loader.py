@@ -102,8 +102,10 @@ def measure(resources: int, repeat: int) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     # CPU time is printed too: on a shared machine it is the steadier figure.
-    print(f"{resources:>6} resources, {lines:>7} lines: median {statistics.median(times):.3f} s wall, "
-          f"{statistics.median(cpu):.3f} s CPU over {repeat} runs; peak traced memory {peak / 1e6:.0f} MB")  # fmt: skip
+    print(
+        f"{resources:>6} resources, {lines:>7} lines: median {statistics.median(times):.3f} s wall, "
+        f"{statistics.median(cpu):.3f} s CPU over {repeat} runs; peak traced memory {peak / 1e6:.0f} MB"
+    )
 
 
 def main() -> int:

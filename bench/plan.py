@@ -286,9 +286,11 @@ def bench_plan(work: Path, sizes: list[int], runs: int, latency_ms: float = 0.0)
             plan_s, bare_s = statistics.median(plans), statistics.median(bares)
             budget = sum(math.ceil(k / 1000) for k in (n // 2, n // 4, n - n // 2 - n // 4)) + 3
             ratio = plan_s / bare_s
-            print(f"  plan {plan_s:.2f}s (median of {runs}; mixops' own CPU {statistics.median(cpus):.2f}s), "
-                  f"{requests} HTTP requests (goal <= {budget}); "
-                  f"bare listing of {rows} rows {bare_s:.2f}s (median of {runs}); ratio {ratio:.2f} (goal <= 1.5)")  # fmt: skip
+            print(
+                f"  plan {plan_s:.2f}s (median of {runs}; mixops' own CPU {statistics.median(cpus):.2f}s), "
+                f"{requests} HTTP requests (goal <= {budget}); "
+                f"bare listing of {rows} rows {bare_s:.2f}s (median of {runs}); ratio {ratio:.2f} (goal <= 1.5)"
+            )
             ok = ok and requests <= budget and ratio <= 1.5
     finally:
         stop(proc)
@@ -321,9 +323,11 @@ def bench_apply(work: Path, n: int, latency_ms: float, runs: int) -> bool:
     finally:
         stop(proc)
     p1, p16 = statistics.median(times[1]), statistics.median(times[16])
-    print(f"apply of {n} creates (a fresh namespace each time), {latency_ms:.0f} ms latency: "
-          f"--parallelism 1 {p1:.1f}s; --parallelism 16 {p16:.1f}s (median of {len(times[16])}: "
-          f"{', '.join(f'{t:.1f}' for t in times[16])})")  # fmt: skip
+    print(
+        f"apply of {n} creates (a fresh namespace each time), {latency_ms:.0f} ms latency: "
+        f"--parallelism 1 {p1:.1f}s; --parallelism 16 {p16:.1f}s (median of {len(times[16])}: "
+        f"{', '.join(f'{t:.1f}' for t in times[16])})"
+    )
     speedup = p1 / p16
     print(f"  speed-up {speedup:.1f}x (goal 8x)")
     return speedup >= 8
@@ -335,8 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--apply-creates", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every response in the apply run")
-    parser.add_argument("--plan-latency-ms", type=float, default=0.0,
-                        help="added to every response in the plan runs (the goal is for 0: loopback)")  # fmt: skip
+    parser.add_argument(
+        "--plan-latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every response in the plan runs (the goal is for 0: loopback)",
+    )
     parser.add_argument("--skip-apply", action="store_true")
     parser.add_argument("--skip-plan", action="store_true")
     parser.add_argument("--serve-with-latency", type=float, help=argparse.SUPPRESS)

@@ -194,8 +194,11 @@ def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from
     """
     proc = subprocess.Popen(
         mixops(root, "apply", "--env", env, "--auto-approve", "--parallelism", str(parallelism)),
-        env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     planned = threading.Event()
 
@@ -225,8 +228,13 @@ def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from
 def timed_apply(root: Path, env: str) -> tuple[float, float, int]:
     """An uninterrupted apply: seconds from the plan to its last step line, whole run, step lines."""
     start = time.monotonic()
-    proc = subprocess.Popen(mixops(root, "apply", "--env", env, "--auto-approve"), env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        mixops(root, "apply", "--env", env, "--auto-approve"),
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     planned = last = 0.0
     steps = 0
     assert proc.stdout is not None
@@ -344,9 +352,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError("the baseline apply failed")
             steps_time, total, step_count = timed_apply(changed, "kill-calibrate")
             steps_window = steps_time * 1.3 + 0.05
-            print(f"uninterrupted changed apply: {step_count} steps in {steps_time:.2f}s after the plan is "
-                  f"printed, {total:.2f}s in all; kills at 0-{steps_window:.2f}s after the plan (3 trials "
-                  f"in 4) or 0-{total:.2f}s after start", flush=True)  # fmt: skip
+            print(
+                f"uninterrupted changed apply: {step_count} steps in {steps_time:.2f}s after the plan is "
+                f"printed, {total:.2f}s in all; kills at 0-{steps_window:.2f}s after the plan (3 trials "
+                f"in 4) or 0-{total:.2f}s after start",
+                flush=True,
+            )
             failures = 0
             killed_mid = 0
             for i in range(args.trials):
@@ -373,17 +384,21 @@ def main(argv: list[str] | None = None) -> int:
                 problems += check(server, changed, env, sentinel)
                 state = "killed" if outcome.killed else "finished"
                 since = "the plan" if from_plan else "start"
-                print(f"trial {i:2d}: parallelism {parallelism}, {state} {outcome.delay:.2f}s after {since}, "
-                      f"{len(steps)} step line(s){' (stale lease removed)' if broke else ''}; re-run "
-                      f"{len(rerun.stdout.splitlines())} lines -> {'converged' if not problems else 'FAILED'}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"trial {i:2d}: parallelism {parallelism}, {state} {outcome.delay:.2f}s after {since}, "
+                    f"{len(steps)} step line(s){' (stale lease removed)' if broke else ''}; re-run "
+                    f"{len(rerun.stdout.splitlines())} lines -> {'converged' if not problems else 'FAILED'}",
+                    flush=True,
+                )
                 for p in problems:
                     print("    " + p.replace("\n", "\n    "), flush=True)
                 failures += bool(problems)
         finally:
             server.stop()
-    print(f"{args.trials - failures}/{args.trials} trials converged ({killed_mid} killed between two steps of "
-          f"the apply)", flush=True)  # fmt: skip
+    print(
+        f"{args.trials - failures}/{args.trials} trials converged ({killed_mid} killed between two steps of the apply)",
+        flush=True,
+    )
     return 1 if failures else 0
 
 

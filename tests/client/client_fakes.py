@@ -25,8 +25,9 @@ class SleepRecorder:
         self.calls.append(seconds)
 
 
-def envelope(status: int, message: str, type_: str = "error", code: str | None = None,
-             details: dict[str, Any] | None = None) -> httpx.Response:
+def envelope(
+    status: int, message: str, type_: str = "error", code: str | None = None, details: dict[str, Any] | None = None
+) -> httpx.Response:
     error: dict[str, Any] = {"message": message, "type": type_}
     if code is not None:
         error["code"] = code

@@ -40,29 +40,73 @@ TAXONOMY = {"taxonomy_id": "tax_1", "taxonomy_name": "tags"}
     ("call", "route", "answer", "expected"),
     [
         (lambda c: c.create_retriever({"retriever_name": "search"}), ("POST", "/v1/retrievers"), RETRIEVER, RETRIEVER),
-        (lambda c: c.patch_retriever("ret_1", {"description": "d"}), ("PATCH", "/v1/retrievers/ret_1"),
-         {"retriever": RETRIEVER}, RETRIEVER),
-        (lambda c: c.clone_retriever("ret_1", {"retriever_name": "s2"}), ("POST", "/v1/retrievers/ret_1/clone"),
-         {"retriever": RETRIEVER, "source_retriever_id": "ret_0"}, RETRIEVER),
-        (lambda c: c.clone_taxonomy("tax_1", {"taxonomy_name": "t2"}), ("POST", "/v1/taxonomies/tax_1/clone"),
-         {"taxonomy": TAXONOMY, "source_taxonomy_id": "tax_0"}, TAXONOMY),
-        (lambda c: c.patch_taxonomy("tax_1", {"description": "d"}), ("PATCH", "/v1/taxonomies/tax_1"),
-         TAXONOMY, TAXONOMY),
-        (lambda c: c.create_taxonomy_version("tax_1", {"config": {}}), ("POST", "/v1/taxonomies/tax_1/versions"),
-         {**TAXONOMY, "version": 2}, {**TAXONOMY, "version": 2}),
-        (lambda c: c.execute_adhoc_retriever({"stages": []}), ("POST", "/v1/retrievers/execute"),
-         {"documents": []}, {"documents": []}),
-        (lambda c: c.get_retriever_execution("ret_1", "exec_9"), ("GET", "/v1/retrievers/ret_1/executions/exec_9"),
-         {"execution_id": "exec_9"}, {"execution_id": "exec_9"}),
-        (lambda c: c.execute_adhoc_clustering({"collection_ids": ["c"]}), ("POST", "/v1/clusters/execute"),
-         {"success": True}, {"success": True}),
-        (lambda c: c.collection_features("products"), ("GET", "/v1/collections/products/features"),
-         {"features": [{"feature_uri": "mixpeek://x@v1/y"}]}, [{"feature_uri": "mixpeek://x@v1/y"}]),
+        (
+            lambda c: c.patch_retriever("ret_1", {"description": "d"}),
+            ("PATCH", "/v1/retrievers/ret_1"),
+            {"retriever": RETRIEVER},
+            RETRIEVER,
+        ),
+        (
+            lambda c: c.clone_retriever("ret_1", {"retriever_name": "s2"}),
+            ("POST", "/v1/retrievers/ret_1/clone"),
+            {"retriever": RETRIEVER, "source_retriever_id": "ret_0"},
+            RETRIEVER,
+        ),
+        (
+            lambda c: c.clone_taxonomy("tax_1", {"taxonomy_name": "t2"}),
+            ("POST", "/v1/taxonomies/tax_1/clone"),
+            {"taxonomy": TAXONOMY, "source_taxonomy_id": "tax_0"},
+            TAXONOMY,
+        ),
+        (
+            lambda c: c.patch_taxonomy("tax_1", {"description": "d"}),
+            ("PATCH", "/v1/taxonomies/tax_1"),
+            TAXONOMY,
+            TAXONOMY,
+        ),
+        (
+            lambda c: c.create_taxonomy_version("tax_1", {"config": {}}),
+            ("POST", "/v1/taxonomies/tax_1/versions"),
+            {**TAXONOMY, "version": 2},
+            {**TAXONOMY, "version": 2},
+        ),
+        (
+            lambda c: c.execute_adhoc_retriever({"stages": []}),
+            ("POST", "/v1/retrievers/execute"),
+            {"documents": []},
+            {"documents": []},
+        ),
+        (
+            lambda c: c.get_retriever_execution("ret_1", "exec_9"),
+            ("GET", "/v1/retrievers/ret_1/executions/exec_9"),
+            {"execution_id": "exec_9"},
+            {"execution_id": "exec_9"},
+        ),
+        (
+            lambda c: c.execute_adhoc_clustering({"collection_ids": ["c"]}),
+            ("POST", "/v1/clusters/execute"),
+            {"success": True},
+            {"success": True},
+        ),
+        (
+            lambda c: c.collection_features("products"),
+            ("GET", "/v1/collections/products/features"),
+            {"features": [{"feature_uri": "mixpeek://x@v1/y"}]},
+            [{"feature_uri": "mixpeek://x@v1/y"}],
+        ),
         (lambda c: c.get_cluster_execution("clust_1"), ("GET", "/v1/clusters/clust_1/executions"), None, None),
-        (lambda c: c.get_cluster_execution("clust_1", "run_2"), ("GET", "/v1/clusters/clust_1/executions/run_2"),
-         {"run_id": "run_2"}, {"run_id": "run_2"}),
-        (lambda c: c.execute_cluster("clust_1"), ("POST", "/v1/clusters/clust_1/execute"),
-         {"task_id": "t1", "status": "PENDING"}, {"task_id": "t1", "status": "PENDING"}),
+        (
+            lambda c: c.get_cluster_execution("clust_1", "run_2"),
+            ("GET", "/v1/clusters/clust_1/executions/run_2"),
+            {"run_id": "run_2"},
+            {"run_id": "run_2"},
+        ),
+        (
+            lambda c: c.execute_cluster("clust_1"),
+            ("POST", "/v1/clusters/clust_1/execute"),
+            {"task_id": "t1", "status": "PENDING"},
+            {"task_id": "t1", "status": "PENDING"},
+        ),
     ],
 )
 async def test_helper_routes_and_unwrapping(
@@ -110,8 +154,14 @@ async def test_list_helpers_post_to_the_list_routes(make_client: MakeClient) -> 
 
 async def test_creates_are_not_retried_but_executes_are(make_client: MakeClient) -> None:
     busy = envelope(503, "busy")
-    routes = Routes({("POST", "/v1/retrievers"): busy, ("POST", "/v1/retrievers/ret_1/execute"): busy,
-                     ("POST", "/v1/clusters"): busy, ("POST", "/v1/namespaces"): busy})
+    routes = Routes(
+        {
+            ("POST", "/v1/retrievers"): busy,
+            ("POST", "/v1/retrievers/ret_1/execute"): busy,
+            ("POST", "/v1/clusters"): busy,
+            ("POST", "/v1/namespaces"): busy,
+        }
+    )
     client = make_client(routes, max_retries=2)
     for create in (client.create_retriever({}), client.create_cluster({}), client.create_namespace("n")):
         with pytest.raises(ApiError):

@@ -16,8 +16,9 @@ async def no_sleep(seconds: float) -> None:
 
 def client_for(db: Path, fault_rate: float) -> tuple[MixpeekClient, object]:
     app = create_app(db, fault_rate=fault_rate, fault_seed=1)
-    client = MixpeekClient("http://local", api_key="sk_local", namespace="paging",
-                           transport=httpx.ASGITransport(app=app), sleep=no_sleep)
+    client = MixpeekClient(
+        "http://local", api_key="sk_local", namespace="paging", transport=httpx.ASGITransport(app=app), sleep=no_sleep
+    )
     return client, app
 
 

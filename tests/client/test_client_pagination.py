@@ -34,14 +34,17 @@ class CursorServer:
         limit = min(int(request.url.params.get("limit", 10)), self.max_page)
         cursor = request.url.params.get("cursor")
         start = int(base64.urlsafe_b64decode(cursor)) if cursor else 0
-        page = self.items[start:start + limit]
+        page = self.items[start : start + limit]
         end = start + len(page)
         nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(self.items) else None
-        return httpx.Response(200, json={
-            "results": page,
-            "pagination": {"next_cursor": nxt, "page_size": limit, "total": None},
-            "total_count": len(self.items),
-        })
+        return httpx.Response(
+            200,
+            json={
+                "results": page,
+                "pagination": {"next_cursor": nxt, "page_size": limit, "total": None},
+                "total_count": len(self.items),
+            },
+        )
 
 
 async def test_cursor_pages_are_followed_to_the_end(make_client: MakeClient) -> None:
@@ -98,7 +101,7 @@ async def test_full_pages_without_cursor_fall_back_to_page_numbers(make_client: 
         calls.append(request)
         limit = int(request.url.params["limit"])
         page = int(request.url.params.get("page", 1))
-        chunk = items[(page - 1) * limit: page * limit]
+        chunk = items[(page - 1) * limit : page * limit]
         return httpx.Response(200, json={"results": chunk, "pagination": {}, "total_count": len(items)})
 
     client = make_client(handler)
@@ -173,9 +176,11 @@ async def test_an_unresolved_namespace_is_an_error_not_an_empty_list(make_client
 
 
 async def test_unresolved_namespace_header_is_an_error(make_client: MakeClient) -> None:
-    client = make_client(lambda request: httpx.Response(
-        200, json={"results": [], "total_count": 0, "pagination": {}}, headers={"X-Namespace-Unresolved": "1"}
-    ))
+    client = make_client(
+        lambda request: httpx.Response(
+            200, json={"results": [], "total_count": 0, "pagination": {}}, headers={"X-Namespace-Unresolved": "1"}
+        )
+    )
     with pytest.raises(ApiError, match="namespace_unresolved"):
         await client.list_collections()
 

@@ -18,7 +18,9 @@ MakeClient = Callable[..., MixpeekClient]
 OK = {"ok": True}
 
 
-def scripted(*steps: httpx.Response | type[httpx.TransportError]) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
+def scripted(
+    *steps: httpx.Response | type[httpx.TransportError],
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
     """A server that answers each request with the next step; the last step repeats."""
     seen: list[httpx.Request] = []
     queue: Iterator[httpx.Response | type[httpx.TransportError]] = iter(steps)
@@ -143,8 +145,11 @@ async def test_failures_before_sending_are_retried_even_for_a_create(
 
 @pytest.mark.parametrize(
     ("failure", "code"),
-    [(httpx.ReadTimeout, "read_timeout"), (httpx.RemoteProtocolError, "remote_protocol_error"),
-     (httpx.ReadError, "read_error")],
+    [
+        (httpx.ReadTimeout, "read_timeout"),
+        (httpx.RemoteProtocolError, "remote_protocol_error"),
+        (httpx.ReadError, "read_error"),
+    ],
 )
 async def test_failures_after_sending_stop_a_create(
     make_client: MakeClient, failure: type[httpx.TransportError], code: str

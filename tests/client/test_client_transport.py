@@ -102,10 +102,10 @@ async def test_an_asgi_app_is_reached_in_process() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         body = json.dumps({"path": scope["path"], "namespace": headers.get("x-namespace")}).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
 
-    async with MixpeekClient("http://local", api_key=None, namespace="demo",
-                             transport=httpx.ASGITransport(app=app)) as client:
+    async with MixpeekClient(
+        "http://local", api_key=None, namespace="demo", transport=httpx.ASGITransport(app=app)
+    ) as client:
         assert await client.request("GET", "/v1/collections/c") == {"path": "/v1/collections/c", "namespace": "demo"}

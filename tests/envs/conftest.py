@@ -58,8 +58,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mixops", "serve", "--db", str(db_path), "--port", str(port), "--api-key", KEY],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -92,9 +93,7 @@ def make_project(
     dest.mkdir(parents=True, exist_ok=True)
     if copy_manifests:
         shutil.copytree(EXAMPLE / "manifests", dest / "manifests")
-    envs = {
-        name: {"api_url": server.url, "api_key_env": KEY_VAR, **conf} for name, conf in environments.items()
-    }
+    envs = {name: {"api_url": server.url, "api_key_env": KEY_VAR, **conf} for name, conf in environments.items()}
     config = {"stack": "catalog", "manifests": ["manifests/"], "environments": envs}
     (dest / "mixops.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return dest

@@ -30,8 +30,10 @@ def with_secret(project_root: Path) -> None:
     text = path.read_text(encoding="utf-8")
     marker = "    tags: [storefront, search]\n"
     assert marker in text
-    path.write_text(text.replace(marker, marker + '    metadata: {owner: search-team, api_token: "${{ env.SEARCH_TOKEN }}"}\n', 1),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        text.replace(marker, marker + '    metadata: {owner: search-team, api_token: "${{ env.SEARCH_TOKEN }}"}\n', 1),
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.parametrize("layout", ["per-kind", "per-resource"])
@@ -78,10 +80,18 @@ async def test_export_skips_unowned_unless_all(tmp_path: Path, server: Server) -
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.key}", "X-Namespace": ns}) as c:
         rid = c.get("/v1/retrievers/tag_matcher").json()["retriever_id"]
         cid = c.get("/v1/collections/tag_catalog").json()["collection_id"]
-        made = c.post("/v1/taxonomies", json={"taxonomy_name": "hand_made", "config": {
-            "taxonomy_type": "flat", "retriever_id": rid,
-            "input_mappings": [{"input_key": "query", "source_type": "payload", "path": "title"}],
-            "source_collection": {"collection_id": cid}}})  # fmt: skip
+        made = c.post(
+            "/v1/taxonomies",
+            json={
+                "taxonomy_name": "hand_made",
+                "config": {
+                    "taxonomy_type": "flat",
+                    "retriever_id": rid,
+                    "input_mappings": [{"input_key": "query", "source_type": "payload", "path": "title"}],
+                    "source_collection": {"collection_id": cid},
+                },
+            },
+        )
         assert made.status_code == 200, made.text
     owned = await run_cli(dest, "export", "--env", "live", "-o", "owned")
     assert owned.exit_code == 0, owned.output
@@ -106,15 +116,22 @@ async def test_drift_reports_out_of_band_edits_not_git_edits(tmp_path: Path, ser
 
     # Only in git: a new description for hybrid_product_search. Plan sees it; drift must not.
     path = root / "manifests" / "retrievers.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "Product search refined by a style phrase", "Refined product search", 1), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "Product search refined by a style phrase", "Refined product search", 1
+        ),
+        encoding="utf-8",
+    )
     git_only = await run_cli(root, "drift", "--env", "live")
     assert git_only.exit_code == 0, git_only.output
 
     # Out of band: someone PATCHes product_search's description through the API.
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.key}", "X-Namespace": ns}) as c:
-        rid = next(r["retriever_id"] for r in c.get("/v1/retrievers").json()["results"]
-                   if r["retriever_name"] == "product_search")  # fmt: skip
+        rid = next(
+            r["retriever_id"]
+            for r in c.get("/v1/retrievers").json()["results"]
+            if r["retriever_name"] == "product_search"
+        )
         assert c.patch(f"/v1/retrievers/{rid}", json={"description": "edited in the console"}).status_code == 200
     drifted = await run_cli(root, "drift", "--env", "live")
     assert drifted.exit_code == 2, drifted.output

@@ -101,7 +101,9 @@ async def test_promotion_gate_and_prod_ends_equal_to_manifests(project: Project)
         prod_live = await read_live(client, "cat-prod")
     async with connect(project, "staging") as client:
         staging_live = await read_live(client, "cat-staging")
-    assert prod_live.resources[("retriever", "tag_matcher")].id != staging_live.resources[("retriever", "tag_matcher")].id
+    assert (
+        prod_live.resources[("retriever", "tag_matcher")].id != staging_live.resources[("retriever", "tag_matcher")].id
+    )
     assert prod_live.resources[("taxonomy", "product_tags")].spec["config"]["retriever_id"] == "tag_matcher"
     # prod records its own passing run, so prod could be promoted further.
     assert read_records(load_stack(project, "prod"), prod_live).tests_passed

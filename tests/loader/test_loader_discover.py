@@ -15,16 +15,19 @@ def make(root: Path, files: dict[str, str]) -> None:
 
 
 def test_directories_are_walked_in_a_deterministic_order(tmp_path: Path) -> None:
-    make(tmp_path, {
-        "manifests/b.yaml": "a: 1\n",
-        "manifests/a/z.yml": "a: 1\n",
-        "manifests/a/b/c.yaml": "a: 1\n",
-        "manifests/C.yaml": "a: 1\n",
-        "manifests/notes.txt": "x",
-        "manifests/data.json": "{}",
-        "manifests/.hidden.yaml": "a: 1\n",
-        "manifests/.git/config.yaml": "a: 1\n",
-    })  # fmt: skip
+    make(
+        tmp_path,
+        {
+            "manifests/b.yaml": "a: 1\n",
+            "manifests/a/z.yml": "a: 1\n",
+            "manifests/a/b/c.yaml": "a: 1\n",
+            "manifests/C.yaml": "a: 1\n",
+            "manifests/notes.txt": "x",
+            "manifests/data.json": "{}",
+            "manifests/.hidden.yaml": "a: 1\n",
+            "manifests/.git/config.yaml": "a: 1\n",
+        },
+    )
     files, problems = discover([tmp_path / "manifests"], root=tmp_path)
     assert problems == []
     assert [display_path(f, tmp_path) for f in files] == [
@@ -72,14 +75,17 @@ def test_paths_outside_the_root_are_shown_as_given(tmp_path: Path) -> None:
 
 
 def test_load_paths_reports_every_problem_of_every_file(tmp_path: Path) -> None:
-    make(tmp_path, {
-        "m/1_ok.yaml": "version: '1.0'\nretrievers: []\n",
-        "m/2_dup.yaml": "a: 1\na: 2\n",
-        "m/3_syntax.yaml": "a: [\n",
-        "m/4_empty.yaml": "",
-        "m/5_list.yaml": "- 1\n",
-        "m/sub/6_multi.yaml": "x: 1\n---\ny: 2\ny: 3\n",
-    })  # fmt: skip
+    make(
+        tmp_path,
+        {
+            "m/1_ok.yaml": "version: '1.0'\nretrievers: []\n",
+            "m/2_dup.yaml": "a: 1\na: 2\n",
+            "m/3_syntax.yaml": "a: [\n",
+            "m/4_empty.yaml": "",
+            "m/5_list.yaml": "- 1\n",
+            "m/sub/6_multi.yaml": "x: 1\n---\ny: 2\ny: 3\n",
+        },
+    )
     (tmp_path / "m" / "7_latin1.yaml").write_bytes(b"a: \xff\n")
     docs, problems = load_paths([tmp_path / "m", tmp_path / "missing"], root=tmp_path)
     assert [(d.file, d.index) for d in docs] == [

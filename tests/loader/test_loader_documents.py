@@ -98,15 +98,33 @@ def test_documents_before_a_syntax_error_are_kept(load: Load) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"),
-        ("true", True), ("False", False), ("TRUE", True),
-        ("null", None), ("~", None), ("", None), ("'null'", "null"),
-        ("007", 7), ("-12", -12), ("0x1F", 31), ("0o17", 15), ("1_000", "1_000"),
-        ("1.5", 1.5), ("-2e3", -2000.0), (".5", 0.5), ("'1.5'", "1.5"),
-        ("2001-12-14", "2001-12-14"), ("12:30:00", "12:30:00"),
-        ('"{{INPUT.query}}"', "{{INPUT.query}}"), ("${{ params.top_k }}", "${{ params.top_k }}"),
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("true", True),
+        ("False", False),
+        ("TRUE", True),
+        ("null", None),
+        ("~", None),
+        ("", None),
+        ("'null'", "null"),
+        ("007", 7),
+        ("-12", -12),
+        ("0x1F", 31),
+        ("0o17", 15),
+        ("1_000", "1_000"),
+        ("1.5", 1.5),
+        ("-2e3", -2000.0),
+        (".5", 0.5),
+        ("'1.5'", "1.5"),
+        ("2001-12-14", "2001-12-14"),
+        ("12:30:00", "12:30:00"),
+        ('"{{INPUT.query}}"', "{{INPUT.query}}"),
+        ("${{ params.top_k }}", "${{ params.top_k }}"),
     ],
-)  # fmt: skip
+)
 def test_scalars_follow_the_yaml_1_2_core_schema(load: Load, text: str, expected: object) -> None:
     (doc,), problems = load(f"v: {text}\n")
     assert problems == []

@@ -143,8 +143,6 @@ def retriever_body(name: str, collection: str = "products", **extra: Any) -> dic
         "retriever_name": name,
         "collection_identifiers": [collection],
         "input_schema": {"query": {"type": "text", "required": True}},
-        "stages": [
-            search_stage(10, 5)
-        ],
+        "stages": [search_stage(10, 5)],
         **extra,
     }

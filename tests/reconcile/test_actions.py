@@ -136,15 +136,26 @@ def cluster(name: str, change: Any) -> Any:
     ("label", "change", "action", "reason"),
     [
         ("algorithm_params", lambda c: c["vector_config"]["algorithm_params"].update(n_init=5), "update", None),
-        ("filters", lambda c: c.update(filters={"AND": [{"field": "in_stock", "operator": "eq", "value": True}]}),
-         "update", None),
-        ("clustering_method", lambda c: c["vector_config"].update(clustering_method="agglomerative",
-                                                                   algorithm_params={"n_clusters": 6}),
-         "replace", "vector_config.clustering_method"),
-        ("feature_uris", lambda c: c["vector_config"].update(feature_uris=["mixpeek://text_extractor@v1"]),
-         "replace", "vector_config.feature_uris"),
+        (
+            "filters",
+            lambda c: c.update(filters={"AND": [{"field": "in_stock", "operator": "eq", "value": True}]}),
+            "update",
+            None,
+        ),
+        (
+            "clustering_method",
+            lambda c: c["vector_config"].update(clustering_method="agglomerative", algorithm_params={"n_clusters": 6}),
+            "replace",
+            "vector_config.clustering_method",
+        ),
+        (
+            "feature_uris",
+            lambda c: c["vector_config"].update(feature_uris=["mixpeek://text_extractor@v1"]),
+            "replace",
+            "vector_config.feature_uris",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_cluster_field_classes(applied: Path, label: str, change: Any, action: str, reason: str | None) -> None:
     before, p, after = await change_and_apply(applied, "clusters.yaml", cluster("product_groups", change))
     key = ("cluster", "product_groups")

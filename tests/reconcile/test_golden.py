@@ -257,10 +257,13 @@ def test_every_golden_file_has_a_case() -> None:
         ("retriever_full", lambda live: live["input_schema"]["query"].update(required=False)),
         ("taxonomy_flat", lambda live: live["config"].update(top_k=3)),
         ("cluster_vector", lambda live: live["algorithm_params"].update(n_clusters=6)),
-        ("cluster_vector", lambda live: live["metadata"]["mixops_extra"].update({"vector_config.normalize_features": True})),
+        (
+            "cluster_vector",
+            lambda live: live["metadata"]["mixops_extra"].update({"vector_config.normalize_features": True}),
+        ),
         ("cluster_attribute", lambda live: live.update(clustered_attributes=["department", "brand"])),
     ],
-)  # fmt: skip
+)
 def test_a_real_difference_survives_normalisation(case: str, mutate: Callable[[dict[str, Any]], None]) -> None:
     """The other half of the contract: normalisation does not paper over a real change."""
     golden = json.loads((GOLDEN / f"{case}.json").read_text(encoding="utf-8"))

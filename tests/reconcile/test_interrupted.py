@@ -138,14 +138,20 @@ async def test_recovered_replacement_replaced_again(project_dir: Path, monkeypat
     """After the interruption the user changes the replace-forcing field again: the
     temporary is replaced in turn, its taxonomy follows, and the namespace converges."""
     await apply(project_dir)
-    edit(project_dir, "retrievers.yaml",
-         lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 5}))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 5}),
+    )
     fail_first(monkeypatch, deletes_retriever, after=True)
     with pytest.raises(ApplyError, match="injected failure"):
         await apply(project_dir, parallelism=1)
     monkeypatch.undo()
-    edit(project_dir, "retrievers.yaml",
-         lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 7}))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda data: resource(data, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 7}),
+    )
 
     p = await plan(project_dir)
     steps = {s.key: s for s in p.steps}

@@ -15,8 +15,10 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kill_test.py"
 def test_killed_applies_converge_on_rerun() -> None:
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--trials", "3", "--seed", "11"],
-        capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     trials = [line for line in out.stdout.splitlines() if line.startswith("trial")]
     assert len(trials) == 3 and all(line.endswith("converged") for line in trials), out.stdout

@@ -50,11 +50,17 @@ async def test_prune_deletes_only_what_this_stack_owns(project_dir: Path) -> Non
         await client.create_retriever(retriever_body("other_stacks", metadata=other))
     before = await raw_rows(project_dir)
     gone = {"brand_groups", "hybrid_product_search"}
-    edit(project_dir, "tests.yaml", lambda d: d.update(tests=[t for t in d["tests"]
-                                                              if not gone & {t.get("retriever"), t.get("cluster")}]))  # fmt: skip
+    edit(
+        project_dir,
+        "tests.yaml",
+        lambda d: d.update(tests=[t for t in d["tests"] if not gone & {t.get("retriever"), t.get("cluster")}]),
+    )
     edit(project_dir, "clusters.yaml", drop_cluster("brand_groups"))
-    edit(project_dir, "retrievers.yaml", lambda d: d.update(retrievers=[r for r in d["retrievers"]
-                                                                          if r["name"] != "hybrid_product_search"]))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda d: d.update(retrievers=[r for r in d["retrievers"] if r["name"] != "hybrid_product_search"]),
+    )
 
     without = await plan(project_dir)
     assert not without.has_changes

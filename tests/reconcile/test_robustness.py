@@ -31,8 +31,11 @@ async def test_an_unexpected_error_in_a_step_ends_as_a_failed_step_with_the_repo
 ) -> None:
     await apply(project_dir)
     edit(project_dir, "retrievers.yaml", _describe("product_search", "hybrid_product_search", "tag_matcher"))
-    edit(project_dir, "taxonomies.yaml", lambda d: resource(d, "taxonomies", "product_tags").update(
-        description="tags, edited"))  # fmt: skip
+    edit(
+        project_dir,
+        "taxonomies.yaml",
+        lambda d: resource(d, "taxonomies", "product_tags").update(description="tags, edited"),
+    )
     ids = {k: r.id for k, r in (await live(project_dir)).resources.items()}
     original = MixpeekClient.patch_retriever
 
@@ -212,8 +215,11 @@ async def test_a_replacement_failing_its_tests_is_not_swapped_in(
     before = await live(project_dir)
     old = before.resources[("retriever", "product_search")].id
     tests_yaml = (project_dir / "manifests" / "tests.yaml").read_text(encoding="utf-8")
-    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "product_search").update(
-        budget_limits={"max_credits": 50}))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda d: resource(d, "retrievers", "product_search").update(budget_limits={"max_credits": 50}),
+    )
     edit(project_dir, "tests.yaml", lambda d: d["tests"][0]["expect"].update(min_results=500))
 
     with pytest.raises(ReplacementTestsFailed) as caught:
@@ -246,8 +252,11 @@ async def test_a_stale_temporary_a_dependent_points_at_is_patched_not_deleted(
     project_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await apply(project_dir)
-    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "tag_matcher").update(
-        budget_limits={"max_credits": 5}))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda d: resource(d, "retrievers", "tag_matcher").update(budget_limits={"max_credits": 5}),
+    )
     # Interrupted right after the taxonomy was re-pointed to the temporary.
     original = MixpeekClient.request
     state = {"fired": False}
@@ -269,8 +278,11 @@ async def test_a_stale_temporary_a_dependent_points_at_is_patched_not_deleted(
     assert rows["product_tags"]["config"]["retriever_id"] == temp  # the dependent relies on it now
 
     # The desired spec moved on meanwhile: the temporary is patched to it, never deleted.
-    edit(project_dir, "retrievers.yaml", lambda d: resource(d, "retrievers", "tag_matcher").update(
-        description="matches tags, v2"))  # fmt: skip
+    edit(
+        project_dir,
+        "retrievers.yaml",
+        lambda d: resource(d, "retrievers", "tag_matcher").update(description="matches tags, v2"),
+    )
     seen = _log_requests(monkeypatch)
     await apply(project_dir)
     assert not [s for s in seen if s[0] == "DELETE" and temp in s[1]]
@@ -285,8 +297,11 @@ async def test_a_cluster_replacement_runs_before_the_old_one_goes_and_keeps_its_
 ) -> None:
     await apply(project_dir)
     old = (await live(project_dir)).resources[("cluster", "brand_groups")].id
-    edit(project_dir, "clusters.yaml", lambda d: resource(d, "clusters", "brand_groups")["attribute_config"].update(
-        attributes=["brand"]))  # fmt: skip
+    edit(
+        project_dir,
+        "clusters.yaml",
+        lambda d: resource(d, "clusters", "brand_groups")["attribute_config"].update(attributes=["brand"]),
+    )
     seen = _log_requests(monkeypatch)
     _, report = await apply(project_dir)
     monkeypatch.undo()

@@ -197,8 +197,13 @@ TESTS = (
 
 def full_plan() -> Plan:
     warnings = ("retriever 'orphan' is owned by this stack but no longer declared (--prune deletes it)",)
-    return Plan(steps=STEPS, fingerprints={"retriever/tag_matcher": "fp1", "cluster/old_groups": "fp2"},
-                warnings=warnings, tests=TESTS, **header())  # fmt: skip
+    return Plan(
+        steps=STEPS,
+        fingerprints={"retriever/tag_matcher": "fp1", "cluster/old_groups": "fp2"},
+        warnings=warnings,
+        tests=TESTS,
+        **header(),
+    )
 
 
 def noop_plan() -> Plan:
@@ -208,7 +213,9 @@ def noop_plan() -> Plan:
 
 def big_plan(n: int) -> Plan:
     """`n` creates with realistic specs and one failing test, for the size limit."""
-    steps = tuple(Step("retriever", f"search_{i:05d}", "create", desired=PRODUCT_SEARCH | {"name": f"search_{i:05d}"})
-                  for i in range(n))  # fmt: skip
+    steps = tuple(
+        Step("retriever", f"search_{i:05d}", "create", desired=PRODUCT_SEARCH | {"name": f"search_{i:05d}"})
+        for i in range(n)
+    )
     warnings = tuple(f"warning number {i}" for i in range(60))
     return Plan(steps=steps, fingerprints={}, warnings=warnings, tests=TESTS[:1], **header())

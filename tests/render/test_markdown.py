@@ -62,8 +62,13 @@ def test_no_changes_verdict() -> None:
 
 def test_values_with_backticks_or_html_cannot_break_the_comment() -> None:
     nasty = "```\n</details> <b>"
-    step = Step("retriever", "r<x>", "update", live_id="ret_1",
-                changes=(FieldChange("description", "plain", nasty, "in_place"),))  # fmt: skip
+    step = Step(
+        "retriever",
+        "r<x>",
+        "update",
+        live_id="ret_1",
+        changes=(FieldChange("description", "plain", nasty, "in_place"),),
+    )
     tests = ({"name": "</summary>", "target": "retriever/r", "desired": {"passed": False, "failures": [nasty]}},)
     md = render(Plan(steps=(step,), fingerprints={}, tests=tests, **header()), "markdown")
     assert not structure_problems(md), md

@@ -91,7 +91,9 @@ def test_retriever_lifecycle_and_execute(api: Any) -> None:
 
     from mixpeek.models import ExecuteRetrieverRequest
 
-    result = retrievers.execute_retriever(rid, ExecuteRetrieverRequest.from_dict({"inputs": {"query": "running shoes"}}))
+    result = retrievers.execute_retriever(
+        rid, ExecuteRetrieverRequest.from_dict({"inputs": {"query": "running shoes"}})
+    )
     assert result.status == "completed"
     top = [d["document_id"] for d in result.documents]
     assert set(top[:2]) == {"doc_a1", "doc_a2"}

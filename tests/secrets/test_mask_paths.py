@@ -8,8 +8,9 @@ ENV = {"KEY": "new-secret"}
 
 
 def test_resolution_records_where_env_values_went_and_their_template() -> None:
-    res = resolve({"a": "key ${{ env.KEY }} (${{ params.n }})", "b": "${{ params.n }}", "c": ["${{ env.KEY }}"]},
-                  {"n": 3}, ENV)  # fmt: skip
+    res = resolve(
+        {"a": "key ${{ env.KEY }} (${{ params.n }})", "b": "${{ params.n }}", "c": ["${{ env.KEY }}"]}, {"n": 3}, ENV
+    )
     assert res.data == {"a": "key new-secret (3)", "b": 3, "c": ["new-secret"]}
     assert set(res.secret_paths) == {("a",), ("c", 0)}
     # The template keeps the literal text (parameters filled in) and names the variable.

@@ -48,24 +48,33 @@ def test_all_match_failure_names_the_document_its_rank_and_field() -> None:
 
 
 def test_passing_expectations() -> None:
-    passed, failures = run({
-        "min_results": 3, "max_results": 10,
-        "top_k": {"k": 3, "contains": ["doc_1", "doc_3"], "any_match": {"tags": "road"}},
-        "absent": {"k": 3, "ids": ["doc_4"], "match": {"category": "socks"}},
-        "order": [{"before": "doc_1", "after": "doc_3"}, {"before": "doc_3", "after": "doc_missing"}],
-        "min_score": 0.85, "max_latency_ms": 100, "max_credits": 1,
-    })  # fmt: skip
+    passed, failures = run(
+        {
+            "min_results": 3,
+            "max_results": 10,
+            "top_k": {"k": 3, "contains": ["doc_1", "doc_3"], "any_match": {"tags": "road"}},
+            "absent": {"k": 3, "ids": ["doc_4"], "match": {"category": "socks"}},
+            "order": [{"before": "doc_1", "after": "doc_3"}, {"before": "doc_3", "after": "doc_missing"}],
+            "min_score": 0.85,
+            "max_latency_ms": 100,
+            "max_credits": 1,
+        }
+    )
     assert passed, failures
 
 
 def test_each_expectation_fails_with_expected_and_observed() -> None:
-    passed, failures = run({
-        "min_results": 5,
-        "top_k": {"k": 2, "contains": ["doc_4", "doc_9"]},
-        "absent": {"k": 4, "ids": ["doc_3"], "match": {"category": "socks"}},
-        "order": [{"before": "doc_4", "after": "doc_1"}],
-        "min_score": 0.95, "max_latency_ms": 10, "max_credits": 0.1,
-    })  # fmt: skip
+    passed, failures = run(
+        {
+            "min_results": 5,
+            "top_k": {"k": 2, "contains": ["doc_4", "doc_9"]},
+            "absent": {"k": 4, "ids": ["doc_3"], "match": {"category": "socks"}},
+            "order": [{"before": "doc_4", "after": "doc_1"}],
+            "min_score": 0.95,
+            "max_latency_ms": 10,
+            "max_credits": 0.1,
+        }
+    )
     text = "\n".join(failures)
     assert not passed
     for expected in (
@@ -97,8 +106,9 @@ def test_failed_execution_fails_the_test() -> None:
 
 
 def test_taxonomy_labels_and_fields_per_sample() -> None:
-    expect = TaxonomyExpect.model_validate({"labels": {"0": ["Casual"], "1": ["Hiking"]},
-                                            "fields": {"1": {"tag": ["hiking", "merino"]}}, "unlabeled": [2]})  # fmt: skip
+    expect = TaxonomyExpect.model_validate(
+        {"labels": {"0": ["Casual"], "1": ["Hiking"]}, "fields": {"1": {"tag": ["hiking", "merino"]}}, "unlabeled": [2]}
+    )
     resp = {
         "stats": {"errors": 0},
         "results": [{"tag": ["casual"]}, {"tag": ["merino", "wool"]}, {}],
@@ -112,8 +122,9 @@ def test_taxonomy_labels_and_fields_per_sample() -> None:
     outcome = evaluate_taxonomy(expect, observed)
     assert not outcome.passed
     assert any("document 1 expected ['Hiking'], observed ['Merino wool']" in f for f in outcome.failures)
-    assert any("document 1 expected tag=['hiking', 'merino'], observed ['merino', 'wool']" in f
-               for f in outcome.failures)  # fmt: skip
+    assert any(
+        "document 1 expected tag=['hiking', 'merino'], observed ['merino', 'wool']" in f for f in outcome.failures
+    )
 
 
 def test_cluster_expectations_from_an_adhoc_response() -> None:
@@ -125,12 +136,25 @@ def test_cluster_expectations_from_an_adhoc_response() -> None:
     }  # fmt: skip
     observed = observe_cluster(resp)
     assert observed["sizes"] == {"cl_0": 2, "cl_1": 3}
-    good = ClusterExpect.model_validate({"num_clusters": {"min": 2, "max": 3}, "min_silhouette": 0.3,
-                                         "max_davies_bouldin": 1.0, "min_cluster_size": 2,
-                                         "same_cluster": [["c", "d", "e"]], "different_cluster": [["a", "c"]]})  # fmt: skip
+    good = ClusterExpect.model_validate(
+        {
+            "num_clusters": {"min": 2, "max": 3},
+            "min_silhouette": 0.3,
+            "max_davies_bouldin": 1.0,
+            "min_cluster_size": 2,
+            "same_cluster": [["c", "d", "e"]],
+            "different_cluster": [["a", "c"]],
+        }
+    )
     assert evaluate_cluster(good, observed).passed
-    bad = ClusterExpect.model_validate({"num_clusters": {"min": 3}, "min_cluster_size": 3,
-                                        "same_cluster": [["a", "c"]], "different_cluster": [["a", "b"]]})  # fmt: skip
+    bad = ClusterExpect.model_validate(
+        {
+            "num_clusters": {"min": 3},
+            "min_cluster_size": 3,
+            "same_cluster": [["a", "c"]],
+            "different_cluster": [["a", "b"]],
+        }
+    )
     failures = "\n".join(evaluate_cluster(bad, observed).failures)
     assert "expected between 3 and any, observed 2 (run run_1)" in failures
     assert "{'cl_0': 2}" in failures

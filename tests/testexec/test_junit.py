@@ -23,7 +23,7 @@ def entry(name: str, passed: bool | None, failures: list[str] | None = None, **e
 
 ENTRIES = [
     entry("passes", True),
-    entry("fails <&> \"quoted\"", False, ["top_k: doc_9 must be in the top 3, observed at rank 7 (execution exec_1)"]),
+    entry('fails <&> "quoted"', False, ["top_k: doc_9 must be in the top 3, observed at rank 7 (execution exec_1)"]),
     entry("errors", False, ["the execution failed: HTTP 400 bad stage"]),
     entry("skipped", None, skipped="test budget: 10 of 10 credits used"),
 ]
@@ -35,8 +35,12 @@ def schema() -> xmlschema.XMLSchema:
 
 
 def test_report_validates_against_the_junit_schema(schema: xmlschema.XMLSchema, tmp_path: Path) -> None:
-    xml = junit_xml(ENTRIES, suite="mixops.catalog.local", timestamp="2025-01-01T00:00:00+00:00",
-                    properties={"environment": "local"})  # fmt: skip
+    xml = junit_xml(
+        ENTRIES,
+        suite="mixops.catalog.local",
+        timestamp="2025-01-01T00:00:00+00:00",
+        properties={"environment": "local"},
+    )
     path = tmp_path / "report.xml"
     path.write_text(xml, encoding="utf-8")
     schema.validate(str(path))
@@ -46,7 +50,12 @@ def test_counts_and_elements_tell_what_happened() -> None:
     root = ET.fromstring(junit_xml(ENTRIES, suite="s"))
     suite = root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("4", "1", "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "4",
+        "1",
+        "1",
+        "1",
+    )
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["passes"].find("failure") is None and cases["passes"].find("error") is None
     failure = cases['fails <&> "quoted"'].find("failure")

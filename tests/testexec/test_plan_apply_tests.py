@@ -53,8 +53,11 @@ def test_dropping_one_of_two_fused_searches_fails_the_style_test(applied: Path) 
 
 
 def test_a_neutral_change_shows_unchanged_results(applied: Path) -> None:
-    edit(applied, "manifests/retrievers.yaml",
-         lambda d: named(d["retrievers"], "product_search").update(description="Storefront search, reworded."))  # fmt: skip
+    edit(
+        applied,
+        "manifests/retrievers.yaml",
+        lambda d: named(d["retrievers"], "product_search").update(description="Storefront search, reworded."),
+    )
     code, plan = plan_json(applied)
     assert code == 0
     ran = [t for t in plan["tests"] if t["target"] == "retriever/product_search"]
@@ -65,7 +68,9 @@ def test_a_neutral_change_shows_unchanged_results(applied: Path) -> None:
 
 
 def test_a_taxonomy_change_shows_label_changes_per_sample(applied: Path) -> None:
-    edit(applied, "manifests/taxonomies.yaml", lambda d: named(d["taxonomies"], "product_tags")["config"].update(top_k=1))
+    edit(
+        applied, "manifests/taxonomies.yaml", lambda d: named(d["taxonomies"], "product_tags")["config"].update(top_k=1)
+    )
     code, plan = plan_json(applied)
     assert code == 3
     titles = outcomes_by_name(plan)["sample titles get their tags"]
@@ -121,8 +126,7 @@ def test_mixops_test_passes_on_the_example_and_writes_valid_junit(applied: Path,
 
 
 def test_the_test_budget_stops_the_run_before_it_is_exceeded(applied: Path) -> None:
-    edit(applied, "mixops.yaml",
-         lambda d: d["environments"]["local"].update(test_budget={"max_credits": 0.2}))  # fmt: skip
+    edit(applied, "mixops.yaml", lambda d: d["environments"]["local"].update(test_budget={"max_credits": 0.2}))
     result = mixops(applied, "test", "-k", "product")
     assert result.exit_code == 3
     assert "SKIP" in result.stdout and "stopped before exceeding max_credits" in result.stdout

@@ -15,14 +15,22 @@ from mixops.errors import MixopsError
 @click.command("export")
 @env_option
 @click.option(
-    "-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("manifests"),
-    show_default=True, help="Directory to write the manifest files to (relative to the project).",
-)  # fmt: skip
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("manifests"),
+    show_default=True,
+    help="Directory to write the manifest files to (relative to the project).",
+)
 @click.option("--all", "include_all", is_flag=True, help="Also export resources this stack does not own.")
 @click.option(
-    "--layout", type=click.Choice(["per-kind", "per-resource"]), default="per-kind", show_default=True,
+    "--layout",
+    type=click.Choice(["per-kind", "per-resource"]),
+    default="per-kind",
+    show_default=True,
     help="One file per kind (retrievers.yaml...), or one per resource (retrievers/NAME.yaml...).",
-)  # fmt: skip
+)
 @handle_errors
 def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> None:
     """Write the environment's live retrievers, taxonomies and clusters as manifests.

@@ -53,9 +53,14 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mixops")
 @click.option(
-    "-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    help="Project directory (holding mixops.yaml).", show_default=True,
-)  # fmt: skip
+    "-C",
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Project directory (holding mixops.yaml).",
+    show_default=True,
+)
 @click.option("--no-color", is_flag=True, help="No colour (also when NO_COLOR is set).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context

@@ -36,9 +36,13 @@ allow_delete_option = click.option(
     "--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment."
 )
 tests_option = click.option(
-    "--tests", "tests", type=click.Choice(["changed", "all"]), default="changed", show_default=True,
+    "--tests",
+    "tests",
+    type=click.Choice(["changed", "all"]),
+    default="changed",
+    show_default=True,
     help="Which tests run: those whose target (or something it references) changes, or all of them.",
-)  # fmt: skip
+)
 no_tests_option = click.option("--no-tests", is_flag=True, help="Run no tests.")
 
 
@@ -62,20 +66,35 @@ def reconcile_options(fn: F) -> F:
 @env_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for apply.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text",
+    show_default=True,
     help="github: the text plan, with errors and warnings as GitHub Actions annotations.",
-)  # fmt: skip
+)
 @click.option(
-    "--out-markdown", "out_markdown", type=click.Path(dir_okay=False, path_type=Path),
+    "--out-markdown",
+    "out_markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the full Markdown plan (never truncated) to this file, e.g. for CI artifacts.",
-)  # fmt: skip
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none).")
 @reconcile_options
 @handle_errors
 def plan(
-    env: str | None, out: Path | None, fmt: str, out_markdown: Path | None, detailed_exitcode: bool, prune: bool,
-    adopt: bool, allow_delete: bool, tests: str, no_tests: bool, parallelism: int,
-) -> None:  # fmt: skip
+    env: str | None,
+    out: Path | None,
+    fmt: str,
+    out_markdown: Path | None,
+    detailed_exitcode: bool,
+    prune: bool,
+    adopt: bool,
+    allow_delete: bool,
+    tests: str,
+    no_tests: bool,
+    parallelism: int,
+) -> None:
     """Show what apply would change in the environment's namespace.
 
     Tests run against the desired config without changing anything (and
@@ -148,15 +167,26 @@ def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
 @env_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a TTY).")
 @click.option(
-    "--lock-timeout", type=Duration(), default="0s", show_default=True,
+    "--lock-timeout",
+    type=Duration(),
+    default="0s",
+    show_default=True,
     help="How long to wait for another apply on this namespace (its lease) to finish, e.g. 30s, 10m.",
-)  # fmt: skip
+)
 @reconcile_options
 @handle_errors
 def apply(
-    planfile: Path | None, env: str | None, auto_approve: bool, lock_timeout: float, prune: bool, adopt: bool,
-    allow_delete: bool, tests: str, no_tests: bool, parallelism: int,
-) -> None:  # fmt: skip
+    planfile: Path | None,
+    env: str | None,
+    auto_approve: bool,
+    lock_timeout: float,
+    prune: bool,
+    adopt: bool,
+    allow_delete: bool,
+    tests: str,
+    no_tests: bool,
+    parallelism: int,
+) -> None:
     """Converge the environment's namespace on the manifests.
 
     After applying, the tests run against the applied resources; exit code 3
@@ -201,10 +231,18 @@ def apply(
 
     planned, report = asyncio.run(
         plan_and_apply(
-            project, env_name, options, parallelism=parallelism, apply=True, saved=saved, confirm=confirm,
-            emit=lambda line: click.echo(line), lock_timeout=lock_timeout, tests=_test_select(tests, no_tests),
+            project,
+            env_name,
+            options,
+            parallelism=parallelism,
+            apply=True,
+            saved=saved,
+            confirm=confirm,
+            emit=lambda line: click.echo(line),
+            lock_timeout=lock_timeout,
+            tests=_test_select(tests, no_tests),
         )
-    )  # fmt: skip
+    )
     if not planned.plan.has_changes:
         click.echo("No changes. Live state matches the manifests.")
     elif report is None:

@@ -22,14 +22,25 @@ if TYPE_CHECKING:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a TTY).")
 @click.option("--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment.")
 @click.option("--prune", is_flag=True, help="Delete resources this stack owns in --to that are no longer declared.")
-@click.option("--lock-timeout", type=Duration(), default="0s", show_default=True,
-              help="How long to wait for another apply on --to's namespace.")  # fmt: skip
+@click.option(
+    "--lock-timeout",
+    type=Duration(),
+    default="0s",
+    show_default=True,
+    help="How long to wait for another apply on --to's namespace.",
+)
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @handle_errors
 def promote(
-    source: str, target: str, plan_only: bool, auto_approve: bool, allow_delete: bool, prune: bool,
-    lock_timeout: float, parallelism: int,
-) -> None:  # fmt: skip
+    source: str,
+    target: str,
+    plan_only: bool,
+    auto_approve: bool,
+    allow_delete: bool,
+    prune: bool,
+    lock_timeout: float,
+    parallelism: int,
+) -> None:
     """Promote the current manifests from one environment to the next.
 
     Refused unless the --from namespace runs exactly these manifests (the
@@ -63,9 +74,18 @@ def promote(
         return auto_approve or click.confirm(f"Apply these changes to {target!r}?", default=False)
 
     result = asyncio.run(
-        run_promotion(project, source, target, options, plan_only=plan_only, parallelism=parallelism,
-                      lock_timeout=lock_timeout, confirm=confirm, emit=lambda line: click.echo(line))
-    )  # fmt: skip
+        run_promotion(
+            project,
+            source,
+            target,
+            options,
+            plan_only=plan_only,
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+            confirm=confirm,
+            emit=lambda line: click.echo(line),
+        )
+    )
     ctx.echo(f"{source!r} runs digest {result.source.digest}, tested and passing.")
     if plan_only:
         for line in plan_lines(result.plan):

@@ -13,9 +13,12 @@ from mixops.cli.common import EXIT_ERROR, get_ctx, handle_errors, write_output
 @click.command()
 @click.option("--check", is_flag=True, help="Fail (exit 1) when the files in schemas/ are stale; write nothing.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Directory to write to (default: schemas/ of the mixops source tree, else ./schemas).",
-)  # fmt: skip
+)
 @handle_errors
 def schema(check: bool, out_dir: Path | None) -> None:
     """Generate JSON Schema for manifest files and for mixops.yaml.

@@ -15,21 +15,33 @@ INSTALL_HINT = "pip install 'mixops[local]'"
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
 @click.option(
-    "--db", "db_path", default=Path(".mixops/local.db"), show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="SQLite file holding every resource.",
-)  # fmt: skip
+    "--db",
+    "db_path",
+    default=Path(".mixops/local.db"),
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file holding every resource.",
+)
 @click.option(
-    "--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--seed",
+    "seeds",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed file (YAML/JSON) of collections and documents, loaded idempotently. Repeatable.",
-)  # fmt: skip
+)
 @click.option(
-    "--api-key", "api_keys", multiple=True,
+    "--api-key",
+    "api_keys",
+    multiple=True,
     help="Accepted bearer key. Repeatable. Without it, any non-empty key is accepted.",
-)  # fmt: skip
+)
 @click.option(
-    "--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
     help="Share of requests answered with 429, 503 or a slow response (reliability tests).",
-)  # fmt: skip
+)
 @click.option("--namespace", default="default", show_default=True, help="Namespace the seeds go into.")
 @click.option("--strict-extra-keys", is_flag=True, help="Refuse unknown body keys with 422 (else warn).")
 def serve(

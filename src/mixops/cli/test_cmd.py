@@ -83,8 +83,12 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
         return
     ctx.echo(format_entries(entries, f"Tests in {env_name!r} ({info.namespace})").rstrip("\n"))
     if junit is not None:
-        xml = junit_xml(entries, suite=f"mixops.{stack.project.stack}.{env_name}", timestamp=started,
-                        properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()})  # fmt: skip
+        xml = junit_xml(
+            entries,
+            suite=f"mixops.{stack.project.stack}.{env_name}",
+            timestamp=started,
+            properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()},
+        )
         write_output(junit, xml, "the JUnit report")
     if any(e.get("passed") is not True for e in entries):
         sys.exit(EXIT_TESTS_FAILED)

@@ -45,8 +45,12 @@ def validate(paths: tuple[Path, ...], env: str | None, fmt: str) -> None:
         sys.exit(EXIT_ERROR)
     counts = stack.count()
     if fmt == "json":
-        click.echo(json.dumps({"valid": True, "environment": stack.environment, "counts": counts,
-                               "files": list(stack.files)}, indent=2))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {"valid": True, "environment": stack.environment, "counts": counts, "files": list(stack.files)},
+                indent=2,
+            )
+        )
         return
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     ctx.echo(f"valid: {summary} in {len(stack.files)} files (environment {stack.environment})")

@@ -58,8 +58,16 @@ def create_body(
 # Cluster PATCH takes these keys only (mixpeek-api.md 6.4); vector_config ones are flattened.
 CLUSTER_PATCH_TOP = ("description", "metadata", "llm_labeling", "filters", "source_cluster_ids")
 CLUSTER_PATCH_VECTOR = ("sample_size", "algorithm_params", "face_cluster_merge", "layout_stability")
-RETRIEVER_PATCH = ("description", "tags", "metadata", "display_config", "visibility", "collection_identifiers",
-                   "stages", "input_schema")  # fmt: skip
+RETRIEVER_PATCH = (
+    "description",
+    "tags",
+    "metadata",
+    "display_config",
+    "visibility",
+    "collection_identifiers",
+    "stages",
+    "input_schema",
+)
 TAXONOMY_PATCH = ("description", "metadata")
 
 # What a PATCH sends to clear a field the manifest no longer has. In Mixpeek's PATCH

@@ -198,8 +198,10 @@ def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], exe
     if expect.min_score is not None:
         first = top[0]["score"] if top else None
         if not isinstance(first, int | float) or first < expect.min_score:
-            failures.append(f"min_score: expected the first result to score at least {expect.min_score}, "
-                            f"observed {first if first is not None else 'no results'}")  # fmt: skip
+            failures.append(
+                f"min_score: expected the first result to score at least {expect.min_score}, "
+                f"observed {first if first is not None else 'no results'}"
+            )
     latency = observed.get("latency_ms")
     if expect.max_latency_ms is not None and isinstance(latency, int | float) and latency > expect.max_latency_ms:
         failures.append(f"max_latency_ms: expected at most {expect.max_latency_ms:g} ms, observed {latency:g} ms")
@@ -252,16 +254,22 @@ def _check_top_k(expect: RetrieverExpect, observed: Mapping[str, Any], where: An
         if doc not in ids[:k]:
             out.append(f"top_k: {doc} must be in the top {k}, observed {where(doc)}")
     if expect.top_k.any_match and not any(doc_matches(r, expect.top_k.any_match) for r in rows):
-        out.append(f"top_k: at least one of the top {k} must match {_conditions(expect.top_k.any_match)}; "
-                   f"none of the {len(rows)} observed does")  # fmt: skip
+        out.append(
+            f"top_k: at least one of the top {k} must match {_conditions(expect.top_k.any_match)}; "
+            f"none of the {len(rows)} observed does"
+        )
     if expect.top_k.all_match:
         if len(rows) < k:
-            out.append(f"top_k: expected {k} results matching {_conditions(expect.top_k.all_match)}, "
-                       f"observed only {len(rows)} results")  # fmt: skip
+            out.append(
+                f"top_k: expected {k} results matching {_conditions(expect.top_k.all_match)}, "
+                f"observed only {len(rows)} results"
+            )
         for r in rows:
             if not doc_matches(r, expect.top_k.all_match):
-                out.append(f"top_k: every one of the top {k} must match {_conditions(expect.top_k.all_match)}; "
-                           f"observed {r['id']} at rank {r['rank']} with {_fields(r, expect.top_k.all_match)}")  # fmt: skip
+                out.append(
+                    f"top_k: every one of the top {k} must match {_conditions(expect.top_k.all_match)}; "
+                    f"observed {r['id']} at rank {r['rank']} with {_fields(r, expect.top_k.all_match)}"
+                )
     return out
 
 
@@ -273,9 +281,7 @@ def retriever_rows_needed(expect: RetrieverExpect) -> int:
 # --- taxonomies ----------------------------------------------------------------------
 
 
-def observe_taxonomy(
-    expect: TaxonomyExpect, response: Mapping[str, Any], sample_ids: Sequence[str]
-) -> dict[str, Any]:
+def observe_taxonomy(expect: TaxonomyExpect, response: Mapping[str, Any], sample_ids: Sequence[str]) -> dict[str, Any]:
     """Labels (per sample, in match order) and the enriched fields of each sample document."""
     matches = [m for m in response.get("matches") or [] if isinstance(m, dict)]
     results = [d for d in response.get("results") or [] if isinstance(d, dict)]
@@ -355,12 +361,16 @@ def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Outc
     run = observed.get("run_id")
     n = observed.get("num_clusters")
     rng = expect.num_clusters
-    outside = rng is not None and isinstance(n, int) and (
-        (rng.min is not None and n < rng.min) or (rng.max is not None and n > rng.max)
+    outside = (
+        rng is not None
+        and isinstance(n, int)
+        and ((rng.min is not None and n < rng.min) or (rng.max is not None and n > rng.max))
     )
     if rng is not None and outside:
-        failures.append(f"num_clusters: expected between {rng.min if rng.min is not None else 0} and "
-                        f"{rng.max if rng.max is not None else 'any'}, observed {n}")  # fmt: skip
+        failures.append(
+            f"num_clusters: expected between {rng.min if rng.min is not None else 0} and "
+            f"{rng.max if rng.max is not None else 'any'}, observed {n}"
+        )
     sil = observed.get("silhouette")
     if expect.min_silhouette is not None and (sil is None or sil < expect.min_silhouette):
         failures.append(f"min_silhouette: expected at least {expect.min_silhouette:g}, observed {sil}")
@@ -371,8 +381,10 @@ def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Outc
     if expect.min_cluster_size is not None:
         small = {c: s for c, s in sizes.items() if s < expect.min_cluster_size}
         if small:
-            failures.append(f"min_cluster_size: expected every cluster to hold at least {expect.min_cluster_size} "
-                            f"documents, observed {small}")  # fmt: skip
+            failures.append(
+                f"min_cluster_size: expected every cluster to hold at least {expect.min_cluster_size} "
+                f"documents, observed {small}"
+            )
     members: dict[str, str] = observed.get("members") or {}
     if (expect.same_cluster or expect.different_cluster) and not members:
         failures.append("membership: the execution returned no cluster members to check pairs against")

@@ -216,9 +216,20 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
     got = e.get("input")
     if kind == "literal_error":
         return f"{msg}, got {_short(got)}", ""
-    if kind.endswith("_type") or kind.endswith("_parsing") or kind.startswith("string_") or kind in (
-        "greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_short", "too_long",
-    ):  # fmt: skip
+    if (
+        kind.endswith("_type")
+        or kind.endswith("_parsing")
+        or kind.startswith("string_")
+        or kind
+        in (
+            "greater_than_equal",
+            "less_than_equal",
+            "greater_than",
+            "less_than",
+            "too_short",
+            "too_long",
+        )
+    ):
         return f"{msg[0].lower()}{msg[1:]}, got {_short(got)}", ""
     return msg, ""
 

@@ -117,8 +117,15 @@ class Plan:
             raise PlanError(f"not a mixops plan: expected a JSON object, found {type(data).__name__}")
         if data.get("format") != PLAN_FORMAT:
             raise PlanError(f"unsupported plan format {data.get('format')!r}; this mixops writes {PLAN_FORMAT}")
-        for key, kind in (("stack", str), ("environment", str), ("namespace", str), ("target", str),
-                          ("manifest_digest", str), ("steps", (list, tuple)), ("fingerprints", dict)):  # fmt: skip
+        for key, kind in (
+            ("stack", str),
+            ("environment", str),
+            ("namespace", str),
+            ("target", str),
+            ("manifest_digest", str),
+            ("steps", (list, tuple)),
+            ("fingerprints", dict),
+        ):
             if not isinstance(data.get(key), kind):
                 raise PlanError(f"not a mixops plan: {key!r} is missing or of the wrong type")
         fields = {k: v for k, v in data.items() if k not in ("steps", "counts")}
@@ -322,8 +329,14 @@ class _Builder:
                 surface = Surface.REPLACE  # the API has no way to clear this field in place
             if kind == "retriever" and c.path and c.path[0] == "stages" and live.published:
                 surface = Surface.REPLACE
-            fcs.append(FieldChange(c.dotted, self._shown(kind, name, c.path, c.old),
-                                   self._shown(kind, name, c.path, c.new), surface.name.lower()))  # fmt: skip
+            fcs.append(
+                FieldChange(
+                    c.dotted,
+                    self._shown(kind, name, c.path, c.old),
+                    self._shown(kind, name, c.path, c.new),
+                    surface.name.lower(),
+                )
+            )
             if surface == Surface.REPLACE:
                 reason = render_path(c.path[:2] if c.path and c.path[0] == "vector_config" else c.path[:1])
                 if kind == "retriever" and c.path[0] == "input_schema":
@@ -338,9 +351,18 @@ class _Builder:
             action = "noop"
         else:
             action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
-        return Step(kind, name, action, live_id=live.id, changes=tuple(fcs), replace_reasons=tuple(reasons),
-                    depends_on=deps, adopt=adopt, recover_from=recover_from,
-                    desired=None if action == "noop" else self._as_written(res))  # fmt: skip
+        return Step(
+            kind,
+            name,
+            action,
+            live_id=live.id,
+            changes=tuple(fcs),
+            replace_reasons=tuple(reasons),
+            depends_on=deps,
+            adopt=adopt,
+            recover_from=recover_from,
+            desired=None if action == "noop" else self._as_written(res),
+        )
 
     def _temporaries_to_recover(self) -> dict[tuple[str, str], str]:
         """(kind, temporary name) -> real name, for each desired resource `_step` will recover."""
@@ -427,8 +449,14 @@ class _Builder:
         for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):  # type: ignore[arg-type]
             if (ref_kind, ref_name) in replaced:
                 old_id = replaced[(ref_kind, ref_name)]
-                out.append(FieldChange(render_path(path), f"{ref_name} ({old_id})", f"{ref_name} (its replacement)",
-                                       surface.name.lower()))  # fmt: skip
+                out.append(
+                    FieldChange(
+                        render_path(path),
+                        f"{ref_name} ({old_id})",
+                        f"{ref_name} (its replacement)",
+                        surface.name.lower(),
+                    )
+                )
         return out
 
     def _order(self, steps: list[Step]) -> list[Step]:
@@ -470,4 +498,3 @@ def build_plan(
     """`desired`: `prepare_desired(stack)` when the caller computed it already (it must be of this stack)."""
     builder = _Builder(stack, live, options or PlanOptions(), desired or prepare_desired(stack))
     return builder.build()
-

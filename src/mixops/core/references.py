@@ -63,9 +63,14 @@ def check_references(stack: Stack) -> list[Problem]:
             for ref in refs_of(stack, kind, name):
                 if ref.kind == "collection":
                     if ref.name.startswith(ID_PREFIX["collection"]) and len(ref.name) > 4:
-                        problems.append(origin.problem(
-                            f"{ref.name!r} looks like a collection id; manifests reference collections by name",
-                            "write the collection's name so the manifest works in every namespace", ref.sub, doc))  # fmt: skip
+                        problems.append(
+                            origin.problem(
+                                f"{ref.name!r} looks like a collection id; manifests reference collections by name",
+                                "write the collection's name so the manifest works in every namespace",
+                                ref.sub,
+                                doc,
+                            )
+                        )
                     continue
                 declared = stack.resources(ref.kind)  # type: ignore[arg-type]
                 if ref.name not in declared:
@@ -86,8 +91,10 @@ def check_references(stack: Stack) -> list[Problem]:
 
 def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
     if name.startswith(ID_PREFIX.get(kind, "\0")):
-        return (f"{name!r} looks like a {kind} id; manifests reference {kind}s by name",
-                f"write the name of a {kind} declared in the manifests")  # fmt: skip
+        return (
+            f"{name!r} looks like a {kind} id; manifests reference {kind}s by name",
+            f"write the name of a {kind} declared in the manifests",
+        )
     close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
     if close:
         return f"unknown {kind} {name!r}", f"did you mean {close[0]!r}?"
@@ -118,8 +125,9 @@ def _check_templates(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
                 declared = ", ".join(sorted(r.input_schema)) or "none"
                 close = difflib.get_close_matches(key, list(r.input_schema), n=1)
                 fix = f"did you mean {close[0]!r}?" if close else f"declare it in input_schema (declared: {declared})"
-                out.append(origin.problem(f"template uses input {key!r}, which input_schema does not declare",
-                                          fix, sub, doc))  # fmt: skip
+                out.append(
+                    origin.problem(f"template uses input {key!r}, which input_schema does not declare", fix, sub, doc)
+                )
     return out
 
 
@@ -132,22 +140,34 @@ def _check_hierarchy(t: Taxonomy, origin: Any, doc: Any) -> list[Problem]:
     roots = [n for n in cfg.hierarchical_nodes if n.parent_collection_id is None]
     for i, n in enumerate(cfg.hierarchical_nodes):
         if n.parent_collection_id is not None and n.parent_collection_id not in nodes:
-            out.append(origin.problem(
-                f"parent_collection_id {n.parent_collection_id!r} is not a level of this taxonomy",
-                f"use one of: {', '.join(sorted(nodes))}",
-                ("config", "hierarchical_nodes", i, "parent_collection_id"), doc))  # fmt: skip
+            out.append(
+                origin.problem(
+                    f"parent_collection_id {n.parent_collection_id!r} is not a level of this taxonomy",
+                    f"use one of: {', '.join(sorted(nodes))}",
+                    ("config", "hierarchical_nodes", i, "parent_collection_id"),
+                    doc,
+                )
+            )
     if not roots:
-        out.append(origin.problem("the hierarchy has no root level",
-                                  "leave parent_collection_id out on the top level",
-                                  ("config", "hierarchical_nodes"), doc))  # fmt: skip
+        out.append(
+            origin.problem(
+                "the hierarchy has no root level",
+                "leave parent_collection_id out on the top level",
+                ("config", "hierarchical_nodes"),
+                doc,
+            )
+        )
     parent = {n.collection_id: n.parent_collection_id for n in cfg.hierarchical_nodes}
     for start in parent:
         seen: set[str] = set()
         cur: str | None = start
         while cur is not None and cur in parent:
             if cur in seen:
-                out.append(origin.problem(f"hierarchy levels form a cycle through {cur!r}", "",
-                                          ("config", "hierarchical_nodes"), doc))  # fmt: skip
+                out.append(
+                    origin.problem(
+                        f"hierarchy levels form a cycle through {cur!r}", "", ("config", "hierarchical_nodes"), doc
+                    )
+                )
                 return out
             seen.add(cur)
             cur = parent[cur]
@@ -176,8 +196,14 @@ def _check_cycles(stack: Stack, edges: dict[tuple[str, str], list[tuple[str, str
                 cyc = [*stack_path[stack_path.index(nxt) :], nxt]
                 where = stack.origins[nxt]
                 text = " -> ".join(f"{k} {n!r}" for k, n in cyc)
-                out.append(where.problem(f"reference cycle: {text}", "break the cycle; resources cannot depend on "
-                                         "themselves", (), stack.docs[nxt]))  # fmt: skip
+                out.append(
+                    where.problem(
+                        f"reference cycle: {text}",
+                        "break the cycle; resources cannot depend on themselves",
+                        (),
+                        stack.docs[nxt],
+                    )
+                )
             elif color.get(nxt) == white:
                 color[nxt] = grey
                 stack_path.append(nxt)
@@ -204,8 +230,14 @@ def _check_tests(stack: Stack) -> list[Problem]:
             retriever = stack.retrievers[target]
             for key, spec in retriever.input_schema.items():
                 if spec.required and spec.default is None and key not in test.inputs:
-                    out.append(origin.problem(f"retriever {target!r} requires input {key!r}",
-                                              f"add `{key}:` under inputs", ("inputs",), doc))  # fmt: skip
+                    out.append(
+                        origin.problem(
+                            f"retriever {target!r} requires input {key!r}",
+                            f"add `{key}:` under inputs",
+                            ("inputs",),
+                            doc,
+                        )
+                    )
             for key in test.inputs:
                 if key not in retriever.input_schema:
                     close = difflib.get_close_matches(key, list(retriever.input_schema), n=1)
@@ -214,6 +246,5 @@ def _check_tests(stack: Stack) -> list[Problem]:
                         if close
                         else (f"declared inputs: {', '.join(sorted(retriever.input_schema)) or 'none'}")
                     )
-                    out.append(origin.problem(f"retriever {target!r} has no input {key!r}", fix,
-                                              ("inputs", key), doc))  # fmt: skip
+                    out.append(origin.problem(f"retriever {target!r} has no input {key!r}", fix, ("inputs", key), doc))
     return out

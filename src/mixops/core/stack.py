@@ -145,9 +145,17 @@ def build_stack(
     stack = Stack(project=project, environment=environment, files=tuple(sorted({d.file for d in docs})))
     if environment not in project.environments:
         raise ManifestError(
-            [Problem("mixops.yaml", 0, 0, "environments", f"unknown environment {environment!r}",
-                     f"one of: {', '.join(project.environments)}")]
-        )  # fmt: skip
+            [
+                Problem(
+                    "mixops.yaml",
+                    0,
+                    0,
+                    "environments",
+                    f"unknown environment {environment!r}",
+                    f"one of: {', '.join(project.environments)}",
+                )
+            ]
+        )
     env_conf = project.environments[environment]
 
     # Pass 1: parameter declarations from every document (they are global to the stack).
@@ -166,16 +174,31 @@ def build_stack(
         for i, p in enumerate(params):
             if p.name in declared:
                 line, col = doc.locate(("parameters", i, "name"))
-                problems.append(Problem(doc.file, line, col, f"parameters[{i}].name",
-                                        f"parameter {p.name!r} is declared twice", "keep one declaration"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        f"parameters[{i}].name",
+                        f"parameter {p.name!r} is declared twice",
+                        "keep one declaration",
+                    )
+                )
             declared[p.name] = p
 
     values: dict[str, Any] = {name: p.default for name, p in declared.items()}
     for name, value in env_conf.parameters.items():
         if name not in declared:
-            problems.append(Problem("mixops.yaml", 0, 0, f"environments.{environment}.parameters.{name}",
-                                    f"parameter {name!r} is not declared in any manifest",
-                                    "declare it under `parameters:` or remove the value"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "mixops.yaml",
+                    0,
+                    0,
+                    f"environments.{environment}.parameters.{name}",
+                    f"parameter {name!r} is not declared in any manifest",
+                    "declare it under `parameters:` or remove the value",
+                )
+            )
             continue
         why = check_param_value(declared[name], value)
         if why:
@@ -222,8 +245,16 @@ def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
         return True
     line, col = doc.locate(())
     kind = type(doc.data).__name__ if doc.data is not None else "empty"
-    problems.append(Problem(doc.file, line, col, "", f"the document root must be a mapping, got {kind}",
-                            'start the document with `version: "1.0"`'))  # fmt: skip
+    problems.append(
+        Problem(
+            doc.file,
+            line,
+            col,
+            "",
+            f"the document root must be a mapping, got {kind}",
+            'start the document with `version: "1.0"`',
+        )
+    )
     return False
 
 
@@ -233,8 +264,16 @@ def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
         return True
     line, col = doc.locate(("version",))
     hint = ' (write it quoted: version: "1.0")' if isinstance(version, float | int) else ""
-    problems.append(Problem(doc.file, line, col, "version", f"unsupported manifest version {version!r}{hint}",
-                            f"supported: {', '.join(SUPPORTED_VERSIONS)}"))  # fmt: skip
+    problems.append(
+        Problem(
+            doc.file,
+            line,
+            col,
+            "version",
+            f"unsupported manifest version {version!r}{hint}",
+            f"supported: {', '.join(SUPPORTED_VERSIONS)}",
+        )
+    )
     return False
 
 
@@ -251,9 +290,16 @@ def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: l
             key = (kind, res.name)
             if key in stack.origins:
                 first = stack.origins[key]
-                problems.append(Problem(doc.file, line, col, render_path((*path, "name")),
-                                        f"duplicate {kind} name {res.name!r} (first declared at "
-                                        f"{first.file}:{first.line})", "names are unique per kind; rename one"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        render_path((*path, "name")),
+                        f"duplicate {kind} name {res.name!r} (first declared at {first.file}:{first.line})",
+                        "names are unique per kind; rename one",
+                    )
+                )
                 continue
             table[res.name] = res
             stack.origins[key] = Origin(doc.file, line, col, path)
@@ -264,9 +310,16 @@ def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: l
         line, col = doc.locate((*path, "name"))
         if test.name in seen_tests:
             first = stack.origins[("test", test.name)]
-            problems.append(Problem(doc.file, line, col, render_path((*path, "name")),
-                                    f"duplicate test name {test.name!r} (first declared at {first.file}:{first.line})",
-                                    "test names are unique; rename one"))  # fmt: skip
+            problems.append(
+                Problem(
+                    doc.file,
+                    line,
+                    col,
+                    render_path((*path, "name")),
+                    f"duplicate test name {test.name!r} (first declared at {first.file}:{first.line})",
+                    "test names are unique; rename one",
+                )
+            )
             continue
         seen_tests.add(test.name)
         stack.tests.append(test)  # type: ignore[arg-type]

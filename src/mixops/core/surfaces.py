@@ -21,8 +21,16 @@ class Surface(IntEnum):
         return {1: "in place", 2: "new version", 3: "forces replacement"}[self.value]
 
 
-RETRIEVER_IN_PLACE = {"description", "tags", "metadata", "display_config", "visibility", "collection_identifiers",
-                      "stages", "input_schema"}  # fmt: skip
+RETRIEVER_IN_PLACE = {
+    "description",
+    "tags",
+    "metadata",
+    "display_config",
+    "visibility",
+    "collection_identifiers",
+    "stages",
+    "input_schema",
+}
 TAXONOMY_IN_PLACE = {"description", "metadata"}
 CLUSTER_IN_PLACE_TOP = {"description", "metadata", "llm_labeling", "filters", "source_cluster_ids"}
 CLUSTER_IN_PLACE_VECTOR = {"sample_size", "algorithm_params", "face_cluster_merge", "layout_stability"}

@@ -395,4 +395,3 @@ class Applier:
             if err.status != 404:  # already gone (a retried DELETE that landed): converged
                 raise
         return "deleted"
-

@@ -245,8 +245,9 @@ class MixpeekClient:
             outcome = state.outcome
             exc = outcome.exception() if outcome is not None else None
             wait = state.upcoming_sleep
-            log.info("retrying %s %s in %.2fs after %s (attempt %d)", method, url, wait,
-                     _describe(exc), state.attempt_number)
+            log.info(
+                "retrying %s %s in %.2fs after %s (attempt %d)", method, url, wait, _describe(exc), state.attempt_number
+            )
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
@@ -263,9 +264,7 @@ class MixpeekClient:
         except RetryableResponse as exc:
             raise self._error(method, url, exc.response) from None
         except httpx.TransportError as exc:
-            sent = "" if transport_error_is_retryable(exc, False) else (
-                " (the request may have reached the server)"
-            )
+            sent = "" if transport_error_is_retryable(exc, False) else (" (the request may have reached the server)")
             info = ApiErrorInfo(
                 status=0,
                 type="connection_error",
@@ -313,8 +312,7 @@ class MixpeekClient:
                 type="invalid_response",
                 message=redact(f"the response body is not JSON: {snippet!r}", self._secrets),
             )
-            raise ApiError(response.request.method, redact(str(response.request.url), self._secrets),
-                           info) from None
+            raise ApiError(response.request.method, redact(str(response.request.url), self._secrets), info) from None
 
     # ---- pagination --------------------------------------------------------------------
 
@@ -381,27 +379,21 @@ class MixpeekClient:
         return _unwrap(out, "retriever")
 
     async def clone_retriever(self, retriever_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        out = await self.request(
-            "POST", f"/v1/retrievers/{_seg(retriever_id)}/clone", json=body, idempotent=False
-        )
+        out = await self.request("POST", f"/v1/retrievers/{_seg(retriever_id)}/clone", json=body, idempotent=False)
         return _unwrap(out, "retriever")
 
     async def delete_retriever(self, retriever_id: str) -> Any:
         return await self.request("DELETE", f"/v1/retrievers/{_seg(retriever_id)}")
 
     async def execute_retriever(self, retriever_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        out = await self.request(
-            "POST", f"/v1/retrievers/{_seg(retriever_id)}/execute", json=body, idempotent=True
-        )
+        out = await self.request("POST", f"/v1/retrievers/{_seg(retriever_id)}/execute", json=body, idempotent=True)
         return _expect_dict(out)
 
     async def execute_adhoc_retriever(self, body: dict[str, Any]) -> dict[str, Any]:
         return _expect_dict(await self.request("POST", "/v1/retrievers/execute", json=body, idempotent=True))
 
     async def get_retriever_execution(self, retriever_id: str, execution_id: str) -> dict[str, Any]:
-        out = await self.request(
-            "GET", f"/v1/retrievers/{_seg(retriever_id)}/executions/{_seg(execution_id)}"
-        )
+        out = await self.request("GET", f"/v1/retrievers/{_seg(retriever_id)}/executions/{_seg(execution_id)}")
         return _expect_dict(out)
 
     # ---- taxonomies --------------------------------------------------------------------
@@ -413,15 +405,11 @@ class MixpeekClient:
         return _expect_dict(await self.request("PATCH", f"/v1/taxonomies/{_seg(taxonomy_id)}", json=body))
 
     async def clone_taxonomy(self, taxonomy_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        out = await self.request(
-            "POST", f"/v1/taxonomies/{_seg(taxonomy_id)}/clone", json=body, idempotent=False
-        )
+        out = await self.request("POST", f"/v1/taxonomies/{_seg(taxonomy_id)}/clone", json=body, idempotent=False)
         return _unwrap(out, "taxonomy")
 
     async def create_taxonomy_version(self, taxonomy_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        out = await self.request(
-            "POST", f"/v1/taxonomies/{_seg(taxonomy_id)}/versions", json=body, idempotent=False
-        )
+        out = await self.request("POST", f"/v1/taxonomies/{_seg(taxonomy_id)}/versions", json=body, idempotent=False)
         return _expect_dict(out)
 
     async def delete_taxonomy(self, taxonomy_id: str) -> Any:
@@ -451,9 +439,7 @@ class MixpeekClient:
 
     async def execute_cluster(self, cluster_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """Start a run; returns the TaskResponse (poll it with :meth:`wait_task`)."""
-        out = await self.request(
-            "POST", f"/v1/clusters/{_seg(cluster_id)}/execute", json=body, idempotent=True
-        )
+        out = await self.request("POST", f"/v1/clusters/{_seg(cluster_id)}/execute", json=body, idempotent=True)
         return _expect_dict(out)
 
     async def get_cluster_execution(self, cluster_id: str, run_id: str | None = None) -> dict[str, Any] | None:

@@ -79,7 +79,9 @@ class DriftReport:
             for c in d.changes:
                 out.append(f"      {c.path}: {_show(c.written)} -> {_show(c.live)}")
             if not d.changes:
-                out.append("      (the spec no longer has the digest mixops wrote; no field differs from the manifests)")
+                out.append(
+                    "      (the spec no longer has the digest mixops wrote; no field differs from the manifests)"
+                )
         out.append("Run `mixops apply` to restore the manifests, or copy the live change into git.")
         return out
 
@@ -124,8 +126,9 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
                 DriftChange(c.dotted, _masked(c.old, c.path, paths, stack), _masked(c.new, c.path, paths, stack))
                 for c in field_changes(old, new)
             )
-        items.append(Drifted(kind, name, res.id, "changed", None if recorded is None else str(recorded), now,
-                             in_git, changes))  # fmt: skip
+        items.append(
+            Drifted(kind, name, res.id, "changed", None if recorded is None else str(recorded), now, in_git, changes)
+        )
     if applied_here:
         for kind in KINDS:
             for name in sorted(stack.resources(kind)):

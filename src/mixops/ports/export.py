@@ -101,7 +101,9 @@ def _env_name(*parts: str) -> str:
     return re.sub(r"_+", "_", re.sub(r"[^A-Z0-9]", "_", "_".join(parts).upper())).strip("_")
 
 
-def extract_secrets(kind: str, name: str, spec: dict[str, Any], taken: set[str]) -> tuple[dict[str, Any], list[SecretVar]]:
+def extract_secrets(
+    kind: str, name: str, spec: dict[str, Any], taken: set[str]
+) -> tuple[dict[str, Any], list[SecretVar]]:
     """Replace secret-looking values by `${{ env.NAME }}`; `taken` keeps names unique across the export."""
     found: list[SecretVar] = []
 

@@ -62,8 +62,7 @@ def read_page(body: Any) -> Page:
         total = _as_int(pagination.get("total"))
     warnings = body.get("warnings")
     unresolved = isinstance(warnings, list) and any(
-        isinstance(w, dict) and w.get("resource") == "namespace" and w.get("reason") == "unresolved"
-        for w in warnings
+        isinstance(w, dict) and w.get("resource") == "namespace" and w.get("reason") == "unresolved" for w in warnings
     )
     return Page(
         results=[r for r in results if isinstance(r, dict)],

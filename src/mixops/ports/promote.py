@@ -65,8 +65,11 @@ def refusal(records: Records, env: str) -> str | None:
         when = ", ".join(f"{r} at {at}" for r, at in records.failed)
         return f"the last test run in {env!r} for digest {records.digest} failed ({when}); fix and re-test there"
     if records.untested:
-        return (f"no test run in {env!r} for digest {records.digest} is recorded on " + ", ".join(records.untested)
-                + f" (run: mixops test --env {env})")  # fmt: skip
+        return (
+            f"no test run in {env!r} for digest {records.digest} is recorded on "
+            + ", ".join(records.untested)
+            + f" (run: mixops test --env {env})"
+        )
     return None
 
 
@@ -88,9 +91,7 @@ async def default_test_run(client: MixpeekClient, stack: Stack, namespace: str) 
     return passed
 
 
-async def run_and_record(
-    project: Project, env: str, test_run: TestRun, *, parallelism: int = 8
-) -> bool | None:
+async def run_and_record(project: Project, env: str, test_run: TestRun, *, parallelism: int = 8) -> bool | None:
     """Run the stack's tests in `env` and record the outcome on its resources (None: no tests)."""
     stack = load_stack(project, env)
     if not stack.tests:
@@ -122,9 +123,15 @@ async def promote(
     if why is not None:
         raise PromotionRefused(f"promotion from {source!r} to {target!r} refused: {why}")
     planned, report = await plan_and_apply(
-        project, target, options, parallelism=parallelism, apply=not plan_only, confirm=confirm, emit=emit,
+        project,
+        target,
+        options,
+        parallelism=parallelism,
+        apply=not plan_only,
+        confirm=confirm,
+        emit=emit,
         lock_timeout=lock_timeout,
-    )  # fmt: skip
+    )
     if plan_only or (planned.plan.has_changes and report is None):
         return PromoteResult(records, planned, report, None)
     passed = await run_and_record(project, target, test_run, parallelism=parallelism)

@@ -33,8 +33,14 @@ RETRYABLE_STATUSES = frozenset({502, 503, 504})
 # Nothing was sent: repeating cannot duplicate anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # The request may have reached the server: repeat only what is safe to repeat.
-_MAYBE_SENT = (httpx.ReadError, httpx.WriteError, httpx.ReadTimeout, httpx.WriteTimeout,
-               httpx.RemoteProtocolError, httpx.CloseError)
+_MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+    httpx.CloseError,
+)
 
 
 def is_safe(method: str, idempotent: bool | None) -> bool:

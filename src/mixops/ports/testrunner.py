@@ -111,9 +111,7 @@ def affected(stack: Stack, changed: set[Key]) -> set[Key]:
     return out
 
 
-def select_tests(
-    stack: Stack, select: Select, changed: set[Key] | None, pattern: str | None
-) -> list[TestCase]:
+def select_tests(stack: Stack, select: Select, changed: set[Key] | None, pattern: str | None) -> list[TestCase]:
     hit = affected(stack, changed) if select == "changed" and changed is not None else None
     return [t for t in stack.tests if matches_pattern(t.name, pattern) and (hit is None or target_of(t) in hit)]
 
@@ -177,8 +175,17 @@ class _Run:
 
 def _skipped(test: TestCase, reason: str, phase: str) -> dict[str, Any]:
     kind, name = target_of(test)
-    return {"name": test.name, "target": f"{kind}/{name}", "kind": kind, "phase": phase, "passed": None,
-            "skipped": reason, "desired": None, "live": None, "diff": None}  # fmt: skip
+    return {
+        "name": test.name,
+        "target": f"{kind}/{name}",
+        "kind": kind,
+        "phase": phase,
+        "passed": None,
+        "skipped": reason,
+        "desired": None,
+        "live": None,
+        "diff": None,
+    }
 
 
 class TestRunner:
@@ -348,7 +355,9 @@ class TestRunner:
     async def _retriever_by_id(self, test: RetrieverTest, retriever_id: str) -> _Run:
         started = self.clock()
         try:
-            response = await self.client.execute_retriever(retriever_id, by_id_retriever_body(test.inputs, test.filters))
+            response = await self.client.execute_retriever(
+                retriever_id, by_id_retriever_body(test.inputs, test.filters)
+            )
             wall = (self.clock() - started) * 1000
             execution_id = response.get("execution_id")
             if execution_id:
@@ -366,8 +375,12 @@ class TestRunner:
             task = await self.client.execute_cluster(cluster_id)
             done = await self.client.wait_task(str(task["task_id"]))
             if str(done.get("status")).upper() != "COMPLETED":
-                return _Run(error_outcome(f"cluster task {task['task_id']} ended {done.get('status')}: "
-                                          f"{done.get('error') or 'no error message'}"))  # fmt: skip
+                return _Run(
+                    error_outcome(
+                        f"cluster task {task['task_id']} ended {done.get('status')}: "
+                        f"{done.get('error') or 'no error message'}"
+                    )
+                )
             run_id = (done.get("additional_data") or {}).get("run_id") or (task.get("additional_data") or {}).get(
                 "run_id"
             )
@@ -401,9 +414,7 @@ class TestRunner:
         execution_id = response.get("execution_id")
         return _Run(evaluate_retriever(test.expect, observed, execution_id), response_credits(response))
 
-    async def _taxonomy(
-        self, test: TaxonomyTest, docs: list[dict[str, Any]], call: Awaitable[dict[str, Any]]
-    ) -> _Run:
+    async def _taxonomy(self, test: TaxonomyTest, docs: list[dict[str, Any]], call: Awaitable[dict[str, Any]]) -> _Run:
         try:
             response = await call
         except ApiError as err:

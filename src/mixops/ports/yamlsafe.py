@@ -192,8 +192,20 @@ class _Fatal(Exception):
 class _Frame:
     """A collection being built. ``key`` is the pending mapping key (None: expecting a key)."""
 
-    __slots__ = ("anchor", "data", "height", "is_map", "key", "key_pos", "merge_pos", "merges",
-                 "merging", "node_pos", "shadow", "size")  # fmt: skip
+    __slots__ = (
+        "anchor",
+        "data",
+        "height",
+        "is_map",
+        "key",
+        "key_pos",
+        "merge_pos",
+        "merges",
+        "merging",
+        "node_pos",
+        "shadow",
+        "size",
+    )
 
     def __init__(self, is_map: bool, anchor: str | None, node_pos: int) -> None:
         self.is_map = is_map
@@ -348,16 +360,24 @@ class _Builder:
         except ValueError:
             pass
         if tag in _SCALAR_TAGS:
-            self._problem(ev.start_mark, f"{ev.value!r} is not a valid {tag.removeprefix(_CORE)}",
-                          "remove the tag or correct the value", self._path())  # fmt: skip
+            self._problem(
+                ev.start_mark,
+                f"{ev.value!r} is not a valid {tag.removeprefix(_CORE)}",
+                "remove the tag or correct the value",
+                self._path(),
+            )
         else:
             self._refuse_tag(ev.start_mark, tag)
         return ev.value
 
     def _refuse_tag(self, mark: Any, tag: str) -> None:
         shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
-        self._problem(mark, f"YAML tag {shown} is not allowed",
-                      "remove the tag: manifests hold plain mappings, lists and scalars", self._path())  # fmt: skip
+        self._problem(
+            mark,
+            f"YAML tag {shown} is not allowed",
+            "remove the tag: manifests hold plain mappings, lists and scalars",
+            self._path(),
+        )
 
     def _key(self, ev: Any) -> str:
         if ev.tag is not None and ev.tag not in ("!", _STR):
@@ -370,15 +390,20 @@ class _Builder:
         pos = _pack(mark.line + 1, mark.column + 1)
         if plain and key == "<<":
             if top.merges is not None:
-                self._problem(mark, "duplicate merge key '<<'", "merge several mappings with `<<: [*a, *b]`",
-                              self._path())  # fmt: skip
+                self._problem(
+                    mark, "duplicate merge key '<<'", "merge several mappings with `<<: [*a, *b]`", self._path()
+                )
             top.merging = True
             top.merge_pos = pos
         elif key in top.data:
             first = top.shadow[key]
             line = (first[0] if isinstance(first, tuple) else first) >> _COL_BITS
-            self._problem(mark, f"duplicate key {key!r} (first defined on line {line})",
-                          "remove one of them: YAML keeps only the last", self._path(key))  # fmt: skip
+            self._problem(
+                mark,
+                f"duplicate key {key!r} (first defined on line {line})",
+                "remove one of them: YAML keeps only the last",
+                self._path(key),
+            )
         top.key = key
         top.key_pos = pos
 
@@ -417,11 +442,16 @@ class _Builder:
                 top.merges.append(source)
             else:
                 line, col = _unpack(top.merge_pos)
-                self.problems.append(Problem(
-                    self.file, line, col, self._path("<<"),
-                    f"merge key '<<' needs a mapping or a list of mappings, not {_kind(source)}",
-                    "point it at an anchored mapping, e.g. `<<: *defaults`",
-                ))  # fmt: skip
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        line,
+                        col,
+                        self._path("<<"),
+                        f"merge key '<<' needs a mapping or a list of mappings, not {_kind(source)}",
+                        "point it at an anchored mapping, e.g. `<<: *defaults`",
+                    )
+                )
 
     def _finish_merges(self, frame: _Frame) -> None:
         assert frame.merges is not None
@@ -436,11 +466,11 @@ class _Builder:
         stack = self.stack
         mark = ev.start_mark
         if stack and stack[-1].is_map and stack[-1].key is None:
-            raise self._fatal(mark, "a mapping key must be a plain string, not a list or mapping",
-                              "write the key as a string")  # fmt: skip
+            raise self._fatal(
+                mark, "a mapping key must be a plain string, not a list or mapping", "write the key as a string"
+            )
         if len(stack) >= MAX_DEPTH:
-            raise self._fatal(mark, f"nesting is deeper than {MAX_DEPTH} levels",
-                              "flatten the structure; manifests never need this depth")  # fmt: skip
+            raise self._fatal(mark, f"nesting is deeper than {MAX_DEPTH} levels", _DEPTH_FIX)
         tag = ev.tag
         if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
             self._refuse_tag(mark, tag)
@@ -466,24 +496,35 @@ class _Builder:
         anchor = self.anchors.get(name)
         if anchor is None:
             if name in self.open_anchors:
-                raise self._fatal(mark, f"alias *{name} refers to the collection that contains it",
-                                  "recursive structures are not allowed; copy the values instead")  # fmt: skip
-            raise self._fatal(mark, f"alias *{name} has no anchor &{name} before it in this document",
-                              f"define `&{name}` earlier in the same document")  # fmt: skip
+                raise self._fatal(
+                    mark,
+                    f"alias *{name} refers to the collection that contains it",
+                    "recursive structures are not allowed; copy the values instead",
+                )
+            raise self._fatal(
+                mark,
+                f"alias *{name} has no anchor &{name} before it in this document",
+                f"define `&{name}` earlier in the same document",
+            )
         top = self.stack[-1] if self.stack else None
         if top is not None and top.is_map and top.key is None:
             if anchor.key_text is None:
-                raise self._fatal(mark, f"alias *{name} used as a key must refer to a string",
-                                  "write the key as a string")  # fmt: skip
+                raise self._fatal(
+                    mark, f"alias *{name} used as a key must refer to a string", "write the key as a string"
+                )
             self._set_key(top, anchor.key_text, mark, plain=False)
             return
         self.alias_nodes += anchor.size
         if self.alias_nodes > MAX_ALIAS_NODES:
-            raise self._fatal(mark, f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (alias bomb?)",
-                              "use fewer or smaller anchors/aliases")  # fmt: skip
+            raise self._fatal(
+                mark,
+                f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (alias bomb?)",
+                "use fewer or smaller anchors/aliases",
+            )
         if len(self.stack) + anchor.height > MAX_DEPTH:
-            raise self._fatal(mark, f"alias *{name} makes nesting deeper than {MAX_DEPTH} levels",
-                              "flatten the anchored structure")  # fmt: skip
+            raise self._fatal(
+                mark, f"alias *{name} makes nesting deeper than {MAX_DEPTH} levels", "flatten the anchored structure"
+            )
         value = _copy(anchor.value) if anchor.height else anchor.value
         self._attach(value, _pack(mark.line + 1, mark.column + 1), None, anchor.size, anchor.height)
 
@@ -504,12 +545,17 @@ class _Builder:
             self.docs.append(ParsedDoc(self.doc_index, self.root, PositionIndex(self.root_pos, self.root_shadow)))
             return
         line, col = _unpack(self.root_pos)
-        self.problems.append(Problem(
-            self.file, line, col, "",
-            f"the document root must be a mapping, not {_kind(self.root)}",
-            'start the document with `version: "1.0"` and put resources under `retrievers:`, '
-            "`taxonomies:`, `clusters:` or `tests:`",
-        ))  # fmt: skip
+        self.problems.append(
+            Problem(
+                self.file,
+                line,
+                col,
+                "",
+                f"the document root must be a mapping, not {_kind(self.root)}",
+                'start the document with `version: "1.0"` and put resources under `retrievers:`, '
+                "`taxonomies:`, `clusters:` or `tests:`",
+            )
+        )
 
     def _slow_scalar(self, ev: Any) -> None:
         """A scalar with a tag or an anchor, a special key, or the document root."""
@@ -611,11 +657,17 @@ def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
         if parser is not None:
             parser.dispose()
     if not builder.problems and builder.documents_seen == 0:
-        builder.problems.append(Problem(
-            file, 1, 1, "", "file is empty",
-            'add `version: "1.0"` and at least one of `retrievers:`, `taxonomies:`, `clusters:`, '
-            "`tests:`, or delete the file",
-        ))  # fmt: skip
+        builder.problems.append(
+            Problem(
+                file,
+                1,
+                1,
+                "",
+                "file is empty",
+                'add `version: "1.0"` and at least one of `retrievers:`, `taxonomies:`, `clusters:`, '
+                "`tests:`, or delete the file",
+            )
+        )
     return builder.docs, builder.problems
 
 
@@ -628,16 +680,22 @@ _SYNTAX_HINTS = (
 )
 
 
+_DEPTH_FIX = "flatten the structure; manifests never need this depth"
+
+
 def _syntax_problem(file: str, text: str, err: yaml.MarkedYAMLError) -> Problem:
     mark = err.problem_mark or err.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    if "maximum nesting depth" in (err.problem or ""):
+        # libyaml (0.2.5+) has its own, deeper limit, and its scanner can reach it before the
+        # events reach ours: deeper than libyaml's limit is deeper than ours, so say it our way.
+        return Problem(file, line, col, "", f"nesting is deeper than {MAX_DEPTH} levels", _DEPTH_FIX)
     message = err.problem or "invalid YAML"
     if err.context:
         context = err.context_mark
         where = "" if context is None or mark is None or context.line == mark.line else f" on line {context.line + 1}"
         message = f"{message} ({err.context}{where})"
-    fix = next((hint for needle, hint in _SYNTAX_HINTS if needle in message),
-               "fix the YAML syntax near this position")  # fmt: skip
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    fix = next((hint for needle, hint in _SYNTAX_HINTS if needle in message), "fix the YAML syntax near this position")
     if mark is not None and _char_at(text, mark.index) == "\t":  # libyaml does not name the character
         fix = "indent with spaces: YAML does not allow tabs"
     return Problem(file, line, col, "", f"YAML syntax error: {message}", fix)
@@ -658,8 +716,14 @@ def _reader_problem(file: str, text: str, err: yaml.reader.ReaderError, *, char_
     char = err.character
     code = ord(char) if isinstance(char, str) else char
     shown = f"U+{code:04X}" if isinstance(code, int) else repr(code)
-    return Problem(file, line, col, "", f"character {shown} is not allowed in YAML ({err.reason})",
-                   "remove the control character, or write it as an escape inside double quotes")  # fmt: skip
+    return Problem(
+        file,
+        line,
+        col,
+        "",
+        f"character {shown} is not allowed in YAML ({err.reason})",
+        "remove the control character, or write it as an escape inside double quotes",
+    )
 
 
 __all__ = [

@@ -94,16 +94,32 @@ def discover(paths: Sequence[Path], *, root: Path) -> tuple[list[Path], list[Pro
         if path.is_dir():
             files = [f for f in _walk(path) if f.absolute() != project_file]
             if not files:
-                problems.append(Problem(shown, 0, 0, "", "directory contains no .yaml or .yml files",
-                                        "add manifests there, or remove the path from `manifests:`"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        shown,
+                        0,
+                        0,
+                        "",
+                        "directory contains no .yaml or .yml files",
+                        "add manifests there, or remove the path from `manifests:`",
+                    )
+                )
             for file in files:
                 add(file)
         elif path.exists():
             add(path)
         else:
-            problems.append(Problem(shown, 0, 0, "", "path does not exist",
-                                    "check the path on the command line or in the `manifests:` list of "
-                                    "mixops.yaml (paths there are relative to the project root)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    shown,
+                    0,
+                    0,
+                    "",
+                    "path does not exist",
+                    "check the path on the command line or in the `manifests:` list of "
+                    "mixops.yaml (paths there are relative to the project root)",
+                )
+            )
     return found, problems
 
 
@@ -155,8 +171,9 @@ def read_text(path: Path, *, display: str) -> tuple[str | None, list[Problem]]:
         line = raw.count(b"\n", 0, err.start) + 1
         line_start = raw.rfind(b"\n", 0, err.start) + 1
         col = len(raw[line_start : err.start].decode("utf-8", errors="replace")) + 1
-        return problem(f"file is not valid UTF-8: byte 0x{raw[err.start]:02X} at byte offset {err.start}",
-                       _SAVE_AS_UTF8, line, col)  # fmt: skip
+        return problem(
+            f"file is not valid UTF-8: byte 0x{raw[err.start]:02X} at byte offset {err.start}", _SAVE_AS_UTF8, line, col
+        )
 
 
 def _too_big(size: int) -> tuple[str, str]:

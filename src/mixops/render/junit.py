@@ -96,8 +96,12 @@ def junit_xml(
             ET.SubElement(case, "skipped", message=str(entry.get("skipped") or "not run"))
         elif status in ("failed", "error"):
             tag = "failure" if status == "failed" else "error"
-            element = ET.SubElement(case, tag, message=failures[0] if failures else "failed", type="AssertionError"
-                                    if status == "failed" else "ExecutionError")  # fmt: skip
+            element = ET.SubElement(
+                case,
+                tag,
+                message=failures[0] if failures else "failed",
+                type="AssertionError" if status == "failed" else "ExecutionError",
+            )
             element.text = "\n".join(failures)
         if status != "skipped":
             ET.SubElement(case, "system-out").text = _observed_text(entry)

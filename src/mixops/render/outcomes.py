@@ -99,8 +99,9 @@ def behaviour_lines(entry: dict[str, Any]) -> list[tuple[Sign, str]]:
         out.append(("-", f"left the {top}: {_ids(diff['left'])}"))
     if diff.get("moved"):
         out.append(("~", f"moved: {_ids([f'{doc} {old} -> {new}' for doc, old, new in diff['moved']])}"))
-    scores = [f"{label} {_num(diff[key])}" for key, label in (("overlap_at_k", "overlap@k"), ("rbo", "RBO"))
-              if key in diff]  # fmt: skip
+    scores = [
+        f"{label} {_num(diff[key])}" for key, label in (("overlap_at_k", "overlap@k"), ("rbo", "RBO")) if key in diff
+    ]
     if scores:
         out.append((" ", ", ".join(scores)))
     for metric, pair in sorted((diff.get("metric_deltas") or {}).items()):

@@ -27,8 +27,14 @@ GITHUB_BUDGET = 60_000  # GitHub's limit is 65,536; the rest is room for a CI jo
 WARNING_LIMIT = 20
 DIFF_SIGN = {"+": "+", "-": "-", "~": "!", " ": " "}
 STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
-COUNT_COLUMNS = (("create", "create"), ("update", "update"), ("version", "new version"), ("replace", "replace"),
-                 ("delete", "delete"), ("noop", "unchanged"))  # fmt: skip
+COUNT_COLUMNS = (
+    ("create", "create"),
+    ("update", "update"),
+    ("version", "new version"),
+    ("replace", "replace"),
+    ("delete", "delete"),
+    ("noop", "unchanged"),
+)
 TRUNCATED = (
     "> **Plan truncated: {what} not shown; the full plan is in the job's artifacts "
     "(`mixops plan --format markdown --out-markdown FILE`).**\n\n"
@@ -106,8 +112,15 @@ def _head(plan: Plan) -> str:
     risky = counts["replace"] or counts["delete"]
     icon = "❌" if failing else "⚠️" if risky else "✅"
     verdict = f"{icon} **{summary_line(plan)}** {tests_line(plan.tests)}".rstrip()
-    where = " · ".join(f"{k} {_code(v)}" for k, v in (("stack", plan.stack), ("environment", plan.environment),
-                                                     ("namespace", plan.namespace), ("target", plan.target)))  # fmt: skip
+    where = " · ".join(
+        f"{k} {_code(v)}"
+        for k, v in (
+            ("stack", plan.stack),
+            ("environment", plan.environment),
+            ("namespace", plan.namespace),
+            ("target", plan.target),
+        )
+    )
     out = f"<!-- mixops-plan: stack={plan.stack} env={plan.environment} -->\n## mixops plan\n\n{verdict}\n\n{where}\n\n"
     out += "| " + " | ".join(label for _, label in COUNT_COLUMNS) + " |\n"
     out += "|" + " ---: |" * len(COUNT_COLUMNS) + "\n"

@@ -52,8 +52,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def _header(plan: Plan, paint: _Paint) -> list[str]:
-    fields = (("stack", plan.stack), ("environment", plan.environment), ("namespace", plan.namespace),
-              ("target", plan.target))  # fmt: skip
+    fields = (
+        ("stack", plan.stack),
+        ("environment", plan.environment),
+        ("namespace", plan.namespace),
+        ("target", plan.target),
+    )
     return [paint("mixops plan", "bold"), *(f"  {k + ':':<13}{v}" for k, v in fields)]
 
 

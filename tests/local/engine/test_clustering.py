@@ -82,8 +82,11 @@ def test_load_vectors_from_store() -> None:
     s = InMemoryStore()
     ids, x, truth = blobs(n_per=10, k=2, dims=8)
     col = s.add_collection("c", [VectorIndex("emb", "mixpeek://e@v1/emb", 8)])
-    s.add_documents(col.collection_id, [{"document_id": i, "g": t} for i, t in zip(ids, truth, strict=True)],
-                    vectors=[{"emb": v} for v in x])  # fmt: skip
+    s.add_documents(
+        col.collection_id,
+        [{"document_id": i, "g": t} for i, t in zip(ids, truth, strict=True)],
+        vectors=[{"emb": v} for v in x],
+    )
     got_ids, matrix = load_vectors(s, ["c"], "mixpeek://e@v1/emb")
     assert got_ids == ids and matrix.shape == (20, 8)
     with pytest.raises(BadRequest, match="not a vector index"):

@@ -16,13 +16,18 @@ def search_stage(query: Any = "{{INPUT.query}}", **params: Any) -> dict[str, Any
         "stage_type": "filter",
         "config": {
             "stage_id": "feature_search",
-            "parameters": {"searches": [{"feature_uri": URI, "query": {"input_mode": "text", "value": query}}], **params},
+            "parameters": {
+                "searches": [{"feature_uri": URI, "query": {"input_mode": "text", "value": query}}],
+                **params,
+            },
         },
     }
 
 
 def run(store: InMemoryStore, stages: list[dict[str, Any]], query: str = "pasta recipes", **kw: Any) -> Any:
-    return run_pipeline(stages, {"query": query}, {"query": {"type": "text", "required": True}}, ["products"], store, **kw)
+    return run_pipeline(
+        stages, {"query": query}, {"query": {"type": "text", "required": True}}, ["products"], store, **kw
+    )
 
 
 def test_nearest_document_is_about_the_query(store: InMemoryStore) -> None:
@@ -48,9 +53,14 @@ def test_seed_002_hybrid_search_works_verbatim(store: InMemoryStore) -> None:
         "stage_type": "filter",
     }
     result = run_pipeline(
-        [stage], {"query": "stock market"}, {"query": {"type": "text", "required": True}}, ["products"], store,
-        budget_limits={"max_credits": 100, "max_time_ms": 60000}, limit=25,
-    )  # fmt: skip
+        [stage],
+        {"query": "stock market"},
+        {"query": {"type": "text", "required": True}},
+        ["products"],
+        store,
+        budget_limits={"max_credits": 100, "max_time_ms": 60000},
+        limit=25,
+    )
     assert result.status == "completed"
     assert result.documents[0]["category"] == "finance"
     assert result.pagination["total"] == 100 and result.pagination["has_next"] is True
@@ -98,8 +108,12 @@ def test_attribute_filter_first_then_sort(store: InMemoryStore) -> None:
 def test_group_by_and_sample_are_deterministic(store: InMemoryStore) -> None:
     stages = [search_stage("colourful items", final_top_k=200)]
     stages[0]["config"]["parameters"]["searches"][0]["top_k"] = 200
-    stages.append({"stage_name": "g", "config": {"stage_id": "group_by",
-                   "parameters": {"group_by_field": "category", "output_mode": "first"}}})  # fmt: skip
+    stages.append(
+        {
+            "stage_name": "g",
+            "config": {"stage_id": "group_by", "parameters": {"group_by_field": "category", "output_mode": "first"}},
+        }
+    )
     grouped = run(store, stages).documents
     assert sorted(d["category"] for d in grouped) == sorted(["running", "cooking", "finance", "gardening", "astronomy"])
     sample = [search_stage(final_top_k=100), {"stage_name": "x", "config": {"stage_id": "sample",
@@ -167,7 +181,11 @@ def test_vector_query_and_uri_resolution_forms() -> None:
     col = s.add_collection("vecs", [VectorIndex("text_extractor_v1_text_extractor_v1_embedding", URI, 4)])
     s.add_document(col.collection_id, {"name": "x-axis"}, vectors={URI: [1, 0, 0, 0]})
     s.add_document(col.collection_id, {"name": "y-axis"}, vectors={URI: [0, 1, 0, 0]})
-    for uri in (URI, "mixpeek://text_extractor@v1", "mixpeek://text_extractor@v1/text_extractor_v1_text_extractor_v1_embedding"):
+    for uri in (
+        URI,
+        "mixpeek://text_extractor@v1",
+        "mixpeek://text_extractor@v1/text_extractor_v1_text_extractor_v1_embedding",
+    ):
         stage = {"stage_name": "s", "config": {"stage_id": "feature_search", "parameters": {
             "searches": [{"feature_uri": uri, "query": {"input_mode": "vector", "value": [0.1, 0.9, 0, 0]}}]}}}  # fmt: skip
         docs = run_pipeline([stage], {}, {}, ["vecs"], s).documents

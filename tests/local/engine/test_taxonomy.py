@@ -21,11 +21,14 @@ MATCHER = {
 def tax_store() -> InMemoryStore:
     s = InMemoryStore()
     tags = s.add_collection("tags", [INDEX], collection_id="col_tags", text_fields=["label", "keywords"])
-    s.add_documents(tags.collection_id, [
-        {"label": "footwear", "keywords": "shoes sneakers boots running", "department": "apparel"},
-        {"label": "kitchen", "keywords": "pasta pan cooking pot knife", "department": "home"},
-        {"label": "astronomy", "keywords": "telescope stars planets", "department": "science"},
-    ])  # fmt: skip
+    s.add_documents(
+        tags.collection_id,
+        [
+            {"label": "footwear", "keywords": "shoes sneakers boots running", "department": "apparel"},
+            {"label": "kitchen", "keywords": "pasta pan cooking pot knife", "department": "home"},
+            {"label": "astronomy", "keywords": "telescope stars planets", "department": "science"},
+        ],
+    )
     s.add_retriever({"retriever_id": "ret_tag_matcher", **MATCHER})
     return s
 
@@ -42,7 +45,9 @@ def flat(**source: Any) -> dict[str, Any]:
 def test_flat_taxonomy_assigns_the_right_label(tax_store: InMemoryStore) -> None:
     docs = [{"document_id": "d1", "title": "white leather sneakers"}, {"document_id": "d2", "title": "big cooking pot"}]
     result = execute_taxonomy(
-        tax_store, flat(enrichment_fields=[{"field_path": "label", "target_field": "tag", "merge_mode": "replace"}]), docs
+        tax_store,
+        flat(enrichment_fields=[{"field_path": "label", "target_field": "tag", "merge_mode": "replace"}]),
+        docs,
     )
     assert [r["tag"] for r in result.documents] == ["footwear", "kitchen"]
     assert result.stats == {"processed_docs": 2, "batches": 1, "errors": 0, "enriched": 2}
@@ -67,7 +72,9 @@ def test_append_collects_from_every_kept_node(tax_store: InMemoryStore) -> None:
 
 def test_seed_000_without_documents_and_missing_retriever(tax_store: InMemoryStore) -> None:
     assert execute_taxonomy(tax_store, flat(), []).to_response() == {
-        "stats": {"processed_docs": 0, "batches": 0, "errors": 0, "enriched": 0}, "results": [], "matches": []
+        "stats": {"processed_docs": 0, "batches": 0, "errors": 0, "enriched": 0},
+        "results": [],
+        "matches": [],
     }
     missing = flat()
     missing["config"]["retriever_id"] = "ret_nope"
@@ -79,12 +86,20 @@ def test_hierarchical_walks_levels_under_the_chosen_parent() -> None:
     s = InMemoryStore()
     s.add_collection("cats", [INDEX], collection_id="col_cats", text_fields=["label", "keywords"])
     s.add_collection("subs", [INDEX], collection_id="col_subs", text_fields=["label", "keywords"])
-    s.add_documents("col_cats", [{"document_id": "n_sport", "label": "sport", "keywords": "running shoes ball"},
-                                 {"document_id": "n_food", "label": "food", "keywords": "pasta cooking"}])  # fmt: skip
-    s.add_documents("col_subs", [
-        {"label": "trail running", "keywords": "running shoes trail", "parent_id": "n_sport"},
-        {"label": "running recipes", "keywords": "running shoes pasta", "parent_label": "food"},
-    ])  # fmt: skip
+    s.add_documents(
+        "col_cats",
+        [
+            {"document_id": "n_sport", "label": "sport", "keywords": "running shoes ball"},
+            {"document_id": "n_food", "label": "food", "keywords": "pasta cooking"},
+        ],
+    )
+    s.add_documents(
+        "col_subs",
+        [
+            {"label": "trail running", "keywords": "running shoes trail", "parent_id": "n_sport"},
+            {"label": "running recipes", "keywords": "running shoes pasta", "parent_label": "food"},
+        ],
+    )
     s.add_retriever({"retriever_id": "ret_m", **MATCHER})
     tax = {"taxonomy_name": "h", "config": {
         "taxonomy_type": "hierarchical", "retriever_id": "ret_m",
@@ -111,5 +126,8 @@ def test_taxonomy_enrich_stage(tax_store: InMemoryStore) -> None:
         {"stage_name": "tag", "config": {"stage_id": "taxonomy_enrich", "parameters": {"taxonomy_id": "tax_1", "top_k": 1}}},
     ]  # fmt: skip
     result = run_pipeline(stages, {}, {}, ["items"], tax_store)
-    assert {d["title"]: d["tag"] for d in result.documents} == {"hiking boots": "footwear", "star telescope": "astronomy"}
+    assert {d["title"]: d["tag"] for d in result.documents} == {
+        "hiking boots": "footwear",
+        "star telescope": "astronomy",
+    }
     assert result.documents[0]["payload"]["tag"]

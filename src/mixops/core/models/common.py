@@ -70,9 +70,27 @@ class EnrichmentField(StrictModel):
 
 
 FILTER_OPERATORS = (
-    "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with", "ends_with",
-    "regex", "exists", "is_null", "text", "phrase", "words", "geo_radius", "geo_bounding_box", "geo_polygon",
-)  # fmt: skip
+    "eq",
+    "ne",
+    "gt",
+    "lt",
+    "gte",
+    "lte",
+    "in",
+    "nin",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "exists",
+    "is_null",
+    "text",
+    "phrase",
+    "words",
+    "geo_radius",
+    "geo_bounding_box",
+    "geo_polygon",
+)
 
 
 def _check_logical(value: Any, path: str = "") -> None:

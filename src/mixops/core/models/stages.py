@@ -299,10 +299,22 @@ TYPED_PARAMS: dict[str, type[StrictModel]] = {
 
 # The rest of the catalog in mixpeek-api.md 5.9, accepted with free parameters.
 FREE_STAGES = (
-    "llm_filter", "maxsim_rerank", "aggregate", "cluster", "summarize", "llm_enrich", "rag_prepare",
-    "json_transform", "sql_lookup", "external_web_search", "external_reverse_image", "query_expand",
-    "api_call", "code_execution", "web_scrape",
-)  # fmt: skip
+    "llm_filter",
+    "maxsim_rerank",
+    "aggregate",
+    "cluster",
+    "summarize",
+    "llm_enrich",
+    "rag_prepare",
+    "json_transform",
+    "sql_lookup",
+    "external_web_search",
+    "external_reverse_image",
+    "query_expand",
+    "api_call",
+    "code_execution",
+    "web_scrape",
+)
 
 # Older or prose names that Mixpeek still accepts for a catalog stage.
 STAGE_ALIASES = {"feature_filter": "feature_search", "taxonomy_join": "taxonomy_enrich"}

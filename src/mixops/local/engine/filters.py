@@ -44,9 +44,24 @@ from mixops.local.engine.errors import BadRequest, Unsupported
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 OPERATORS = (
-    "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with",
-    "ends_with", "regex", "exists", "is_null", "text", "phrase", "words",
-)  # fmt: skip
+    "eq",
+    "ne",
+    "gt",
+    "lt",
+    "gte",
+    "lte",
+    "in",
+    "nin",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "exists",
+    "is_null",
+    "text",
+    "phrase",
+    "words",
+)
 GEO_OPERATORS = ("geo_radius", "geo_bounding_box", "geo_polygon")
 _GROUP_KEYS = {"and": "AND", "or": "OR", "not": "NOT"}
 _COND_KEYS = {"field", "operator", "value", "case_sensitive"}

@@ -34,11 +34,23 @@ ALIASES = {"taxonomy_join": "taxonomy_enrich"}
 #: Catalog stages (mixpeek-api.md 5.9) that need an LLM, a model service or the network.
 UNSUPPORTED_STAGES = frozenset(
     {
-        "llm_filter", "maxsim_rerank", "aggregate", "cluster", "summarize", "llm_enrich", "rag_prepare",
-        "json_transform", "sql_lookup", "external_web_search", "external_reverse_image", "query_expand",
-        "api_call", "code_execution", "web_scrape",
+        "llm_filter",
+        "maxsim_rerank",
+        "aggregate",
+        "cluster",
+        "summarize",
+        "llm_enrich",
+        "rag_prepare",
+        "json_transform",
+        "sql_lookup",
+        "external_web_search",
+        "external_reverse_image",
+        "query_expand",
+        "api_call",
+        "code_execution",
+        "web_scrape",
     }
-)  # fmt: skip
+)
 STAGE_TYPES = {
     "feature_search": "filter", "attribute_filter": "filter", "sort_attribute": "sort",
     "sort_relevance": "sort", "rerank": "sort", "mmr": "sort", "group_by": "reduce", "sample": "reduce",
@@ -115,9 +127,15 @@ def run_pipeline(
 
     def failed(message: str) -> PipelineResult:
         return PipelineResult(
-            "failed", [], _statistics(stats, elapsed(), budget), budget.snapshot(elapsed()),
-            page.meta([], 0, page.offset), message, 0, warnings,
-        )  # fmt: skip
+            "failed",
+            [],
+            _statistics(stats, elapsed(), budget),
+            budget.snapshot(elapsed()),
+            page.meta([], 0, page.offset),
+            message,
+            0,
+            warnings,
+        )
 
     unsupported = next((s for s in parsed if s.stage_id in UNSUPPORTED_STAGES), None)
     if unsupported is not None:
@@ -349,8 +367,14 @@ class _Page:
 
     def meta(self, page: list[dict[str, Any]], total: int, start: int = 0) -> dict[str, Any]:
         has_next = start + len(page) < total
-        common = {"limit": self.size, "offset": start, "returned": len(page), "total": total,
-                  "has_next": has_next, "has_previous": start > 0}  # fmt: skip
+        common = {
+            "limit": self.size,
+            "offset": start,
+            "returned": len(page),
+            "total": total,
+            "has_next": has_next,
+            "has_previous": start > 0,
+        }
         if self.method == "offset":
             return {"method": "offset", "page_number": start // self.size + 1, "page_size": self.size, **common}
         if self.method == "cursor":

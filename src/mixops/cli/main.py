@@ -6,7 +6,11 @@ body, so `mixops --version` loads neither numpy, scikit-learn nor the server.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,14 +20,33 @@ from mixops.cli.common import Ctx, color_enabled
 EPILOG = """\b
 Exit codes:
   0  success (no changes, or changes applied)
-  1  error (invalid input, API failure, refused operation)
+  1  error (invalid input or usage, API failure, refused operation)
   2  changes present (plan/drift with --detailed-exitcode)
   3  tests failed
 """
 
 
+@contextmanager
+def usage_errors_exit_1() -> Iterator[None]:
+    """A usage error (unknown option or command, missing value) exits 1, not click's 2.
+
+    Exit 2 means "changes present" (DESIGN.md section 3): a CI job running
+    `mixops plan --detailed-exitcod` must fail, not read as a plan with changes.
+    click's message (usage line, did-you-mean) is kept as is.
+    """
+    try:
+        yield
+    except click.UsageError as err:
+        err.show()  # what click's own handler would print
+        raise click.exceptions.Exit(1) from None
+
+
 class LazyGroup(click.Group):
-    """Commands are imported on first use, keeping `mixops --help` and `--version` fast."""
+    """Commands are imported on first use, keeping `mixops --help` and `--version` fast.
+
+    It also sets the exit code of usage errors: parsing the group's options
+    happens in `make_context`, resolving and parsing a command in `invoke`.
+    """
 
     lazy: dict[str, str] = {
         "validate": "mixops.cli.validate:validate",
@@ -39,6 +62,27 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with usage_errors_exit_1():
+            return super().invoke(ctx)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        if not ctx.resilient_parsing and not name.startswith("-") and self.get_command(ctx, name) is None:
+            # click suggests from `self.commands`, which holds none of the lazy ones
+            close = get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:

@@ -65,13 +65,29 @@ def test_directory_without_yaml_is_a_problem(tmp_path: Path) -> None:
     assert [(p.file, p.message) for p in problems] == [("m", "directory contains no .yaml or .yml files")]
 
 
-def test_paths_outside_the_root_are_shown_as_given(tmp_path: Path) -> None:
-    make(tmp_path, {"elsewhere/a.yaml": "a: 1\n"})
+def test_paths_outside_the_root_are_refused_not_read(tmp_path: Path) -> None:
+    make(tmp_path, {"elsewhere/a.yaml": "version: '1.0'\n", "project/m/ok.yaml": "version: '1.0'\n"})
     root = tmp_path / "project"
-    root.mkdir()
-    docs, problems = load_paths([tmp_path / "elsewhere"], root=root)
-    assert problems == []
-    assert docs[0].file == (tmp_path / "elsewhere" / "a.yaml").as_posix()
+    docs, problems = load_paths([tmp_path / "elsewhere", root / ".." / "elsewhere" / "a.yaml", root / "m"], root=root)
+    assert [d.file for d in docs] == ["m/ok.yaml"]
+    assert [p.file for p in problems] == [(tmp_path / "elsewhere").as_posix(), "../elsewhere/a.yaml"]
+    assert all("outside the project directory" in p.message for p in problems)
+    assert all("move or copy them" in p.fix for p in problems)
+
+
+def test_a_symlink_leading_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, {"secret.yaml": "version: '1.0'\n", "project/m/ok.yaml": "version: '1.0'\n"})
+    root = tmp_path / "project"
+    (root / "m" / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    (root / "inside.yaml").symlink_to(root / "m" / "ok.yaml")
+    docs, problems = load_paths([root / "m", root / "inside.yaml"], root=root)
+    assert [d.file for d in docs] == ["m/ok.yaml", "inside.yaml"]
+    assert [(p.file, p.message) for p in problems] == [
+        (
+            "m/link.yaml",
+            f"manifest path is outside the project directory (it resolves to {tmp_path.resolve() / 'secret.yaml'})",
+        )
+    ]
 
 
 def test_load_paths_reports_every_problem_of_every_file(tmp_path: Path) -> None:

@@ -210,7 +210,9 @@ def build_stack(
     # Pass 2: resolve placeholders and validate each document against the models.
     secrets: set[str] = set()
     for doc in docs:
-        if not isinstance(doc.data, dict) or "version" not in doc.data or not _version_ok(doc, problems):
+        # Every document is a manifest or a problem: a document skipped without a word
+        # would make its resources look deleted, and `apply --prune` would delete them.
+        if not isinstance(doc.data, dict) or not _version_ok(doc, problems):
             continue
         body = {k: v for k, v in doc.data.items() if k != "parameters"}
         # A loader that can tell no string holds `${{` lets us skip the walk (10,000 resources: 0.1 s).
@@ -258,7 +260,13 @@ def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
     return False
 
 
+MANIFEST_SECTIONS = ("retrievers", "taxonomies", "clusters", "tests")
+
+
 def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
+    if "version" not in doc.data:
+        problems.append(_missing_version(doc))
+        return False
     version = doc.data.get("version")
     if version in SUPPORTED_VERSIONS:
         return True
@@ -275,6 +283,30 @@ def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
         )
     )
     return False
+
+
+def _missing_version(doc: SourceDocLike) -> Problem:
+    line, col = doc.locate(())
+    declared = [k for k in (*MANIFEST_SECTIONS, "parameters") if k in doc.data]
+    if declared:
+        return Problem(
+            doc.file,
+            line,
+            col,
+            "version",
+            f"this document declares {', '.join(declared)} but has no `version:`",
+            'add `version: "1.0"` at the top of the document',
+        )
+    keys = ", ".join(str(k) for k in list(doc.data)[:5]) + (", ..." if len(doc.data) > 5 else "")
+    return Problem(
+        doc.file,
+        line,
+        col,
+        "version",
+        f"not a mixops manifest: no `version:` ({f'keys: {keys}' if keys else 'an empty mapping'})",
+        'start a manifest with `version: "1.0"`, or move the file out of the manifest paths '
+        "(`manifests:` in mixops.yaml)",
+    )
 
 
 def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: list[Problem]) -> None:

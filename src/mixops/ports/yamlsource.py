@@ -11,6 +11,11 @@ so the order is the same on every machine), skipping hidden files and directorie
 (``.git``, ``.venv``...) and the project file ``mixops.yaml`` at the root; symlinked
 directories are not followed (no cycles). A path that does not exist, or a directory
 without any YAML file, is a problem.
+
+Manifests belong to the project: every path, and every file found under a directory,
+must resolve (symlinks resolved) inside the project root. A path leaving it
+(``../shared``, ``/etc/...``, a symlink to elsewhere) is a problem naming the fix, so
+a typo can never make mixops read, and report on, an unrelated file.
 """
 
 from __future__ import annotations
@@ -89,10 +94,21 @@ def discover(paths: Sequence[Path], *, root: Path) -> tuple[list[Path], list[Pro
             seen.add(key)
             found.append(file)
 
+    real_root = _real(root)
     for path in paths:
         shown = display_path(path, root)
+        if path.exists() and not _inside(path, real_root):
+            problems.append(_outside(shown, path))
+            continue
         if path.is_dir():
-            files = [f for f in _walk(path) if f.absolute() != project_file]
+            files = []
+            for f in _walk(path):
+                if f.absolute() == project_file:
+                    continue
+                if not _inside(f, real_root):
+                    problems.append(_outside(display_path(f, root), f))
+                    continue
+                files.append(f)
             if not files:
                 problems.append(
                     Problem(
@@ -121,6 +137,32 @@ def discover(paths: Sequence[Path], *, root: Path) -> tuple[list[Path], list[Pro
                 )
             )
     return found, problems
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a symlink loop: not inside anything
+        return path.absolute()
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    real = _real(path)
+    return real == real_root or real.is_relative_to(real_root)
+
+
+def _outside(shown: str, path: Path) -> Problem:
+    real = _real(path).as_posix()
+    where = "" if real == shown else f" (it resolves to {real})"
+    return Problem(
+        shown,
+        0,
+        0,
+        "",
+        f"manifest path is outside the project directory{where}",
+        "manifests must lie inside the project: move or copy them there, or run mixops from the "
+        "directory that holds them with -C DIR",
+    )
 
 
 def _walk(directory: Path) -> list[Path]:

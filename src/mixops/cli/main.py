@@ -55,6 +55,7 @@ class LazyGroup(click.Group):
         "apply": "mixops.cli.plan_apply:apply",
         "serve": "mixops.cli.serve:serve",
         "drift": "mixops.cli.drift_cmd:drift",
+        "doctor": "mixops.cli.doctor_cmd:doctor",
         "export": "mixops.cli.export_cmd:export",
         "promote": "mixops.cli.promote_cmd:promote",
         "test": "mixops.cli.test_cmd:test",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as _replace
 from typing import Any, Literal
 
 from mixops.core.bodies import removal_forces_replace
+from mixops.core.collection_checks import collection_problems
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
@@ -253,37 +253,8 @@ class _Builder:
     # --- checks -------------------------------------------------------------------
 
     def _ensure_collections(self) -> None:
-        from mixops.core.references import referenced_collections
-
-        for name in sorted(referenced_collections(self.stack)):
-            if name not in self.live.collections:
-                known = ", ".join(sorted(self.live.collections)) or "none"
-                self.problems.append(
-                    f"collection {name!r} does not exist in namespace {self.live.namespace!r} (collections: {known})"
-                )
-        for kind, name, collections, uri in self._feature_uses():
-            for col in collections:
-                live_col = self.live.collections.get(col)
-                if live_col is not None and not live_col.has_feature(uri):
-                    have = ", ".join(ix.feature_uri for ix in live_col.indexes) or "no vector indexes"
-                    self.problems.append(
-                        f"{kind} {name!r} uses feature {uri!r}, which collection {col!r} lacks ({have})"
-                    )
-
-    def _feature_uses(self) -> Iterable[tuple[str, str, list[str], str]]:
-        for name, r in self.stack.retrievers.items():
-            for stage in r.stages:
-                params = stage.parameters_dict()
-                if stage.stage_id in ("feature_search", "feature_filter"):
-                    for search in params.get("searches") or []:
-                        cols = search.get("collection_identifiers") or params.get("collection_identifiers")
-                        yield "retriever", name, cols or r.collection_identifiers, search["feature_uri"]
-                elif stage.stage_id == "hybrid_search":
-                    yield "retriever", name, r.collection_identifiers, params["feature_uri"]
-        for name, c in self.stack.clusters.items():
-            if c.vector_config is not None:
-                for uri in c.vector_config.feature_uris:
-                    yield "cluster", name, list(c.collection_ids or []), uri
+        # Shared with `mixops doctor` (core/collection_checks.py).
+        self.problems.extend(collection_problems(self.stack, self.live))
 
     def _check_protect(self, steps: list[Step]) -> None:
         env = self.stack.project.environments[self.stack.environment]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mixops.core.outcomes import Execution, SkippedCheck, TestOutcome
 from mixops.core.plan import FieldChange, Plan, Step
 
 UNSET = "(unset)"
@@ -104,23 +105,21 @@ STEPS = (
     Step("cluster", "steady_groups", "noop", live_id="clu_8"),
 )
 
-# Entries as the test runner writes them (ports/testrunner.py, core/behaviour.py);
-# the last-but-one keeps the minimal shape (no top-level `passed`), which must render too.
+# Outcomes built with the runner's own builders (core/outcomes.py): a renamed or
+# retyped field breaks these, not only the runner.
 TESTS = (
-    {
-        "name": "running shoes come first",
-        "target": "retriever/product_search",
-        "kind": "retriever",
-        "phase": "plan",
-        "passed": False,
-        "desired": {
-            "passed": False,
-            "failures": ["expected a document with category=running in the top 3; none"],
-            "observed": {"top": ["doc_9", "doc_2", "doc_4"]},
-            "execution_id": "exec_42",
-        },
-        "live": {"passed": True, "failures": [], "observed": {}},
-        "diff": {
+    TestOutcome.ran(
+        "running shoes come first",
+        "retriever",
+        "product_search",
+        "plan",
+        Execution.verdict(
+            ["expected a document with category=running in the top 3; none"],
+            {"top": ["doc_9", "doc_2", "doc_4"]},
+            "exec_42",
+        ),
+        live=Execution.verdict([], {}),
+        diff={
             "k": 3,
             "entered": ["doc_9"],
             "left": ["doc_1"],
@@ -130,30 +129,32 @@ TESTS = (
             "metric_deltas": {"ndcg@10": [0.91, 0.64], "recall@10": [1.0, 0.5], "results": [10, 10]},
             "unchanged": False,
         },
-    },
-    {
-        "name": "sneakers get the footwear tag",
-        "target": "taxonomy/product_tags",
-        "kind": "taxonomy",
-        "phase": "plan",
-        "passed": True,
-        "desired": {"passed": True, "failures": [], "observed": {}},
-        "live": {"passed": True, "failures": [], "observed": {}},
-        "diff": {
+    ),
+    TestOutcome.ran(
+        "sneakers get the footwear tag",
+        "taxonomy",
+        "product_tags",
+        "plan",
+        Execution.verdict([], {}),
+        live=Execution.verdict([], {}),
+        diff={
             "label_changes": [[0, ["footwear"], ["footwear", "sale"]]],
             "field_changes": [[0, "category", "shoes", "footwear"]],
             "unchanged": False,
         },
-    },
-    {
-        "name": "groups stay well separated | strict",
-        "target": "cluster/product_groups",
-        "kind": "cluster",
-        "phase": "plan",
-        "passed": True,
-        "desired": {"passed": True, "failures": [], "observed": {"num_clusters": 4}},
-        "live": {"passed": True, "failures": [], "observed": {"num_clusters": 5}},
-        "diff": {
+    ),
+    TestOutcome.ran(
+        "groups stay well separated | strict",
+        "cluster",
+        "product_groups",
+        "plan",
+        Execution.verdict(
+            [],
+            {"num_clusters": 4},
+            skipped_checks=[SkippedCheck(check="same_cluster", reason="the API returned no cluster membership")],
+        ),
+        live=Execution.verdict([], {"num_clusters": 5}),
+        diff={
             "cluster": {
                 "num_clusters": [5, 4],
                 "silhouette": [0.31, 0.27],
@@ -163,35 +164,31 @@ TESTS = (
             },
             "unchanged": False,
         },
-    },
-    {
-        "name": "neutral change keeps results",
-        "target": "retriever/tag_matcher",
-        "kind": "retriever",
-        "phase": "plan",
-        "passed": True,
-        "desired": {"passed": True, "failures": [], "observed": {}},
-        "live": {"passed": True, "failures": [], "observed": {}},
-        "diff": {"k": 10, "entered": [], "left": [], "moved": [], "overlap_at_k": 1.0, "rbo": 1.0, "unchanged": True},
-    },
-    {
-        "name": "new retriever answers",
-        "target": "retriever/brand_new",
-        "kind": "retriever",
-        "desired": {"passed": True, "failures": [], "observed": {}},
-        "live": None,
-    },
-    {
-        "name": "stays within budget",
-        "target": "retriever/product_search",
-        "kind": "retriever",
-        "phase": "plan",
-        "passed": None,
-        "skipped": "the run's test_budget (50 credits) would be exceeded",
-        "desired": None,
-        "live": None,
-        "diff": None,
-    },
+    ),
+    TestOutcome.ran(
+        "neutral change keeps results",
+        "retriever",
+        "tag_matcher",
+        "plan",
+        Execution.verdict([], {}),
+        live=Execution.verdict([], {}),
+        diff={"k": 10, "entered": [], "left": [], "moved": [], "overlap_at_k": 1.0, "rbo": 1.0, "unchanged": True},
+    ),
+    TestOutcome.ran("new retriever answers", "retriever", "brand_new", "plan", Execution.verdict([], {})),
+    TestOutcome.skipped(
+        "stays within budget",
+        "retriever",
+        "product_search",
+        "plan",
+        "the run's test_budget (50 credits) would be exceeded",
+    ),
+    TestOutcome.ran(
+        "the matcher answers",
+        "retriever",
+        "tag_matcher",
+        "plan",
+        Execution.error("HTTP 503 service_unavailable: try again later", "exec_7"),
+    ),
 )
 
 

@@ -7,6 +7,7 @@ from tests.render.golden import check_golden
 from tests.render.markdown_check import structure_problems
 from tests.render.plans import TESTS, big_plan, full_plan, header, noop_plan
 
+from mixops.core.outcomes import Execution, TestOutcome
 from mixops.core.plan import FieldChange, Plan, Step
 from mixops.render import render
 from mixops.render.render_markdown import size
@@ -50,6 +51,9 @@ def test_tests_table_and_behavioural_diff() -> None:
     assert "+ entered the top 3: doc_9\n- left the top 3: doc_1\n! moved: doc_2 3 -> 2\n" in md
     assert "Against the desired config:\n\n```text\nexpected a document" in md
     assert "| ⏭️ | stays within budget | <code>retriever/product_search</code> | skipped | not live |" in md
+    assert "| ⛔ | the matcher answers | <code>retriever/tag_matcher</code> | error | not live |" in md
+    assert "error: HTTP 503 service_unavailable: try again later" in md
+    assert "skipped check same_cluster: the API returned no cluster membership" in md
     assert md.splitlines()[1].startswith("## ") and "❌ **Plan:" in md  # a failing test turns the verdict red
 
 
@@ -69,7 +73,7 @@ def test_values_with_backticks_or_html_cannot_break_the_comment() -> None:
         live_id="ret_1",
         changes=(FieldChange("description", "plain", nasty, "in_place"),),
     )
-    tests = ({"name": "</summary>", "target": "retriever/r", "desired": {"passed": False, "failures": [nasty]}},)
+    tests = (TestOutcome.ran("</summary>", "retriever", "r", "plan", Execution.verdict([nasty], {})),)
     md = render(Plan(steps=(step,), fingerprints={}, tests=tests, **header()), "markdown")
     assert not structure_problems(md), md
     assert "&lt;/summary&gt;" in md and 'retriever "r&lt;x&gt;"' in md

@@ -103,10 +103,15 @@ def test_tests_and_behavioural_diff() -> None:
         "  passed  new retriever answers  [retriever/brand_new; live: not live]",
         "  skipped stays within budget  [retriever/product_search; live: not live]",
         "      x skipped: the run's test_budget (50 credits) would be exceeded",
+        "  passed  groups stay well separated | strict  [cluster/product_groups; live: passed]",
+        "      ! skipped check same_cluster: the API returned no cluster membership",
+        "  error   the matcher answers  [retriever/tag_matcher; live: not live]",
+        "      x error: HTTP 503 service_unavailable: try again later",
+        "      x execution: exec_7",
     ):
         assert line in lines, line
     assert not any("Davies-Bouldin" in line for line in lines)  # measured on neither side
-    assert lines[-1] == "Tests: 4 passed, 1 failed, 1 skipped against the desired config."
+    assert lines[-1] == "Tests: 4 passed, 1 failed, 1 skipped, 1 error against the desired config."
 
 
 def test_colour_only_when_asked() -> None:

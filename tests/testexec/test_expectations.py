@@ -13,6 +13,7 @@ from mixops.core.expectations import (
     observe_taxonomy,
 )
 from mixops.core.models.tests import ClusterExpect, RetrieverExpect, TaxonomyExpect
+from mixops.core.outcomes import Status
 
 
 def response(*docs: tuple[str, float, dict[str, Any]], credits: float = 0.5, ms: float = 40.0) -> dict[str, Any]:
@@ -99,10 +100,12 @@ def test_relevance_thresholds_use_the_graded_metrics() -> None:
     assert not bad and "precision@3 expected at least 0.9, observed 0.6667" in failures[0]
 
 
-def test_failed_execution_fails_the_test() -> None:
+def test_failed_execution_is_an_error_not_a_verdict() -> None:
     resp = {"execution_id": "exec_x", "status": "failed", "error": "Budget exceeded", "documents": []}
-    passed, failures = run({"min_results": 0}, resp)
-    assert not passed and "Budget exceeded" in failures[0]
+    model = RetrieverExpect.model_validate({"min_results": 0})
+    outcome = evaluate_retriever(model, observe_retriever(model, resp), "exec_x")
+    assert outcome.status is Status.ERROR and outcome.reason is not None and "Budget exceeded" in outcome.reason
+    assert outcome.execution_id == "exec_x" and not outcome.failures
 
 
 def test_taxonomy_labels_and_fields_per_sample() -> None:

@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import pytest
 import xmlschema
 
+from mixops.core.outcomes import Execution, SkippedCheck, TestOutcome
 from mixops.render.junit import junit_xml
 
 SCHEMA = Path(__file__).with_name("junit.xsd")
 
 
-def entry(name: str, passed: bool | None, failures: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    desired = None if passed is None else {"passed": passed, "failures": failures or [],
-                                           "observed": {"top": [{"rank": 1, "id": "doc_1"}]}}  # fmt: skip
-    return {"name": name, "target": "retriever/product_search", "kind": "retriever", "passed": passed,
-            "desired": desired, "live": None, "diff": None, "seconds": 0.25, **extra}  # fmt: skip
+OBSERVED = {"top": [{"rank": 1, "id": "doc_1"}]}
+
+
+def ran(name: str, execution: Execution) -> TestOutcome:
+    outcome = TestOutcome.ran(name, "retriever", "product_search", "applied", execution)
+    return outcome.model_copy(update={"seconds": 0.25})
 
 
 ENTRIES = [
-    entry("passes", True),
-    entry('fails <&> "quoted"', False, ["top_k: doc_9 must be in the top 3, observed at rank 7 (execution exec_1)"]),
-    entry("errors", False, ["the execution failed: HTTP 400 bad stage"]),
-    entry("skipped", None, skipped="test budget: 10 of 10 credits used"),
+    ran("passes", Execution.verdict([], OBSERVED)),
+    ran(
+        'fails <&> "quoted"',
+        Execution.verdict(["top_k: doc_9 must be in the top 3, observed at rank 7 (execution exec_1)"], OBSERVED),
+    ),
+    ran("errors", Execution.error("HTTP 400 bad stage")),
+    TestOutcome.skipped("skipped", "retriever", "product_search", "applied", "test budget: 10 of 10 credits used"),
+    ran(
+        "passes, one check skipped",
+        Execution.verdict([], OBSERVED, skipped_checks=[SkippedCheck(check="same_cluster", reason="no membership")]),
+    ),
 ]
 
 
@@ -51,7 +59,7 @@ def test_counts_and_elements_tell_what_happened() -> None:
     suite = root.find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
-        "4",
+        "5",
         "1",
         "1",
         "1",
@@ -60,12 +68,17 @@ def test_counts_and_elements_tell_what_happened() -> None:
     assert cases["passes"].find("failure") is None and cases["passes"].find("error") is None
     failure = cases['fails <&> "quoted"'].find("failure")
     assert failure is not None and "doc_9" in (failure.get("message") or "") and "exec_1" in (failure.text or "")
-    assert cases["errors"].find("error") is not None
+    error = cases["errors"].find("error")
+    assert error is not None and "HTTP 400 bad stage" in (error.get("message") or "")
     skipped = cases["skipped"].find("skipped")
     assert skipped is not None and "test budget" in (skipped.get("message") or "")
     assert cases["passes"].get("classname") == "retriever.product_search"
     out = cases['fails <&> "quoted"'].find("system-out")
     assert out is not None and "doc_1" in (out.text or "")
+    partial = cases["passes, one check skipped"]
+    assert partial.find("skipped") is None and partial.find("failure") is None  # the test passed
+    out = partial.find("system-out")
+    assert out is not None and "skipped check same_cluster: no membership" in (out.text or "")
 
 
 def test_an_invalid_report_is_caught_by_the_schema(schema: xmlschema.XMLSchema) -> None:

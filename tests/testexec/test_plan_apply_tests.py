@@ -31,7 +31,7 @@ def test_a_filter_that_excludes_the_relevant_products_fails_the_plan(applied: Pa
     # Only tests of the changed retriever ran (the default, --tests changed).
     assert {t["target"] for t in plan["tests"]} == {"retriever/product_search"}
     shoes = tests["running shoes come first"]
-    assert shoes["passed"] is False and shoes["live"]["passed"] is True
+    assert shoes["status"] == "failed" and shoes["live"]["status"] == "passed"
     assert any("must match {category: 'running'}" in f for f in shoes["desired"]["failures"])
     diff = shoes["diff"]
     assert set(diff["left"]) & RUNNING_JUDGED, diff["left"]  # the relevant shoes dropped out of the top k
@@ -47,7 +47,7 @@ def test_dropping_one_of_two_fused_searches_fails_the_style_test(applied: Path) 
     code, plan = plan_json(applied)
     assert code == 3
     merino = outcomes_by_name(plan)["the style search surfaces merino running shirts"]
-    assert merino["passed"] is False and merino["live"]["passed"] is True
+    assert merino["status"] == "failed" and merino["live"]["status"] == "passed"
     assert merino["diff"]["entered"] and merino["diff"]["left"]
     assert merino["desired"]["execution_id"].startswith("exec_")
 
@@ -62,7 +62,7 @@ def test_a_neutral_change_shows_unchanged_results(applied: Path) -> None:
     assert code == 0
     ran = [t for t in plan["tests"] if t["target"] == "retriever/product_search"]
     assert len(ran) == 4
-    assert all(t["passed"] and t["diff"]["unchanged"] for t in ran), [t["diff"] for t in ran]
+    assert all(t["status"] == "passed" and t["diff"]["unchanged"] for t in ran), [t["diff"] for t in ran]
     assert mixops(applied, "plan", "--detailed-exitcode").exit_code == 2
     assert plan_json(applied, "--no-tests")[1]["tests"] == []
 
@@ -88,7 +88,7 @@ def test_a_new_retriever_of_a_taxonomy_runs_inline(applied: Path) -> None:
     code, plan = plan_json(applied)
     tests = outcomes_by_name(plan)
     assert "sample titles get their tags" in tests  # a dependent of the changed retriever
-    assert tests["sample titles get their tags"]["passed"] is False and code == 3
+    assert tests["sample titles get their tags"]["status"] == "failed" and code == 3
 
 
 def test_a_cluster_parameter_change_shows_metric_deltas(applied: Path) -> None:
@@ -99,7 +99,7 @@ def test_a_cluster_parameter_change_shows_metric_deltas(applied: Path) -> None:
     assert cluster["num_clusters"] == [6, 9]
     assert cluster["silhouette"][0] != cluster["silhouette"][1]
     assert cluster["documents_compared"] == 358 and 0 < cluster["ari"] < 1
-    assert code == (0 if groups["passed"] else 3)
+    assert code == (0 if groups["status"] == "passed" else 3)
 
 
 def test_apply_runs_the_tests_after_applying_and_exits_3(applied: Path) -> None:
@@ -136,9 +136,9 @@ def test_a_fresh_namespace_skips_what_cannot_run_yet(fresh: Path) -> None:
     code, plan = plan_json(fresh)
     tests = outcomes_by_name(plan)
     skipped = tests["sample titles land in the right department and category"]
-    assert skipped["passed"] is None and "one retriever override" in skipped["skipped"]
+    assert skipped["status"] == "skipped" and "one retriever override" in skipped["reason"]
     # Everything else ran against the desired config (nothing exists live) and passed.
-    ran = [t for t in plan["tests"] if t["passed"] is not None]
-    assert len(ran) == len(plan["tests"]) - 2 and all(t["passed"] for t in ran)
+    ran = [t for t in plan["tests"] if t["status"] != "skipped"]
+    assert len(ran) == len(plan["tests"]) - 2 and all(t["status"] == "passed" for t in ran)
     assert all(t["live"] is None and t["diff"] is None for t in plan["tests"])
     assert code == 0

@@ -20,6 +20,7 @@ from mixops.cli.common import (
     write_output,
 )
 from mixops.cli.duration import Duration
+from mixops.core.outcomes import Status
 from mixops.errors import MixopsError
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def plan(
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
-    if any(t.get("passed") is False for t in result.tests):
+    if any(t.status in (Status.FAILED, Status.ERROR) for t in result.tests):
         sys.exit(EXIT_TESTS_FAILED)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
@@ -254,5 +255,5 @@ def apply(
         from mixops.cli.test_cmd import format_entries
 
         click.echo(format_entries(planned.applied_tests, "Tests against the applied resources"), nl=False)
-        if any(t.get("passed") is False for t in planned.applied_tests):
+        if any(t.status in (Status.FAILED, Status.ERROR) for t in planned.applied_tests):
             sys.exit(EXIT_TESTS_FAILED)

@@ -5,31 +5,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
 from mixops.cli.common import EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors, write_output
+from mixops.core.outcomes import Status, TestOutcome, count
 
-MARK = {True: "PASS", False: "FAIL", None: "SKIP"}
+MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
 
 
-def format_entries(entries: Sequence[Mapping[str, Any]], title: str) -> str:
-    """Plain text of test outcomes: one line per test, failures and top results indented under it."""
-    passed = sum(1 for e in entries if e.get("passed") is True)
-    failed = sum(1 for e in entries if e.get("passed") is False)
-    skipped = len(entries) - passed - failed
-    lines = [f"{title}: {passed} passed, {failed} failed, {skipped} skipped"]
+def format_entries(entries: Sequence[TestOutcome], title: str) -> str:
+    """Plain text of test outcomes: one line per test, why it failed, errored or skipped indented under it."""
+    counts = count(entries)
+    shown = [s for s in Status if s is not Status.ERROR or counts[s]]
+    lines = [f"{title}: " + ", ".join(f"{counts[s]} {s}" for s in shown)]
     for e in entries:
-        lines.append(f"  {MARK[e.get('passed')]}  {e['name']}  ({e.get('target')})")
-        if e.get("skipped"):
-            lines.append(f"        {e['skipped']}")
-        outcome = e.get("desired") or {}
-        for failure in outcome.get("failures") or []:
-            lines.append(f"        {failure}")
+        lines.append(f"  {MARK[e.status]}  {e.name}  ({e.target})")
+        lines += [f"        {line}" for line in _why(e)]
     return "\n".join(lines) + "\n"
+
+
+def _why(entry: TestOutcome) -> list[str]:
+    lines = [entry.reason] if entry.reason and entry.status in (Status.SKIPPED, Status.ERROR) else []
+    if entry.desired is not None:
+        lines += list(entry.desired.failures)
+    lines += [f"skipped check {c.check}: {c.reason}" for c in entry.skipped_checks]
+    return [line for line in lines if line]
 
 
 @click.command("test")
@@ -70,11 +73,11 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     info = describe(project, env_name)
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
-    async def run() -> tuple[dict[str, Any], ...]:
+    async def run() -> tuple[TestOutcome, ...]:
         async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
             entries = await live_tests(client, stack, info.namespace, pattern=pattern)
             if pattern is None and entries:
-                await stamp_tests(client, stack, info.namespace, all(e.get("passed") is True for e in entries))
+                await stamp_tests(client, stack, info.namespace, all(e.passed for e in entries))
             return entries
 
     entries = asyncio.run(run())
@@ -90,5 +93,5 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
             properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()},
         )
         write_output(junit, xml, "the JUnit report")
-    if any(e.get("passed") is not True for e in entries):
+    if any(not e.passed for e in entries):
         sys.exit(EXIT_TESTS_FAILED)

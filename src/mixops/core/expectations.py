@@ -3,40 +3,26 @@
 Each `observe_*` turns an API response into a compact, JSON-ready summary (the
 `observed` of a plan test: ids, the top results with the fields the test looked
 at, metrics, the execution id); each `evaluate_*` checks the expectations
-against it and returns an `Outcome` whose failures explain themselves:
+against it and returns an `Execution` (core/outcomes.py) whose failures explain themselves:
 what was expected, what was observed, and which execution to look at.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from mixops.core.irmetrics import all_metrics
 from mixops.core.models.tests import ClusterExpect, RetrieverExpect, TaxonomyExpect
+from mixops.core.outcomes import Execution
 
 NOISE_CLUSTERS = frozenset({"cl_cluster_noise", "noise", "-1"})
 TOP_SHOWN = 5
 
 
-@dataclass(frozen=True)
-class Outcome:
-    passed: bool
-    failures: tuple[str, ...]
-    observed: dict[str, Any] = field(default_factory=dict)
-    execution_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"passed": self.passed, "failures": list(self.failures), "observed": self.observed}
-        if self.execution_id:
-            out["execution_id"] = self.execution_id
-        return out
-
-
-def error_outcome(message: str, execution_id: str | None = None) -> Outcome:
-    """The execution itself failed: the test fails, saying why."""
-    return Outcome(False, (f"the execution failed: {message}",), {"error": message}, execution_id)
+def error_outcome(message: str, execution_id: str | None = None) -> Execution:
+    """The execution itself failed: an error, not a verdict on the configuration."""
+    return Execution.error(message, execution_id)
 
 
 # --- field access --------------------------------------------------------------------
@@ -157,7 +143,7 @@ def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else value
 
 
-def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], execution_id: str | None) -> Outcome:
+def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], execution_id: str | None) -> Execution:
     failures: list[str] = []
     status = observed.get("status")
     if observed.get("error") or status not in (None, "completed"):
@@ -220,7 +206,7 @@ def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], exe
     if failures:
         failures = [f"{f} (execution {execution_id})" if execution_id else f for f in failures]
         failures.append("observed top results: " + _top_line(top[:TOP_SHOWN]))
-    return Outcome(not failures, tuple(failures), dict(observed), execution_id)
+    return Execution.verdict(failures, observed, execution_id)
 
 
 def _rows(observed: Mapping[str, Any], k: int) -> list[dict[str, Any]]:
@@ -298,7 +284,7 @@ def observe_taxonomy(expect: TaxonomyExpect, response: Mapping[str, Any], sample
     return {"documents": len(sample_ids), "labels": labels, "fields": fields, "errors": stats.get("errors", 0)}
 
 
-def evaluate_taxonomy(expect: TaxonomyExpect, observed: Mapping[str, Any]) -> Outcome:
+def evaluate_taxonomy(expect: TaxonomyExpect, observed: Mapping[str, Any]) -> Execution:
     failures: list[str] = []
     labels: list[list[str]] = observed["labels"]
     fields: list[dict[str, Any]] = observed["fields"]
@@ -323,7 +309,7 @@ def evaluate_taxonomy(expect: TaxonomyExpect, observed: Mapping[str, Any]) -> Ou
     for i in expect.unlabeled or []:
         if i < n and labels[i]:
             failures.append(f"unlabeled: document {i} must get no label, observed {labels[i]}")
-    return Outcome(not failures, tuple(failures), dict(observed))
+    return Execution.verdict(failures, observed)
 
 
 # --- clusters ------------------------------------------------------------------------
@@ -356,7 +342,7 @@ def observe_cluster(response: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Outcome:
+def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Execution:
     failures: list[str] = []
     run = observed.get("run_id")
     n = observed.get("num_clusters")
@@ -400,11 +386,10 @@ def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Outc
                 failures.append(f"different_cluster: {group} must be in different clusters, observed {got}")
     if failures and run:
         failures = [f"{f} (run {run})" for f in failures]
-    return Outcome(not failures, tuple(failures), dict(observed), run)
+    return Execution.verdict(failures, observed, run)
 
 
 __all__ = [
-    "Outcome",
     "depth",
     "doc_matches",
     "error_outcome",

@@ -14,12 +14,15 @@ from dataclasses import asdict, dataclass, field
 from dataclasses import replace as _replace
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from mixops.core.bodies import removal_forces_replace
 from mixops.core.collection_checks import collection_problems
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
 from mixops.core.normalise import normalise, normalise_report
+from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask
 from mixops.core.refpaths import rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
@@ -76,7 +79,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     created_at: str = ""
     format: int = PLAN_FORMAT
-    tests: tuple[dict[str, Any], ...] = ()  # test outcomes, filled by the test runner
+    tests: tuple[TestOutcome, ...] = ()  # test outcomes, filled by the test runner
 
     # Hazard: reprs of these aggregates are taken implicitly (asyncio.run's clean-up formats the
     # finished task, result included, on Python 3.11); a full dataclass repr of a large stack
@@ -102,6 +105,7 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["counts"] = self.counts()
+        data["tests"] = [t.to_json() for t in self.tests]
         data["steps"] = [
             {**asdict(s), "marker": s.marker, "depends_on": [list(d) for d in s.depends_on]} for s in self.steps
         ]
@@ -143,6 +147,7 @@ class Plan:
             if not isinstance(fields.get(key, []), (list, tuple)):
                 raise PlanError(f"not a mixops plan: {key!r} is not a list")
             fields[key] = tuple(fields.get(key, ()))
+        fields["tests"] = tuple(_test_from_json(t, f"tests[{i}]") for i, t in enumerate(fields["tests"]))
         return cls(steps=tuple(steps), **fields)
 
 
@@ -152,6 +157,15 @@ def _known_keys(what: str, data: dict[str, Any], cls: type) -> None:
     unknown = sorted(set(data) - {f.name for f in dataclass_fields(cls)})
     if unknown:
         raise PlanError(f"not a mixops plan: {what} has unknown keys {', '.join(map(repr, unknown))}")
+
+
+def _test_from_json(raw: Any, where: str) -> TestOutcome:
+    try:
+        return TestOutcome.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        raise PlanError(f"not a mixops plan: {where}{'.' + path if path else ''}: {first['msg']}") from None
 
 
 def _step_from_json(raw: Any, where: str) -> Step:

@@ -41,6 +41,7 @@ from mixops.core.bodies import changed_keys, create_body, patch_body, rename_bod
 from mixops.core.diff import field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.normalise import normalise
+from mixops.core.outcomes import Status, TestOutcome
 from mixops.core.plan import Plan, Step
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import Stack, dump_resource
@@ -50,7 +51,7 @@ from mixops.ports.client import MixpeekClient
 
 Key = tuple[str, str]
 # Runs the tests of one resource against the given ids (the replacement's temporary id among them).
-Prover = Callable[[Key, Mapping[Key, str]], Awaitable[tuple[dict[str, Any], ...]]]
+Prover = Callable[[Key, Mapping[Key, str]], Awaitable[tuple[TestOutcome, ...]]]
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
@@ -65,8 +66,13 @@ class StepResult:
     detail: str = ""
     seconds: float = 0.0
     new_id: str | None = None
-    tests: tuple[dict[str, Any], ...] = ()  # the replacement's tests before the swap
+    tests: tuple[TestOutcome, ...] = ()  # the replacement's tests before the swap
     tests_failed: bool = False
+
+
+def _first_reason(outcome: TestOutcome) -> str:
+    failures = outcome.desired.failures if outcome.desired is not None else ()
+    return failures[0] if failures else outcome.reason or str(outcome.status)
 
 
 class ReplacementTestsFailed(ApplyError):
@@ -312,17 +318,15 @@ class Applier:
         if self.prove is not None:
             entries = await self.prove(step.key, dict(self.ids))
             result.tests = entries
-            failing = [e for e in entries if e.get("passed") is False]
+            failing = [e for e in entries if e.status in (Status.FAILED, Status.ERROR)]
             if failing:
-                why = "; ".join(
-                    f"{e['name']}: {((e.get('desired') or {}).get('failures') or ['failed'])[0]}" for e in failing
-                )
+                why = "; ".join(f"{e.name}: {_first_reason(e)}" for e in failing)
                 raise ReplacementTestsFailed(
                     f"the replacement {name}{TEMP_SUFFIX} ({new_id}) failed {len(failing)} of {len(entries)} "
                     f"test(s) before the swap ({why}); nothing was re-pointed and the old {kind} "
                     f"({step.live_id}) still serves. Fix the manifests and apply again (the replacement is reused)"
                 )
-            ran = any(not e.get("skipped") for e in entries)
+            ran = any(e.status is not Status.SKIPPED for e in entries)
         else:
             ran = False
         if kind == "cluster" and not ran:

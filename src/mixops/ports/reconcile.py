@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mixops.core.live import LiveState
+from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask, mask_tree
 from mixops.core.plan import DesiredSide, Plan, PlanOptions, build_plan, prepare_desired
 from mixops.core.stack import Stack
@@ -33,7 +34,7 @@ class Planned:
     stack: Stack
     live: LiveState
     plan: Plan
-    applied_tests: tuple[dict[str, Any], ...] = ()  # test outcomes against the applied resources
+    applied_tests: tuple[TestOutcome, ...] = ()  # test outcomes against the applied resources
 
     # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
     def __repr__(self) -> str:
@@ -252,7 +253,7 @@ async def plan_and_apply(
             )
             if test_pattern is None and len(planned.applied_tests) == len(stack.tests):
                 # The whole test set ran against what was just applied: record it for promotion.
-                passed = all(e.get("passed") is True for e in planned.applied_tests)
+                passed = all(e.passed for e in planned.applied_tests)
                 await stamp_tests(client, stack, info.namespace, passed)
         lease.check()
         return planned, report
@@ -264,7 +265,7 @@ def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
 
     collections = {name: c.id for name, c in live.collections.items()}
 
-    async def prove(key: tuple[str, str], ids: Mapping[tuple[str, str], str]) -> tuple[dict[str, Any], ...]:
+    async def prove(key: tuple[str, str], ids: Mapping[tuple[str, str], str]) -> tuple[TestOutcome, ...]:
         own = [t for t in runner.stack.tests if target_of(t) == key]
         if not own:
             return ()

@@ -22,10 +22,10 @@ so far), stay within `max_credits`, and when the time used plus the longest
 test so far stays within `max_time_ms`. Tests that do not start are reported
 as skipped, with the reason.
 
-Every entry: {name, target: "kind/name", kind, passed: bool | None (None:
-skipped), skipped?: reason, desired: Outcome json | None, live: ... | None,
-diff: ... | None}. After apply the result is under `desired` (the applied
-config is the desired one) and `phase` is "applied".
+Every test gives a `TestOutcome` (core/outcomes.py): its status, the
+execution against the desired config and, at plan time, the one against the
+live config, and the behavioural diff between them. After apply the result is
+under `desired` (the applied config is the desired one) and `phase` is "applied".
 """
 
 from __future__ import annotations
@@ -34,14 +34,13 @@ import asyncio
 import fnmatch
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mixops.core import behaviour
 from mixops.core.bodies import spec_of
 from mixops.core.expectations import (
-    Outcome,
     depth,
     error_outcome,
     evaluate_cluster,
@@ -55,6 +54,7 @@ from mixops.core.expectations import (
 from mixops.core.live import LiveState
 from mixops.core.models.project import TestBudget
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest, TestCase
+from mixops.core.outcomes import Execution, Phase, TestOutcome
 from mixops.core.placeholders import mask_tree
 from mixops.core.plan import Plan
 from mixops.core.refpaths import iter_refs
@@ -74,9 +74,10 @@ from mixops.ports.client import MixpeekClient
 
 Select = Literal["changed", "all"]
 Key = tuple[str, str]
+Kind = Literal["retriever", "taxonomy", "cluster"]
 
 
-def target_of(test: TestCase) -> Key:
+def target_of(test: TestCase) -> tuple[Kind, str]:
     if isinstance(test, RetrieverTest):
         return ("retriever", test.retriever)
     if isinstance(test, TaxonomyTest):
@@ -169,23 +170,20 @@ class RunBudget:
 class _Run:
     """One execution's outcome, with the credits it used."""
 
-    outcome: Outcome
+    outcome: Execution
     credits: float = 0.0
 
 
-def _skipped(test: TestCase, reason: str, phase: str) -> dict[str, Any]:
+def _skipped(test: TestCase, reason: str, phase: Phase, live: Execution | None = None) -> TestOutcome:
     kind, name = target_of(test)
-    return {
-        "name": test.name,
-        "target": f"{kind}/{name}",
-        "kind": kind,
-        "phase": phase,
-        "passed": None,
-        "skipped": reason,
-        "desired": None,
-        "live": None,
-        "diff": None,
-    }
+    return TestOutcome.skipped(test.name, kind, name, phase, reason, live=live)
+
+
+def _ran(
+    test: TestCase, phase: Phase, desired: Execution, live: Execution | None = None, diff: dict[str, Any] | None = None
+) -> TestOutcome:
+    kind, name = target_of(test)
+    return TestOutcome.ran(test.name, kind, name, phase, desired, live=live, diff=diff)
 
 
 class TestRunner:
@@ -212,7 +210,7 @@ class TestRunner:
 
     async def plan_tests(
         self, plan: Plan, live: LiveState, *, select: Select = "changed", pattern: str | None = None
-    ) -> tuple[dict[str, Any], ...]:
+    ) -> tuple[TestOutcome, ...]:
         changed = {s.key for s in plan.changes if s.action != "delete"}
         tests = select_tests(self.stack, select, changed, pattern)
         hit = affected(self.stack, changed)
@@ -220,16 +218,15 @@ class TestRunner:
         jobs = [self._guarded(t, "plan", functools.partial(self._plan_one, t, ctx, hit)) for t in tests]
         return tuple(await asyncio.gather(*jobs))
 
-    async def _plan_one(self, test: TestCase, ctx: _PlanContext, hit: set[Key]) -> tuple[dict[str, Any], float]:
+    async def _plan_one(self, test: TestCase, ctx: _PlanContext, hit: set[Key]) -> tuple[TestOutcome, float]:
         key = target_of(test)
-        entry = _skipped(test, "", "plan")
-        entry.pop("skipped")
         live_res = ctx.live.resources.get(key)
+        not_runnable = ""
         try:
             desired_call = self._desired_call(test, ctx)
         except NotRunnable as why:
             desired_call = None
-            entry["skipped"] = f"cannot run against the desired config: {why}"
+            not_runnable = f"cannot run against the desired config: {why}"
         live_call = self._live_call(test, ctx) if live_res is not None and key in hit else None
         calls = [c for c in (desired_call, live_call) if c is not None]
         runs = await asyncio.gather(*(c() for c in calls))
@@ -237,17 +234,16 @@ class TestRunner:
         live_run = runs[-1] if live_call is not None else None
         if desired is not None and live_res is not None and key not in hit:
             live_run = desired  # the live config IS the desired one: one execution serves both
-        entry["desired"] = desired.outcome.to_json() if desired else None
-        entry["live"] = live_run.outcome.to_json() if live_run else None
-        entry["passed"] = desired.outcome.passed if desired else None
-        if desired is not None and live_run is not None:
-            entry["diff"] = _diff(test, live_run.outcome, desired.outcome)
+        live_outcome = live_run.outcome if live_run else None
         credits = sum(r.credits for r in runs)
-        return entry, credits
+        if desired is None:
+            return _skipped(test, not_runnable, "plan", live_outcome), credits
+        diff = _diff(test, live_run.outcome, desired.outcome) if live_run is not None else None
+        return _ran(test, "plan", desired.outcome, live_outcome, diff), credits
 
     def _desired_call(self, test: TestCase, ctx: _PlanContext) -> Callable[[], Awaitable[_Run]]:
         kind, name = target_of(test)
-        spec = spec_of(self.stack.resources(kind)[name])  # type: ignore[arg-type]
+        spec = spec_of(self.stack.resources(kind)[name])
         for ref_kind in ("retriever", "taxonomy", "cluster"):
             for ref in references(kind, spec, ref_kind):
                 if (ref_kind, ref) not in ctx.live.resources and not (kind == "taxonomy" and ref_kind == "retriever"):
@@ -302,7 +298,7 @@ class TestRunner:
             cluster_body = adhoc_cluster_body(res.spec, ctx.to_id)
         except NotRunnable as why:
             message = f"cannot run against the live config: {why}"
-            failure = _Run(Outcome(False, (message,), {"error": message}))
+            failure = _Run(Execution.error(message))
 
             async def refused() -> _Run:
                 return failure
@@ -320,7 +316,7 @@ class TestRunner:
         pattern: str | None = None,
         select: Select = "all",
         changed: set[Key] | None = None,
-    ) -> tuple[dict[str, Any], ...]:
+    ) -> tuple[TestOutcome, ...]:
         tests = select_tests(self.stack, select, changed, pattern)
 
         def to_id(kind: str, name: str) -> str:
@@ -331,13 +327,11 @@ class TestRunner:
 
     async def _applied_one(
         self, test: TestCase, ids: Mapping[Key, str], to_id: Callable[[str, str], str]
-    ) -> tuple[dict[str, Any], float]:
+    ) -> tuple[TestOutcome, float]:
         kind, name = target_of(test)
-        entry = _skipped(test, "", "applied")
-        entry.pop("skipped")
         target_id = ids.get((kind, name))
         if target_id is None:
-            run = _Run(Outcome(False, (f"{kind} {name!r} does not exist in the namespace (run mixops apply)",)))
+            run = _Run(error_outcome(f"{kind} {name!r} does not exist in the namespace (run mixops apply)"))
         elif isinstance(test, RetrieverTest):
             run = await self._retriever_by_id(test, target_id)
         elif isinstance(test, TaxonomyTest):
@@ -348,9 +342,7 @@ class TestRunner:
             assert isinstance(test, ClusterTest)
             run = await self._cluster_by_id(test, target_id, to_id)
         assert isinstance(run, _Run)
-        entry["desired"] = run.outcome.to_json()
-        entry["passed"] = run.outcome.passed
-        return entry, run.credits
+        return _ran(test, "applied", run.outcome), run.credits
 
     async def _retriever_by_id(self, test: RetrieverTest, retriever_id: str) -> _Run:
         started = self.clock()
@@ -442,20 +434,22 @@ class TestRunner:
         return list(await asyncio.gather(*(fetch(d) for d in test.documents_from.ids)))
 
     async def _guarded(
-        self, test: TestCase, phase: str, run: Callable[[], Awaitable[tuple[dict[str, Any], float]]]
-    ) -> dict[str, Any]:
-        """One test under the concurrency limit and the run's budget, its entry masked.
+        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float]]]
+    ) -> TestOutcome:
+        """One test under the concurrency limit and the run's budget, its outcome masked.
 
-        Every entry leaves the runner through here, masked: inputs and
+        Every outcome leaves the runner through here, masked: inputs and
         expectations may come from `${{ env.X }}`, and failures, observed values
         and execution errors quote them (text, JSON, Markdown and JUnit all read them).
         """
-        entry: dict[str, Any] = mask_tree(await self._guarded_run(test, phase, run), self.stack.secrets)
-        return entry
+        outcome = await self._guarded_run(test, phase, run)
+        if not self.stack.secrets:
+            return outcome
+        return TestOutcome.model_validate(mask_tree(outcome.to_json(), self.stack.secrets))
 
     async def _guarded_run(
-        self, test: TestCase, phase: str, run: Callable[[], Awaitable[tuple[dict[str, Any], float]]]
-    ) -> dict[str, Any]:
+        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float]]]
+    ) -> TestOutcome:
         async with self._slots:
             reason, reserved = self.budget.admit(self._estimate(test, phase))
             if reason is not None:
@@ -464,17 +458,14 @@ class TestRunner:
             credits = 0.0
             try:
                 try:
-                    entry, credits = await run()
+                    outcome, credits = await run()
                 except ApiError as err:  # e.g. a sample document that does not exist
-                    entry = _skipped(test, "", phase)
-                    entry.pop("skipped")
-                    entry.update(passed=False, desired=error_outcome(str(err)).to_json())
-                entry["seconds"] = round(self.clock() - started, 3)
-                return entry
+                    outcome = _ran(test, phase, error_outcome(str(err)))
+                return outcome.model_copy(update={"seconds": round(self.clock() - started, 3)})
             finally:
                 self.budget.settle(reserved, credits, (self.clock() - started) * 1000)
 
-    def _estimate(self, test: TestCase, phase: str) -> float:
+    def _estimate(self, test: TestCase, phase: Phase) -> float:
         """The most credits this test may use: its target's budget cap, once per side it runs."""
         if not isinstance(test, RetrieverTest):
             return 0.0
@@ -498,7 +489,7 @@ class _PlanContext:
         return res.id if res is not None else name
 
 
-def _diff(test: TestCase, live: Outcome, desired: Outcome) -> dict[str, Any] | None:
+def _diff(test: TestCase, live: Execution, desired: Execution) -> dict[str, Any] | None:
     if "error" in live.observed or "error" in desired.observed:
         return None
     if isinstance(test, RetrieverTest):
@@ -508,14 +499,9 @@ def _diff(test: TestCase, live: Outcome, desired: Outcome) -> dict[str, Any] | N
     return behaviour.cluster_diff(live.observed, desired.observed)
 
 
-def failed(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Entries whose test failed (skipped ones are not failures)."""
-    return [e for e in entries if e.get("passed") is False]
-
-
 async def live_tests(
     client: MixpeekClient, stack: Stack, namespace: str, *, pattern: str | None = None
-) -> tuple[dict[str, Any], ...]:
+) -> tuple[TestOutcome, ...]:
     """The stack's tests (matching `pattern`) against the namespace's live resources, by id."""
     from mixops.ports.live_reader import read_live
 
@@ -529,7 +515,7 @@ async def live_tests(
 async def run_live_tests(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
     """Every test against the namespace's live resources; True when all ran and passed."""
     entries = await live_tests(client, stack, namespace)
-    return all(e.get("passed") is True for e in entries)
+    return all(e.passed for e in entries)
 
 
 __all__ = [
@@ -537,7 +523,6 @@ __all__ = [
     "Select",
     "TestRunner",
     "affected",
-    "failed",
     "live_tests",
     "matches_pattern",
     "run_live_tests",

@@ -3,8 +3,9 @@
 One `<testsuite>` per run; one `<testcase>` per test, `classname` the target
 (`retriever.product_search`). A test whose expectations failed gets a
 `<failure>`, one whose execution failed (API error) an `<error>`, one that
-did not run a `<skipped>` with the reason. The observed top results go to
-`<system-out>`, so a CI report shows why without the plan.
+did not run a `<skipped>` with the reason. The observed top results, and the
+checks that were skipped, go to `<system-out>`, so a CI report shows why
+without the plan.
 """
 
 from __future__ import annotations
@@ -12,68 +13,53 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-EXECUTION_FAILED = "the execution failed:"
-
-
-def _outcome(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    desired = entry.get("desired")
-    return desired if isinstance(desired, Mapping) else {}
+from mixops.core.outcomes import Status, TestOutcome, count
 
 
-def _status(entry: Mapping[str, Any]) -> str:
-    if entry.get("passed") is None:
-        return "skipped"
-    if entry.get("passed"):
-        return "passed"
-    failures = _outcome(entry).get("failures") or []
-    if failures and all(str(f).startswith(EXECUTION_FAILED) for f in failures):
-        return "error"
-    return "failed"
+def _seconds(value: float | None) -> str:
+    return f"{value:.3f}" if value is not None else "0.000"
 
 
-def _seconds(value: Any) -> str:
-    return f"{float(value):.3f}" if isinstance(value, int | float) else "0.000"
-
-
-def _observed_text(entry: Mapping[str, Any]) -> str:
-    observed = dict(_outcome(entry).get("observed") or {})
-    observed.pop("ids", None)
-    observed.pop("members", None)  # hundreds of ids: in the JSON plan, not the CI report
+def _observed_text(entry: TestOutcome) -> str:
+    run = entry.desired
     lines = []
-    if _outcome(entry).get("execution_id"):
-        lines.append(f"execution: {_outcome(entry)['execution_id']}")
-    lines.append("observed: " + json.dumps(observed, sort_keys=True, default=str))
-    if entry.get("diff"):
-        lines.append("diff live -> desired: " + json.dumps(entry["diff"], sort_keys=True, default=str))
+    if run is not None:
+        observed = dict(run.observed)
+        observed.pop("ids", None)
+        observed.pop("members", None)  # hundreds of ids: in the JSON plan, not the CI report
+        if run.execution_id:
+            lines.append(f"execution: {run.execution_id}")
+        lines.append("observed: " + json.dumps(observed, sort_keys=True, default=str))
+        lines += [f"skipped check {c.check}: {c.reason}" for c in run.skipped_checks]
+    if entry.diff:
+        lines.append("diff live -> desired: " + json.dumps(entry.diff, sort_keys=True, default=str))
     return "\n".join(lines)
 
 
 def junit_xml(
-    entries: Sequence[Mapping[str, Any]],
+    entries: Sequence[TestOutcome],
     *,
     suite: str,
     timestamp: str = "",
     properties: Mapping[str, str] | None = None,
 ) -> str:
-    statuses = [_status(e) for e in entries]
-    total_time = sum(float(e.get("seconds") or 0.0) for e in entries)
-    counts = {s: statuses.count(s) for s in ("failed", "error", "skipped")}
+    total_time = sum(e.seconds or 0.0 for e in entries)
+    counts = count(entries)
     root = ET.Element(
         "testsuites",
         name="mixops",
         tests=str(len(entries)),
-        failures=str(counts["failed"]),
-        errors=str(counts["error"]),
+        failures=str(counts[Status.FAILED]),
+        errors=str(counts[Status.ERROR]),
         time=_seconds(total_time),
     )
     attrs = {
         "name": suite,
         "tests": str(len(entries)),
-        "failures": str(counts["failed"]),
-        "errors": str(counts["error"]),
-        "skipped": str(counts["skipped"]),
+        "failures": str(counts[Status.FAILED]),
+        "errors": str(counts[Status.ERROR]),
+        "skipped": str(counts[Status.SKIPPED]),
         "time": _seconds(total_time),
     }
     if timestamp:
@@ -83,27 +69,27 @@ def junit_xml(
         props = ET.SubElement(testsuite, "properties")
         for name, value in properties.items():
             ET.SubElement(props, "property", name=name, value=str(value))
-    for entry, status in zip(entries, statuses, strict=True):
+    for entry in entries:
         case = ET.SubElement(
             testsuite,
             "testcase",
-            name=str(entry["name"]),
-            classname=str(entry.get("target", "")).replace("/", "."),
-            time=_seconds(entry.get("seconds")),
+            name=entry.name,
+            classname=entry.target.replace("/", "."),
+            time=_seconds(entry.seconds),
         )
-        failures = [str(f) for f in _outcome(entry).get("failures") or []]
-        if status == "skipped":
-            ET.SubElement(case, "skipped", message=str(entry.get("skipped") or "not run"))
-        elif status in ("failed", "error"):
-            tag = "failure" if status == "failed" else "error"
+        failures = list(entry.desired.failures) if entry.desired is not None else []
+        if entry.status is Status.SKIPPED:
+            ET.SubElement(case, "skipped", message=entry.reason or "not run")
+        elif entry.status is Status.FAILED:
             element = ET.SubElement(
-                case,
-                tag,
-                message=failures[0] if failures else "failed",
-                type="AssertionError" if status == "failed" else "ExecutionError",
+                case, "failure", message=failures[0] if failures else "failed", type="AssertionError"
             )
             element.text = "\n".join(failures)
-        if status != "skipped":
+        elif entry.status is Status.ERROR:
+            reason = entry.reason or "the execution failed"
+            element = ET.SubElement(case, "error", message=reason, type="ExecutionError")
+            element.text = reason
+        if entry.status is not Status.SKIPPED:
             ET.SubElement(case, "system-out").text = _observed_text(entry)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

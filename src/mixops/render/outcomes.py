@@ -1,64 +1,67 @@
 """Test outcomes and the behavioural diff, as lines both renderers share.
 
-`Plan.tests` entries come from the test runner (`ports/testrunner.py`, diffs
-from `core/behaviour.py`); their shape is documented in docs/plan-json.md.
-This module is the one place that reads them: it renders whatever is present
-and skips whatever is absent, so the runner's format can grow without touching
-the renderers.
+`Plan.tests` holds `TestOutcome`s (core/outcomes.py) from the test runner
+(`ports/testrunner.py`, diffs from `core/behaviour.py`). The diff is free-form
+per kind: this module renders whatever of it is present.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
+from mixops.core.outcomes import Execution, Status, TestOutcome, count
 from mixops.render.values import compact
 
 Sign = Literal["+", "-", "~", " "]
-Status = Literal["passed", "failed", "skipped"]
 ID_LIMIT = 10
 CLUSTER_METRICS = (("num_clusters", "clusters"), ("silhouette", "silhouette"), ("davies_bouldin", "Davies-Bouldin"))
 
 
-def status(entry: dict[str, Any]) -> Status:
+def status(entry: TestOutcome) -> Status:
     """The test's verdict against the desired config; `skipped` when it did not run."""
-    verdict = entry.get("passed", (entry.get("desired") or {}).get("passed"))
-    if entry.get("skipped") or verdict is None:
-        return "skipped"
-    return "passed" if verdict else "failed"
+    return entry.status
 
 
-def live_status(entry: dict[str, Any]) -> str:
+def live_status(entry: TestOutcome) -> str:
     """The same test against the live config; `not live` when there was no live run."""
-    live = entry.get("live")
-    if live is None:
-        return "not live"
-    return "passed" if live.get("passed") else "failed"
+    return "not live" if entry.live is None else str(entry.live.status)
 
 
-def tests_line(tests: tuple[dict[str, Any], ...]) -> str:
+def tests_line(tests: Sequence[TestOutcome]) -> str:
     """`Tests: 3 passed, 1 failed against the desired config.`; empty without tests."""
     if not tests:
         return ""
-    seen = [status(t) for t in tests]
-    counts = [f"{seen.count(s)} {s}" for s in ("passed", "failed", "skipped") if s != "skipped" or s in seen]
-    return f"Tests: {', '.join(counts)} against the desired config."
+    seen = count(tests)
+    shown = [s for s in Status if s in (Status.PASSED, Status.FAILED) or seen[s]]
+    return f"Tests: {', '.join(f'{seen[s]} {s}' for s in shown)} against the desired config."
 
 
-def target_of(entry: dict[str, Any]) -> str:
-    return str(entry.get("target") or entry.get("kind") or "")
+def target_of(entry: TestOutcome) -> str:
+    return entry.target
 
 
-def failure_lines(entry: dict[str, Any]) -> list[str]:
-    """Why the test failed or did not run, with what was observed and the execution id."""
-    desired = entry.get("desired") or {}
-    lines = [f"skipped: {entry['skipped']}"] if entry.get("skipped") else []
-    failures = [str(f) for f in desired.get("failures") or ()]
-    lines += failures
-    if failures and desired.get("observed"):
-        lines.append(f"observed: {compact(desired['observed'], 240)}")
-    if failures and desired.get("execution_id"):
-        lines.append(f"execution: {desired['execution_id']}")
+def _execution_lines(run: Execution) -> list[str]:
+    lines = [f"error: {run.reason}"] if run.status is Status.ERROR and run.reason else []
+    lines += list(run.failures)
+    if run.failures and run.observed:
+        lines.append(f"observed: {compact(run.observed, 240)}")
+    if (run.failures or run.status is Status.ERROR) and run.execution_id:
+        lines.append(f"execution: {run.execution_id}")
     return lines
+
+
+def failure_lines(entry: TestOutcome) -> list[str]:
+    """Why the test failed, errored or did not run, and what was observed."""
+    lines = [f"skipped: {entry.reason}"] if entry.status is Status.SKIPPED else []
+    if entry.desired is not None:
+        lines += _execution_lines(entry.desired)
+    return lines
+
+
+def skipped_check_lines(entry: TestOutcome) -> list[str]:
+    """Expectations that were not checked, and why: warnings, not failures."""
+    return [f"skipped check {c.check}: {c.reason}" for c in entry.skipped_checks]
 
 
 def _ids(ids: list[Any]) -> str:
@@ -81,9 +84,9 @@ def _delta(pair: list[Any]) -> str:
     return text
 
 
-def behaviour_lines(entry: dict[str, Any]) -> list[tuple[Sign, str]]:
+def behaviour_lines(entry: TestOutcome) -> list[tuple[Sign, str]]:
     """The behavioural diff live -> desired as signed lines (`+` entered, `-` left)."""
-    diff = entry.get("diff")
+    diff = entry.diff
     if not diff:
         return []
     if diff.get("unchanged"):

@@ -17,16 +17,24 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
+from mixops.core.outcomes import Status, TestOutcome
 from mixops.core.plan import Plan, Step
-from mixops.render.outcomes import behaviour_lines, failure_lines, live_status, status, target_of, tests_line
+from mixops.render.outcomes import (
+    behaviour_lines,
+    failure_lines,
+    live_status,
+    skipped_check_lines,
+    status,
+    target_of,
+    tests_line,
+)
 from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
 
 GITHUB_BUDGET = 60_000  # GitHub's limit is 65,536; the rest is room for a CI job's own framing
 WARNING_LIMIT = 20
 DIFF_SIGN = {"+": "+", "-": "-", "~": "!", " ": " "}
-STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
+STATUS_ICON = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "error": "⛔"}
 COUNT_COLUMNS = (
     ("create", "create"),
     ("update", "update"),
@@ -53,7 +61,9 @@ class _Units:
 def render_markdown(plan: Plan, *, max_chars: int = GITHUB_BUDGET) -> str:
     units = _Units(
         resources=[_resource(step) for step in plan.changes],
-        test_details=[_test_details(t) for t in plan.tests if failure_lines(t) or behaviour_lines(t)],
+        test_details=[
+            _test_details(t) for t in plan.tests if failure_lines(t) or skipped_check_lines(t) or behaviour_lines(t)
+        ],
         test_rows=[_test_row(t) for t in plan.tests],
     )
     full = _assemble(plan, units, note="")
@@ -108,7 +118,7 @@ def _assemble(plan: Plan, units: _Units, *, note: str) -> str:
 
 def _head(plan: Plan) -> str:
     counts = plan.counts()
-    failing = any(status(t) == "failed" for t in plan.tests)
+    failing = any(status(t) in (Status.FAILED, Status.ERROR) for t in plan.tests)
     risky = counts["replace"] or counts["delete"]
     icon = "❌" if failing else "⚠️" if risky else "✅"
     verdict = f"{icon} **{summary_line(plan)}** {tests_line(plan.tests)}".rstrip()
@@ -151,20 +161,21 @@ def _diff_lines(row: Row) -> list[str]:
     return [f"{sign} {row.path}: {value}{note}"]
 
 
-def _test_row(entry: dict[str, Any]) -> str:
+def _test_row(entry: TestOutcome) -> str:
     desired, live = status(entry), live_status(entry)
-    name, target = _cell(str(entry.get("name", ""))), _code(target_of(entry)).replace("|", "&#124;")
+    name, target = _cell(entry.name), _code(target_of(entry)).replace("|", "&#124;")
     return f"| {STATUS_ICON[desired]} | {name} | {target} | {desired} | {live} |\n"
 
 
-def _test_details(entry: dict[str, Any]) -> str:
+def _test_details(entry: TestOutcome) -> str:
     icon = STATUS_ICON[status(entry)]
-    name = html.escape(str(entry.get("name", "")), quote=False).replace("\n", " ")
+    name = html.escape(entry.name, quote=False).replace("\n", " ")
     changes = behaviour_lines(entry)
     summary = f"{icon} {name}" + (": behavioural diff, live → desired" if changes else "")
     body = ""
-    if failure_lines(entry):
-        body += "Against the desired config:\n\n" + _fence("text", failure_lines(entry))
+    said = failure_lines(entry) + skipped_check_lines(entry)
+    if said:
+        body += "Against the desired config:\n\n" + _fence("text", said)
     if changes:
         # `!` is the diff grammar's "changed" line, which GitHub highlights; `~` would stay plain.
         body += ("\n" if body else "") + _fence("diff", [f"{DIFF_SIGN[sign]} {text}" for sign, text in changes])

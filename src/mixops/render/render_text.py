@@ -5,10 +5,17 @@ Colour (ANSI) only when asked: the CLI asks on a TTY, never in files or pipes.
 
 from __future__ import annotations
 
-from typing import Any
-
+from mixops.core.outcomes import TestOutcome
 from mixops.core.plan import Plan, Step
-from mixops.render.outcomes import behaviour_lines, failure_lines, live_status, status, target_of, tests_line
+from mixops.render.outcomes import (
+    behaviour_lines,
+    failure_lines,
+    live_status,
+    skipped_check_lines,
+    status,
+    target_of,
+    tests_line,
+)
 from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
 
 ANSI = {
@@ -19,6 +26,7 @@ ANSI = {
     "passed": "32",
     "failed": "31",
     "skipped": "33",
+    "error": "31",
     "warn": "33",
     "bold": "1",
 }
@@ -78,12 +86,11 @@ def _row(row: Row, paint: _Paint) -> str:
     return f"      {marker} {row.path}: {value}{note}"
 
 
-def _test(entry: dict[str, Any], paint: _Paint) -> list[str]:
+def _test(entry: TestOutcome, paint: _Paint) -> list[str]:
     verdict = status(entry)
-    head = (
-        f"  {paint(f'{verdict:<7}', verdict)} {entry.get('name', '')}  [{target_of(entry)}; live: {live_status(entry)}]"
-    )
+    head = f"  {paint(f'{verdict:<7}', verdict)} {entry.name}  [{target_of(entry)}; live: {live_status(entry)}]"
     lines = [head]
     lines += [f"      x {failure}" for failure in failure_lines(entry)]
+    lines += [f"      {paint('!', 'warn')} {line}" for line in skipped_check_lines(entry)]
     lines += [f"      {paint(sign, sign) if sign != ' ' else ' '} {text}" for sign, text in behaviour_lines(entry)]
     return lines

@@ -1,0 +1,192 @@
+"""Test outcomes: what the test runner returns and every renderer reads (pure).
+
+A test has one `Status`:
+
+* ``passed``  every expectation that could be checked held;
+* ``failed``  an expectation did not hold: a verdict on the configuration (exit 3);
+* ``error``   the execution itself failed (an API error after retries, a failed run):
+  no verdict, the run is broken (exit 1);
+* ``skipped`` the test did not run (a budget stop, a configuration that cannot be
+  executed yet, a capability the API lacks), with the reason.
+
+A check inside a test that could not be made (say `same_cluster` when the API
+returns no membership) is a `SkippedCheck` of the execution, with its reason: the
+rest of the test still gives the verdict, and renderers show what was skipped.
+
+`Execution` is one execution against one configuration (the desired one, or at
+plan time the live one); `TestOutcome` is the test, with up to two executions and
+the behavioural diff between them (core/behaviour.py). The JSON of a plan carries
+`TestOutcome.to_json()`; `TestOutcome.model_validate` reads it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["retriever", "taxonomy", "cluster"]
+Phase = Literal["plan", "applied"]
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SkippedCheck(_Frozen):
+    """An expectation that was not checked, and why (e.g. the API returns no cluster membership)."""
+
+    check: str = Field(description="The expectation, e.g. `same_cluster`.")
+    reason: str = Field(description="Why it was not checked.")
+
+
+class Execution(_Frozen):
+    """One execution of a test against one configuration."""
+
+    status: Literal[Status.PASSED, Status.FAILED, Status.ERROR] = Field(
+        description="`passed`, `failed` (an expectation did not hold) or `error` (the execution failed)."
+    )
+    failures: tuple[str, ...] = Field(default=(), description="One message per failed expectation.")
+    reason: str | None = Field(default=None, description="`error`: why the execution failed.")
+    observed: dict[str, Any] = Field(default_factory=dict, description="What the test looked at; free-form per kind.")
+    execution_id: str | None = Field(default=None, description="The Mixpeek execution or cluster run, when known.")
+    skipped_checks: tuple[SkippedCheck, ...] = Field(default=(), description="Expectations that were not checked.")
+
+    @classmethod
+    def verdict(
+        cls,
+        failures: Iterable[str],
+        observed: Mapping[str, Any],
+        execution_id: str | None = None,
+        skipped_checks: Iterable[SkippedCheck] = (),
+    ) -> Execution:
+        """Passed when no expectation failed, else failed."""
+        failed = tuple(failures)
+        return cls(
+            status=Status.FAILED if failed else Status.PASSED,
+            failures=failed,
+            observed=dict(observed),
+            execution_id=execution_id,
+            skipped_checks=tuple(skipped_checks),
+        )
+
+    @classmethod
+    def error(cls, reason: str, execution_id: str | None = None) -> Execution:
+        """The execution itself failed: no verdict on the configuration."""
+        return cls(status=Status.ERROR, reason=reason, observed={"error": reason}, execution_id=execution_id)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+
+class TestOutcome(_Frozen):
+    """One test's outcome, as the runner returns it and every renderer reads it."""
+
+    __test__ = False  # not a pytest class
+
+    name: str = Field(description="The test's name from the manifests.")
+    kind: Kind = Field(description="`retriever`, `taxonomy` or `cluster`.")
+    target: str = Field(description="`kind/name` of the resource under test.")
+    phase: Phase = Field(description="`plan` (against the desired config) or `applied` (against applied resources).")
+    status: Status = Field(description="`passed`, `failed`, `error` or `skipped`.")
+    reason: str | None = Field(default=None, description="`skipped` and `error`: why.")
+    desired: Execution | None = Field(
+        default=None, description="Against the desired config (after apply: the applied resources); null if skipped."
+    )
+    live: Execution | None = Field(default=None, description="Plan time: against the live config; null if not live.")
+    diff: dict[str, Any] | None = Field(default=None, description="The behavioural diff live -> desired.")
+    seconds: float | None = Field(default=None, description="Wall time of the test.")
+
+    @classmethod
+    def ran(
+        cls,
+        name: str,
+        kind: Kind,
+        resource: str,
+        phase: Phase,
+        desired: Execution,
+        *,
+        live: Execution | None = None,
+        diff: Mapping[str, Any] | None = None,
+        seconds: float | None = None,
+    ) -> TestOutcome:
+        """A test that executed against the desired config: its status is that execution's."""
+        return cls(
+            name=name,
+            kind=kind,
+            target=f"{kind}/{resource}",
+            phase=phase,
+            status=desired.status,
+            reason=desired.reason,
+            desired=desired,
+            live=live,
+            diff=dict(diff) if diff is not None else None,
+            seconds=seconds,
+        )
+
+    @classmethod
+    def skipped(
+        cls,
+        name: str,
+        kind: Kind,
+        resource: str,
+        phase: Phase,
+        reason: str,
+        *,
+        live: Execution | None = None,
+        seconds: float | None = None,
+    ) -> TestOutcome:
+        """A test that did not run against the desired config (at plan time the live side may have)."""
+        return cls(
+            name=name,
+            kind=kind,
+            target=f"{kind}/{resource}",
+            phase=phase,
+            status=Status.SKIPPED,
+            reason=reason,
+            live=live,
+            seconds=seconds,
+        )
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def skipped_checks(self) -> tuple[SkippedCheck, ...]:
+        return self.desired.skipped_checks if self.desired is not None else ()
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def count(outcomes: Iterable[TestOutcome]) -> dict[Status, int]:
+    """How many outcomes have each status (every status present, in enum order)."""
+    out = dict.fromkeys(Status, 0)
+    for o in outcomes:
+        out[o.status] += 1
+    return out
+
+
+def warnings(outcomes: Iterable[TestOutcome]) -> list[str]:
+    """One line per test or check that was skipped, saying why: what a user must know is unproven."""
+    lines = []
+    for o in outcomes:
+        if o.status is Status.SKIPPED:
+            lines.append(f"test {o.name!r} was skipped: {o.reason}")
+        for check in o.skipped_checks:
+            lines.append(f"test {o.name!r}: check {check.check} was skipped: {check.reason}")
+    return lines
+
+
+__all__ = ["Execution", "Kind", "Phase", "SkippedCheck", "Status", "TestOutcome", "count", "warnings"]

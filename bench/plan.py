@@ -238,6 +238,7 @@ async def timed_plan(root: Path) -> tuple[float, float, int, dict[str, int]]:
     time, the plan is bound by that work, not by waiting for the server.
     """
     from mixops.core.plan import PlanOptions
+    from mixops.local.inprocess import local_transport
     from mixops.ports.gcpause import freeze_on_resume
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
@@ -247,7 +248,7 @@ async def timed_plan(root: Path) -> tuple[float, float, int, dict[str, int]]:
     freeze_on_resume()
     try:
         started, cpu = time.perf_counter(), time.process_time()
-        planned, _ = await plan_and_apply(load_project(root), "bench", PlanOptions())
+        planned, _ = await plan_and_apply(load_project(root, local_backend=local_transport), "bench", PlanOptions())
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         freeze_on_resume(False)
@@ -300,6 +301,7 @@ def bench_plan(work: Path, sizes: list[int], runs: int, latency_ms: float = 0.0)
 def bench_apply(work: Path, n: int, latency_ms: float, runs: int) -> bool:
     """--parallelism 1 once (about 25 s, little variance); --parallelism 16 `runs` times, median."""
     from mixops.core.plan import PlanOptions
+    from mixops.local.inprocess import local_transport
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
 
@@ -313,7 +315,7 @@ def bench_apply(work: Path, n: int, latency_ms: float, runs: int) -> bool:
         resources = {"retrievers": [retriever(i) for i in range(n)], "taxonomies": [], "clusters": []}
         for parallelism, ns in trials:
             root = write_project(work / ns, url, ns, resources)
-            project = load_project(root)
+            project = load_project(root, local_backend=local_transport)
             started = time.perf_counter()
             planned, report = asyncio.run(
                 plan_and_apply(project, "bench", PlanOptions(), apply=True, parallelism=parallelism)

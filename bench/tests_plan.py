@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from mixops.core.plan import PlanOptions
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.reconcile import plan_and_apply
 
@@ -48,7 +49,7 @@ def touch_descriptions(root: Path) -> None:
 
 
 async def timed_plan(root: Path, parallelism: int) -> tuple[float, int]:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     started = time.perf_counter()
     planned, _ = await plan_and_apply(project, "local", PlanOptions(), parallelism=parallelism, tests="all")
     return time.perf_counter() - started, len(planned.plan.tests)
@@ -58,7 +59,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = make_project(Path(tmp) / "catalog")
         # Applied, then one config change per kind so every test also runs against the live config.
-        asyncio.run(plan_and_apply(load_project(root), "local", PlanOptions(), apply=True))
+        asyncio.run(
+            plan_and_apply(load_project(root, local_backend=local_transport), "local", PlanOptions(), apply=True)
+        )
         touch_descriptions(root)
         results = {}
         for label, parallelism in (("sequential (parallelism 1)", 1), ("concurrent (parallelism 8)", 8)):

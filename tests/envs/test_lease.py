@@ -10,6 +10,7 @@ import pytest
 from tests.envs.conftest import Server, make_project
 
 from mixops.core.plan import PlanOptions
+from mixops.local.inprocess import local_transport
 from mixops.ports.lease import Lease, LeaseTimeoutError, lock_name
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import load_project
@@ -20,7 +21,7 @@ NS = "cat-lock"
 
 
 async def test_concurrent_applies_are_serialised(tmp_path: Path, server: Server) -> None:
-    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}))
+    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}), local_backend=local_transport)
     results = await asyncio.gather(
         plan_and_apply(project, "live", PlanOptions(), apply=True, lock_timeout=60),
         plan_and_apply(project, "live", PlanOptions(), apply=True, lock_timeout=60),
@@ -41,7 +42,7 @@ async def test_concurrent_applies_are_serialised(tmp_path: Path, server: Server)
 
 
 async def test_held_lease_fails_clearly_naming_the_holder(tmp_path: Path, server: Server) -> None:
-    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}))
+    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}), local_backend=local_transport)
     async with connect(project, "live") as client:
         held = Lease(client, "catalog", holder="ci-run-41 on runner-7")
         async with held.hold():
@@ -53,7 +54,7 @@ async def test_held_lease_fails_clearly_naming_the_holder(tmp_path: Path, server
 
 
 async def test_expired_lease_of_a_crashed_apply_is_taken_over(tmp_path: Path, server: Server) -> None:
-    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}))
+    project = load_project(make_project(tmp_path, server, {"live": {"namespace": NS}}), local_backend=local_transport)
     async with connect(project, "live") as client:
         crashed = Lease(client, "catalog", holder="crashed", ttl=60)
         await crashed.acquire()  # never released, never renewed

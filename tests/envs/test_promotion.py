@@ -12,6 +12,7 @@ from tests.envs.conftest import Server, cli_env, make_project
 from mixops.cli.main import cli
 from mixops.core.plan import PlanOptions
 from mixops.core.stack import Stack
+from mixops.local.inprocess import local_transport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_project, load_stack
@@ -47,7 +48,7 @@ def project(tmp_path: Path, server: Server) -> Project:
         name: {"namespace": f"cat-{name}", "parameters": PARAMS[name], **({"protect": True} if name == "prod" else {})}
         for name in ("dev", "staging", "prod")
     }
-    return load_project(make_project(tmp_path, server, envs))
+    return load_project(make_project(tmp_path, server, envs), local_backend=local_transport)
 
 
 async def apply(project: Project, env: str) -> None:

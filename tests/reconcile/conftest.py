@@ -20,6 +20,7 @@ from tests.support.fixtures import search_stage
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.plan import Plan, PlanOptions
+from mixops.local.inprocess import local_transport
 from mixops.ports.apply import ApplyReport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.live_reader import read_live
@@ -47,7 +48,7 @@ def options(**kw: Any) -> PlanOptions:
 
 
 async def plan(root: Path, env: str | None = None, **kw: Any) -> Plan:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     planned, _ = await plan_and_apply(project, project.env_name(env), options(**kw))
     return planned.plan
 
@@ -55,7 +56,7 @@ async def plan(root: Path, env: str | None = None, **kw: Any) -> Plan:
 async def apply(
     root: Path, env: str | None = None, *, parallelism: int = 8, **kw: Any
 ) -> tuple[Plan, ApplyReport | None]:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     planned, report = await plan_and_apply(
         project, project.env_name(env), options(**kw), apply=True, parallelism=parallelism
     )
@@ -65,13 +66,13 @@ async def apply(
 @asynccontextmanager
 async def api(root: Path, env: str | None = None) -> AsyncIterator[MixpeekClient]:
     """A client on the project's namespace, for changes made "by hand" through the API."""
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     async with connect(project, project.env_name(env)) as client:
         yield client
 
 
 async def live(root: Path, env: str | None = None) -> LiveState:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     name = project.env_name(env)
     async with connect(project, name) as client:
         return await read_live(client, describe(project, name).namespace)
@@ -117,7 +118,7 @@ async def assert_converged(root: Path, env: str | None = None, stack: str = STAC
     p = await plan(root, env, prune=True)
     assert not p.has_changes, [(s.kind, s.name, s.action, s.changes) for s in p.changes]
     state = await live(root, env)
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     async with api(root, env) as client:
         raw = {
             "retriever": await client.list_retrievers(),

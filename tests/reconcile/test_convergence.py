@@ -11,6 +11,7 @@ into the pure plan builder.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.reconcile.conftest import actions, api, apply, assert_converged, edit
 from mixops.core.bodies import patch_body, removal_forces_replace
 from mixops.core.normalise import normalise, normalise_report
 from mixops.core.plan import PlanOptions, build_plan
+from mixops.local.inprocess import local_transport
 from mixops.ports.live_reader import build_live_state
 from mixops.ports.project import load_project, load_stack
 from mixops.ports.target import describe
@@ -170,10 +172,12 @@ SDK_HIERARCHICAL = {"llm_sample_size": 0, "cluster_overlap_threshold": 0.7, "pat
 
 
 def _plan_rows(root: Path, rows: dict[str, list[dict[str, Any]]], collections: list[dict[str, Any]]) -> Any:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     stack = load_stack(project, project.env_name(None))
     namespace = describe(project, project.env_name(None)).namespace
-    return build_plan(stack, build_live_state(namespace, rows, collections), PlanOptions())
+    return build_plan(
+        stack, build_live_state(namespace, rows, collections), PlanOptions(), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
 
 
 async def test_sdk_output_defaults_show_no_changes(applied: Path) -> None:

@@ -26,6 +26,7 @@ from tests.reconcile.conftest import (
 
 from mixops.core.plan import Plan
 from mixops.errors import PlanError, StalePlanError
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.reconcile import load_saved_plan, plan_and_apply
 
@@ -107,7 +108,7 @@ async def test_resource_of_another_stack_is_refused_naming_the_owner(project_dir
 
 
 async def saved_plan(root: Path, tmp_path: Path) -> Path:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     planned, _ = await plan_and_apply(project, "local", _opts())
     out = tmp_path / "plan.json"
     out.write_text(planned.plan.dumps(), encoding="utf-8")
@@ -121,7 +122,7 @@ def _opts() -> Any:
 
 
 async def apply_saved(root: Path, path: Path) -> None:
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     await plan_and_apply(project, "local", _opts(), apply=True, saved=load_saved_plan(path))
 
 

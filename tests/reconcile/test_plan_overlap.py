@@ -18,6 +18,7 @@ from tests.reconcile.conftest import copy_example, edit, resource
 
 from mixops.core.plan import PlanOptions
 from mixops.errors import ApiError, ManifestError
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.reconcile import plan_and_apply
 
@@ -88,7 +89,7 @@ async def test_bad_manifests_reported_without_waiting_for_the_read(
     async with fake_api(never_until_released) as (url, _hits):
         root = remote_project(tmp_path, url)
         break_manifest(root)
-        project = load_project(root)
+        project = load_project(root, local_backend=local_transport)
         # The API never answers while the plan runs: only a plan that stops the read on bad
         # manifests finishes at all (the bound only keeps a regression from hanging the suite).
         planning = asyncio.ensure_future(plan_and_apply(project, "remote", PlanOptions()))
@@ -122,7 +123,7 @@ async def test_read_error_during_loading_masks_manifest_secrets(
                 description="key ${{ env." + SECRET_VAR + " }}"
             ),
         )
-        project = load_project(root)
+        project = load_project(root, local_backend=local_transport)
         with pytest.raises(ApiError) as caught:
             await plan_and_apply(project, "remote", PlanOptions())
     assert hits, "the live read reached the API"
@@ -135,5 +136,5 @@ async def test_local_target_bad_manifests_create_no_database(tmp_path: Path) -> 
     root = copy_example(tmp_path / "catalog")
     break_manifest(root)
     with pytest.raises(ManifestError):
-        await plan_and_apply(load_project(root), "local", PlanOptions())
+        await plan_and_apply(load_project(root, local_backend=local_transport), "local", PlanOptions())
     assert not (root / ".mixops").exists()

@@ -8,6 +8,7 @@ error message, and a namespace left in a state the next apply converges from.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ async def test_an_unexpected_error_in_a_step_ends_as_a_failed_step_with_the_repo
 async def test_a_failing_stamp_lets_the_others_finish_and_names_the_failure(
     project_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from mixops.local.inprocess import local_transport
     from mixops.ports.project import load_project, load_stack
     from mixops.ports.stamps import APPLIED_KEY, stamp_applied
 
@@ -73,7 +75,7 @@ async def test_a_failing_stamp_lets_the_others_finish_and_names_the_failure(
     state = await live(project_dir)
     # A new digest: every declared resource needs a new stamp.
     edit(project_dir, "retrievers.yaml", _describe("product_search"))
-    project = load_project(project_dir)
+    project = load_project(project_dir, local_backend=local_transport)
     stack = load_stack(project, "local")
     broken = state.resources[("retriever", "tag_matcher")].id
     original = MixpeekClient.patch_retriever
@@ -200,10 +202,11 @@ def _log_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]
 
 async def _apply_with_tests(root: Path) -> tuple[Any, Any]:
     from mixops.core.plan import PlanOptions
+    from mixops.local.inprocess import local_transport
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
 
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     return await plan_and_apply(project, "local", PlanOptions(), apply=True, tests="changed")
 
 
@@ -369,7 +372,7 @@ async def test_apply_starts_no_phase_once_the_lease_is_lost(project_dir: Path) -
 
     stack = load_stack(load_project(project_dir), "local")
     state = await live(project_dir)
-    plan = build_plan(stack, state)
+    plan = build_plan(stack, state, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     checks = []
 
     def guard() -> None:

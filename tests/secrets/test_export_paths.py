@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.secrets.conftest import invoke
 
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.target import connect
 
@@ -18,7 +19,7 @@ HOSTILE = "../../escape"
 
 
 async def _create_hostile_retriever(project: Path) -> None:
-    async with connect(load_project(project), "local") as client:
+    async with connect(load_project(project, local_backend=local_transport), "local") as client:
         await client.create_retriever(
             {
                 "retriever_name": HOSTILE,

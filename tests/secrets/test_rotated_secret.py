@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.secrets.conftest import invoke
 
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.target import connect
 
@@ -32,7 +33,7 @@ def _use_secret(project: Path) -> None:
 
 async def _edit_out_of_band(project: Path) -> None:
     """Someone changes another field of the retriever by hand: drift then compares every field."""
-    async with connect(load_project(project), "local") as client:
+    async with connect(load_project(project, local_backend=local_transport), "local") as client:
         live = {r["retriever_name"]: r for r in await client.list_retrievers()}
         await client.patch_retriever(live["product_search"]["retriever_id"], {"tags": ["edited-by-hand"]})
 

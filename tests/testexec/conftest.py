@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from mixops.cli.main import cli
 from mixops.core.plan import PlanOptions
+from mixops.local.inprocess import local_transport
 from mixops.ports.project import load_project
 from mixops.ports.reconcile import plan_and_apply
 
@@ -26,7 +27,7 @@ def applied_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example applied once to its local namespace (no tests run)."""
     root = tmp_path_factory.mktemp("applied") / "catalog"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".mixops", "__pycache__"))
-    project = load_project(root)
+    project = load_project(root, local_backend=local_transport)
     asyncio.run(plan_and_apply(project, "local", PlanOptions(), apply=True))
     return root
 

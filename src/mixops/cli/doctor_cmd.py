@@ -32,11 +32,12 @@ def doctor(env: str | None, fmt: str) -> None:
       mixops doctor --env staging
       mixops doctor --env prod --format json > doctor.json
     """
+    from mixops.cli.backend import in_process
     from mixops.ports.doctor import run_doctor
     from mixops.ports.project import load_project
 
     ctx = get_ctx()
-    project = load_project(ctx.project_dir)
+    project = load_project(ctx.project_dir, local_backend=in_process)
     report = asyncio.run(run_doctor(project, project.env_name(env)))
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))

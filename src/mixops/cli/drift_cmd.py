@@ -30,11 +30,12 @@ def drift(env: str | None, fmt: str) -> None:
       mixops drift --env prod
       mixops drift --env prod --format json > drift.json
     """
+    from mixops.cli.backend import in_process
     from mixops.ports.drift import detect_drift
     from mixops.ports.project import load_project
 
     ctx = get_ctx()
-    project = load_project(ctx.project_dir)
+    project = load_project(ctx.project_dir, local_backend=in_process)
     report = asyncio.run(detect_drift(project, project.env_name(env)))
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True, default=str))

@@ -45,11 +45,12 @@ def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> No
       mixops export --env prod -o manifests/
       mixops export --env prod --all --layout per-resource -o imported/
     """
+    from mixops.cli.backend import in_process
     from mixops.ports.export import export_env
     from mixops.ports.project import load_project
 
     ctx = get_ctx()
-    project = load_project(ctx.project_dir)
+    project = load_project(ctx.project_dir, local_backend=in_process)
     target = out_dir if out_dir.is_absolute() else ctx.project_dir / out_dir
     try:
         result = asyncio.run(

@@ -111,6 +111,7 @@ def plan(
       mixops plan --env staging --format github --out-markdown plan.md   # in CI
       mixops plan --tests all          # every test, not only those of changed resources
     """
+    from mixops.cli.backend import in_process
     from mixops.core.plan import PlanOptions
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
@@ -118,7 +119,7 @@ def plan(
     from mixops.render import render
 
     ctx = get_ctx()
-    project = load_project(ctx.project_dir)
+    project = load_project(ctx.project_dir, local_backend=in_process)
     env_name = project.env_name(env)
     options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
     try:
@@ -206,6 +207,7 @@ def apply(
       mixops apply plan.json --env prod
       mixops apply --env staging --auto-approve --lock-timeout 10m
     """
+    from mixops.cli.backend import in_process
     from mixops.core.plan import Plan, PlanOptions
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import load_saved_plan, plan_and_apply
@@ -217,7 +219,7 @@ def apply(
     if not auto_approve and not interactive:
         click.echo("error: apply needs --auto-approve when there is no terminal to confirm on", err=True)
         sys.exit(EXIT_ERROR)
-    project = load_project(ctx.project_dir)
+    project = load_project(ctx.project_dir, local_backend=in_process)
     env_name = project.env_name(env)
     saved = load_saved_plan(planfile) if planfile else None
     if saved is not None and env is None:

@@ -55,6 +55,7 @@ def promote(
       mixops promote --from staging --to prod --plan-only
       mixops promote --from staging --to prod --auto-approve
     """
+    from mixops.cli.backend import in_process
     from mixops.core.plan import PlanOptions
     from mixops.ports.project import load_project
     from mixops.ports.promote import promote as run_promotion
@@ -64,7 +65,7 @@ def promote(
     if not plan_only and not auto_approve and not sys.stdin.isatty():
         click.echo("error: promote needs --auto-approve (or --plan-only) when there is no terminal", err=True)
         sys.exit(EXIT_ERROR)
-    project = load_project(ctx.project_dir, required=True)
+    project = load_project(ctx.project_dir, required=True, local_backend=in_process)
     source, target = project.env_name(source), project.env_name(target)
     options = PlanOptions(prune=prune, allow_delete=allow_delete, target=describe(project, target).label)
 

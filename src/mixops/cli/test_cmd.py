@@ -60,6 +60,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
       mixops test --env staging --junit reports/mixops.xml
       mixops test -k "running shoes"
     """
+    from mixops.cli.backend import in_process
     from mixops.ports.project import load_project, load_stack
     from mixops.ports.stamps import stamp_tests
     from mixops.ports.target import connect, describe
@@ -67,7 +68,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     from mixops.render.junit import junit_xml
 
     ctx = get_ctx()
-    project = load_project(ctx.project_dir, required=True)
+    project = load_project(ctx.project_dir, required=True, local_backend=in_process)
     env_name = project.env_name(env)
     stack = load_stack(project, env_name)
     info = describe(project, env_name)

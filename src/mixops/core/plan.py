@@ -230,6 +230,7 @@ class _Builder:
     live: LiveState
     options: PlanOptions
     desired: DesiredSide
+    now: dt.datetime  # the plan's `created_at`; the caller reads the clock, the core never does
     problems: list[str] = field(default_factory=list)
     _recovering: dict[tuple[str, str], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -261,7 +262,7 @@ class _Builder:
             steps=tuple(steps),
             fingerprints=fingerprints,
             warnings=tuple(mask(w, self.stack.secrets) for w in self.warnings),
-            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            created_at=self.now.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
         )
 
     # --- checks -------------------------------------------------------------------
@@ -478,8 +479,16 @@ def _show(value: Any) -> Any:
 
 
 def build_plan(
-    stack: Stack, live: LiveState, options: PlanOptions | None = None, desired: DesiredSide | None = None
+    stack: Stack,
+    live: LiveState,
+    options: PlanOptions | None = None,
+    desired: DesiredSide | None = None,
+    *,
+    now: dt.datetime,
 ) -> Plan:
-    """`desired`: `prepare_desired(stack)` when the caller computed it already (it must be of this stack)."""
-    builder = _Builder(stack, live, options or PlanOptions(), desired or prepare_desired(stack))
+    """`desired`: `prepare_desired(stack)` when the caller computed it already (it must be of this stack).
+
+    `now` (timezone-aware) becomes the plan's `created_at`: passed in so that the core stays pure.
+    """
+    builder = _Builder(stack, live, options or PlanOptions(), desired or prepare_desired(stack), now)
     return builder.build()

@@ -188,7 +188,12 @@ class _Doctor:
         assert self.stack is not None
         shown = {mask(c.detail, self.stack.secrets) for c in self.checks if c.blocking}
         try:
-            plan = build_plan(self.stack, live, PlanOptions(target=describe(self.project, self.env_name).label))
+            plan = build_plan(
+                self.stack,
+                live,
+                PlanOptions(target=describe(self.project, self.env_name).label),
+                now=dt.datetime.now(dt.UTC),
+            )
         except PlanError as err:
             # The message is one problem per indented line after its header (core/plan.py).
             lines = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()]

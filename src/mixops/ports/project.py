@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+import httpx
 from pydantic import ValidationError
 
 from mixops.core.locations import problems_from_validation
@@ -23,11 +25,26 @@ from mixops.ports.yamlsource import load_file, load_paths
 PROJECT_FILE = "mixops.yaml"
 
 
+class LocalBackend(Protocol):
+    """Opens the embedded local backend on a database file: a transport for `MixpeekClient`.
+
+    The shell provides it (`mixops.cli.backend.in_process`; tests may pass
+    `mixops.local.inprocess.local_transport`), so that the ports never import the backend.
+    Closing the transport closes the database.
+    """
+
+    def __call__(
+        self, db_path: Path, namespace: str, seed_files: Sequence[Path], api_key: str
+    ) -> httpx.AsyncBaseTransport: ...
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path
     config: ProjectConfig
     has_file: bool
+    # What a `target: local` environment connects to; None: such environments cannot be reached.
+    local_backend: LocalBackend | None = field(default=None, compare=False, repr=False)
 
     def env_name(self, requested: str | None) -> str:
         name = requested or self.config.default_env_name()
@@ -38,8 +55,11 @@ class Project:
         return name
 
 
-def load_project(root: Path, *, required: bool = False) -> Project:
-    """Read `mixops.yaml` under `root`. Without one, a default single-env project (unless required)."""
+def load_project(root: Path, *, required: bool = False, local_backend: LocalBackend | None = None) -> Project:
+    """Read `mixops.yaml` under `root`. Without one, a default single-env project (unless required).
+
+    `local_backend`: how to reach `target: local` environments (see `LocalBackend`).
+    """
     path = root / PROJECT_FILE
     if not path.is_file():
         if required:
@@ -47,7 +67,7 @@ def load_project(root: Path, *, required: bool = False) -> Project:
                 f"no {PROJECT_FILE} in {root.as_posix() if str(root) != '.' else 'the current directory'} "
                 f"(run from the project root or pass -C DIR)"
             )
-        return Project(root=root, config=ProjectConfig(stack="default"), has_file=False)
+        return Project(root=root, config=ProjectConfig(stack="default"), has_file=False, local_backend=local_backend)
     docs, problems = load_file(path, display=PROJECT_FILE)
     if problems:
         raise ManifestError(problems)
@@ -62,7 +82,7 @@ def load_project(root: Path, *, required: bool = False) -> Project:
         config = ProjectConfig.model_validate(doc.data, strict=True)
     except ValidationError as err:
         raise ManifestError(problems_from_validation(err, doc, model=ProjectConfig)) from None
-    return Project(root=root, config=config, has_file=True)
+    return Project(root=root, config=config, has_file=True, local_backend=local_backend)
 
 
 def load_stack(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ TestSelect = Literal["none", "changed", "all"]
 async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
     live = await read_live(client, namespace)
     with gc_paused():
-        return Planned(stack, live, build_plan(stack, live, options))
+        return Planned(stack, live, build_plan(stack, live, options, now=dt.datetime.now(dt.UTC)))
 
 
 def _load_desired(project: Project, env_name: str) -> tuple[Stack, DesiredSide]:
@@ -128,7 +129,7 @@ async def _plan_only(
             else:
                 live = await read_live(client, info.namespace)
             with gc_paused():
-                planned = Planned(stack, live, build_plan(stack, live, options, desired))
+                planned = Planned(stack, live, build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC)))
             if saved is not None:
                 check_saved_plan(saved, planned)
                 planned = Planned(stack, live, saved)

@@ -1,7 +1,9 @@
 """Connect to an environment's target: a Mixpeek API, or the embedded local backend.
 
 The same `MixpeekClient` serves both; for `target: local` the local backend's
-ASGI app is mounted in-process through an httpx transport (no server).
+ASGI app is mounted in-process through an httpx transport (no server). The ports
+never import the local backend (an import-linter contract): the shell passes a
+`LocalBackend` to `load_project`, and `connect` calls it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mixops.core.models.project import Environment
-from mixops.errors import MissingExtraError, ProjectError
+from mixops.errors import ProjectError
 from mixops.ports.client import MixpeekClient
-from mixops.ports.project import Project
+from mixops.ports.project import LocalBackend, Project
 
 LOCAL_URL = "http://mixops.local"
 LOCAL_KEY = "sk_mixops_local"
@@ -66,20 +68,19 @@ async def connect(
     info = describe(project, env_name)
     variables = os.environ if env_vars is None else env_vars
     if env.kind == "local":
-        try:
-            from mixops.local.inprocess import local_transport
-        except ImportError as err:  # the optional extra is missing
-            raise MissingExtraError(
-                f"environment {env_name!r} uses the embedded local backend, which needs the optional "
-                f"dependencies: pip install 'mixops[local]' ({err.name} is missing)"
-            ) from None
+        backend: LocalBackend | None = project.local_backend
+        if backend is None:
+            raise ProjectError(
+                f"environment {env_name!r} uses the embedded local backend, and none was given "
+                "(pass local_backend= to load_project)"
+            )
         db = project.root / (env.db or DEFAULT_LOCAL_DB)
         db.parent.mkdir(parents=True, exist_ok=True)
         seeds = [project.root / s for s in env.seed]
         for seed in seeds:
             if not seed.is_file():
                 raise ProjectError(f"seed file {Path(seed).as_posix()} of environment {env_name!r} does not exist")
-        transport = local_transport(db, info.namespace, seed_files=seeds, api_key=LOCAL_KEY)
+        transport = backend(db, info.namespace, seed_files=seeds, api_key=LOCAL_KEY)
         client = MixpeekClient(
             LOCAL_URL,
             api_key=LOCAL_KEY,

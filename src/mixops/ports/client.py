@@ -66,7 +66,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from mixops import __version__
 from mixops.errors import ApiError, ApiErrorInfo, MixopsError
 from mixops.ports.envelope import parse_error, redact
-from mixops.ports.pagination import Page, PaginationError, collect, read_page
+from mixops.ports.pagination import ENVELOPES, Envelope, Page, PaginationError, collect, read_page
 from mixops.ports.retry import (
     BackoffWait,
     RetryableResponse,
@@ -326,10 +326,11 @@ class MixpeekClient:
         request_body = dict(body or {})
         # Body values beat query values on this API, so a limit in the body is the page size.
         limit = request_body.get("limit") or request_body.get("page_size") or page_size
+        envelope = ENVELOPES.get(path, Envelope())
 
         async def fetch(params: dict[str, Any]) -> Page:
             response = await self._send("POST", path, json=request_body, params=params, idempotent=True)
-            page = read_page(self._decode(response))
+            page = read_page(self._decode(response), envelope)
             if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
                 # An empty listing here says nothing about the namespace; planning from it
                 # would try to create everything again.

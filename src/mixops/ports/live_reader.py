@@ -25,6 +25,10 @@ OWN_RECORD_KEYS = frozenset({"mixops_applied", "mixops_tests"})
 
 ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
 NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
+# Read only where the SDK's read model declares them: clusters have no version, only
+# retrievers can be published.
+HAS_VERSION = frozenset({"retriever", "taxonomy"})
+HAS_PUBLISHED = frozenset({"retriever"})
 
 
 async def settled(aws: Iterable[Awaitable[T]]) -> list[T]:
@@ -79,7 +83,8 @@ def build_live_state(
             if (kind, name) in state.resources:
                 duplicates.setdefault((kind, name), [state.resources[(kind, name)].id]).append(raw[ID_FIELD[kind]])
                 continue
-            published = bool(raw.get("is_published"))
+            published = kind in HAS_PUBLISHED and bool(raw.get("is_published"))
+            version = raw.get("version") if kind in HAS_VERSION else None
             compared = {k: v for k, v in meta.items() if k not in OWN_RECORD_KEYS}
             seen = spec
             if isinstance(spec.get("metadata"), dict):
@@ -90,8 +95,8 @@ def build_live_state(
                 name=name,
                 spec=spec,
                 metadata=meta,
-                fingerprint=fingerprint([raw[ID_FIELD[kind]], raw.get("version"), seen, compared, published]),
-                version=raw.get("version"),
+                fingerprint=fingerprint([raw[ID_FIELD[kind]], version, seen, compared, published]),
+                version=version,
                 published=published,
             )
     if duplicates:

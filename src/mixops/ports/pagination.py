@@ -1,8 +1,10 @@
 """Walking every page of a Mixpeek list endpoint.
 
 List envelopes differ by kind (``results`` with ``total_count``, or with ``total``; a typed
-or untyped ``pagination`` object), so :func:`read_page` reads them all into one
-:class:`Page`. :func:`collect` then pages with ``limit`` and ``cursor`` query parameters:
+or untyped ``pagination`` object; ``warnings`` or none), so :func:`read_page` reads each
+through its :class:`Envelope`, the fields the SDK documents for that list, into one
+:class:`Page`. It reads nothing else: a field the API does not document for a list is
+not evidence of anything. :func:`collect` then pages with ``limit`` and ``cursor`` query parameters:
 
 * it follows ``pagination.next_cursor`` while there is one;
 * it stops on a short page (fewer than ``limit`` results);
@@ -36,12 +38,27 @@ class Page:
     namespace_unresolved: bool
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """The documented fields of one list response (mixpeek-api.md 1.5)."""
+
+    total: str = "total_count"  # the whole listing's count: `total_count`, or `total` (retrievers)
+    warnings: bool = False  # `warnings: [DegradedEntry]` (namespace unresolved) is documented
+
+
+# Per list path; any other list is read as the common shape.
+ENVELOPES: dict[str, Envelope] = {
+    "/v1/retrievers/list": Envelope(total="total", warnings=True),
+    "/v1/collections/list": Envelope(warnings=True),
+}
+
+
 def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def read_page(body: Any) -> Page:
-    """Read any list envelope of the API (see mixpeek-api.md 1.5)."""
+def read_page(body: Any, envelope: Envelope = Envelope()) -> Page:
+    """Read a list envelope of the API (see mixpeek-api.md 1.5) by the fields it documents."""
     if not isinstance(body, dict):
         raise PaginationError(f"list response is not a JSON object: {type(body).__name__}")
     results = body.get("results")
@@ -50,20 +67,18 @@ def read_page(body: Any) -> Page:
     if not isinstance(results, list):
         raise PaginationError("list response 'results' is not a list")
     pagination = body.get("pagination")
-    pagination = pagination if isinstance(pagination, dict) else {}
-    cursor = pagination.get("next_cursor")
-    # total_count (most kinds) and total (retrievers) are counts of the whole listing;
-    # retrievers default total to 0 even when rows exist, so a total below what we hold
-    # is never trusted as a stop signal (see _total_allows_more).
-    total = _as_int(body.get("total_count"))
-    if total is None:
-        total = _as_int(body.get("total"))
-    if total is None:
-        total = _as_int(pagination.get("total"))
-    warnings = body.get("warnings")
-    unresolved = isinstance(warnings, list) and any(
-        isinstance(w, dict) and w.get("resource") == "namespace" and w.get("reason") == "unresolved" for w in warnings
-    )
+    cursor = pagination.get("next_cursor") if isinstance(pagination, dict) else None
+    # The count of the whole listing; retrievers default `total` to 0 even when rows
+    # exist, so a total below what we hold is never trusted as a stop signal
+    # (see _total_allows_more).
+    total = _as_int(body.get(envelope.total))
+    unresolved = False
+    if envelope.warnings:
+        warnings = body.get("warnings")
+        unresolved = isinstance(warnings, list) and any(
+            isinstance(w, dict) and w.get("resource") == "namespace" and w.get("reason") == "unresolved"
+            for w in warnings
+        )
     return Page(
         results=[r for r in results if isinstance(r, dict)],
         next_cursor=cursor if isinstance(cursor, str) and cursor else None,
@@ -120,4 +135,4 @@ async def collect(fetch: Fetch, limit: int) -> list[dict[str, Any]]:
         params = {"limit": limit, "page": page_number}
 
 
-__all__ = ["Page", "PaginationError", "collect", "read_page"]
+__all__ = ["ENVELOPES", "Envelope", "Page", "PaginationError", "collect", "read_page"]

@@ -1,0 +1,101 @@
+"""The end-to-end flows of mixops, run once per session with every request recorded.
+
+A copy of the catalog example on the embedded local backend goes through what a
+user does: validate, plan, apply (with its tests), test, an empty plan, an update
+/ new version / replacement / prune round, drift, export, and a promotion to a
+second namespace. The contract tests then judge every recorded request.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from tests.contract.reads import Reads, tracking_reads
+from tests.contract.recorder import Call, recording
+
+from mixops.cli.main import cli
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog"
+
+
+@dataclass
+class Flows:
+    calls: list[Call] = field(default_factory=list)
+    by_flow: dict[str, list[Call]] = field(default_factory=dict)
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    reads: Reads = field(default_factory=set)
+
+
+def _edit(root: Path, file: str, change: Callable[[dict[str, Any]], None]) -> None:
+    path = root / "manifests" / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _named(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(i for i in items if i.get("name") == name)
+
+
+def _round_edits(root: Path) -> None:
+    """One of each kind of change: in place, new version, replacement, prune."""
+
+    def retrievers(data: dict[str, Any]) -> None:
+        _named(data["retrievers"], "product_search")["description"] = "Storefront search (edited)"  # in place
+        _named(data["retrievers"], "department_matcher")["budget_limits"] = {"max_credits": 7}  # replacement
+        data["retrievers"] = [r for r in data["retrievers"] if r["name"] != "hybrid_product_search"]  # prune
+
+    def taxonomies(data: dict[str, Any]) -> None:
+        _named(data["taxonomies"], "product_tags")["config"]["top_k"] = 3  # new version
+
+    def clusters(data: dict[str, Any]) -> None:
+        _named(data["clusters"], "brand_groups")["description"] = "Brands (edited)"  # in place
+
+    def tests(data: dict[str, Any]) -> None:
+        data["tests"] = [t for t in data["tests"] if t.get("retriever") != "hybrid_product_search"]
+
+    _edit(root, "retrievers.yaml", retrievers)
+    _edit(root, "taxonomies.yaml", taxonomies)
+    _edit(root, "clusters.yaml", clusters)
+    _edit(root, "tests.yaml", tests)
+
+
+@pytest.fixture(scope="session")
+def flows(tmp_path_factory: pytest.TempPathFactory) -> Flows:
+    root = tmp_path_factory.mktemp("contract") / "catalog"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".mixops", "__pycache__"))
+    config = yaml.safe_load((root / "mixops.yaml").read_text(encoding="utf-8"))
+    local = config["environments"]["local"]
+    config["environments"]["promo"] = {**local, "namespace": "catalog-promo"}
+    (root / "mixops.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+    out = Flows()
+    runner = CliRunner()
+
+    def run(flow: str, *args: str) -> None:
+        start = len(out.calls)
+        result = runner.invoke(cli, ["--no-color", "-C", str(root), *args], catch_exceptions=False)
+        out.by_flow[flow] = out.calls[start:]
+        out.exit_codes[flow] = result.exit_code
+        assert result.exit_code == 0, f"{flow}: exit {result.exit_code}\n{result.output}"
+
+    with recording(out.calls), tracking_reads(out.reads):
+        run("validate", "validate")
+        run("plan", "plan")
+        run("apply", "apply", "--auto-approve", "--tests", "all")
+        run("test", "test")
+        run("empty plan", "plan", "--detailed-exitcode")
+        _round_edits(root)
+        run("round plan", "plan", "--prune")
+        run("round apply", "apply", "--auto-approve", "--prune", "--tests", "all")
+        run("drift", "drift")
+        run("export", "export", "-o", "exported")
+        run("promote", "promote", "--from", "local", "--to", "promo", "--auto-approve")
+    return out

@@ -1,0 +1,174 @@
+"""The contract gate: what mixops sends and reads, judged by the SDK's own models.
+
+Every request of the end-to-end flows (conftest.py) is recorded. Each body is
+validated against the SDK's request model for its route (sdk_contract.py: the
+route table is read from mixpeek/api/*.py), recursively, undeclared keys refused
+at every depth, as the API does since 2026-11-02; routes only a seed page
+documents are held to that page (seed_models.py). Every response field mixops
+reads (observed, reads.py) must be declared by the route's response model, named
+by the prose of a free-form object's description, or be the user's own data
+(document fields, metadata). Known departures are `xfail(strict=True)` per case:
+when one is fixed the case turns into a failure until its mark is removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from tests.contract.checks import body_problems, read_documented, route_of
+from tests.contract.conftest import Flows
+from tests.contract.recorder import Call
+
+T_TAXONOMY = "developer T: taxonomy execute bodies must fit ExecuteTaxonomyRequest (issue 12 item 3)"
+T_CLUSTER = "developer T: cluster membership / metric reads must be documented (issue 12 item 3)"
+T_EXPECT = "developer T: test observations read fields no model documents (issue 12 item 3)"
+C_LEASE = "issue 12 item 4: the lease collection has no extractor and source type none"
+C_VISIBILITY = "issue 12 item 8: `visibility` is not in RetrieverModelOutput"
+
+# Every route the flows use (method + SDK path template, or the path a seed page documents).
+ROUTES: dict[str, str | None] = {
+    "DELETE /v1/collections/{collection_identifier}": None,
+    "DELETE /v1/retrievers/{retriever_id}": None,
+    "GET /v1/clusters/{cluster_id}/executions/{run_id}": None,
+    "GET /v1/collections/{collection_identifier}/documents/{document_id}": None,
+    "GET /v1/retrievers/{retriever_id}/executions/{execution_id}": None,
+    "GET /v1/tasks/{task_id}": None,
+    "PATCH /v1/clusters/{cluster_identifier}": None,
+    "PATCH /v1/retrievers/{retriever_id}": None,
+    "PATCH /v1/taxonomies/{taxonomy_identifier}": None,
+    "POST /v1/clusters": None,
+    "POST /v1/clusters/execute": None,
+    "POST /v1/clusters/list": None,
+    "POST /v1/clusters/{cluster_id}/execute": None,
+    "POST /v1/collections": C_LEASE,
+    "POST /v1/collections/list": None,
+    "POST /v1/retrievers": None,
+    "POST /v1/retrievers/execute": None,
+    "POST /v1/retrievers/list": None,
+    "POST /v1/retrievers/{retriever_id}/execute": None,
+    "POST /v1/taxonomies": None,
+    "POST /v1/taxonomies/list": None,
+    "POST /v1/taxonomies/{taxonomy_identifier}/execute": T_TAXONOMY,
+    "POST /v1/taxonomies/{taxonomy_id}/versions": None,
+}
+
+# Reads documented outside the response model, with where.
+DOCUMENTED_ELSEWHERE = {
+    ("POST /v1/taxonomies/list", "pagination.next_cursor"): (
+        "the route takes ?cursor= / ?next_cursor= (SDK list_taxonomies); the page's pagination object is untyped"
+    ),
+}
+
+READS_FILE = Path(__file__).with_name("reads.txt")
+
+
+def _table() -> list[tuple[str, str]]:
+    rows = []
+    for line in READS_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            route, field = line.split("\t")
+            rows.append((route, field))
+    return rows
+
+
+READS = _table()
+READS_XFAIL: dict[tuple[str, str], str] = {
+    ("GET /v1/clusters/{cluster_id}/executions/{run_id}", "members"): T_CLUSTER,
+    ("GET /v1/clusters/{cluster_id}/executions/{run_id}", "metrics.davies_bouldin_score"): T_CLUSTER,
+    ("GET /v1/clusters/{cluster_id}/executions/{run_id}", "num_documents"): T_CLUSTER,
+    ("GET /v1/tasks/{task_id}", "additional_data.run_id"): T_CLUSTER,
+    ("POST /v1/clusters/execute", "members"): T_CLUSTER,
+    ("POST /v1/clusters/execute", "members.[].cluster_id"): T_CLUSTER,
+    ("POST /v1/clusters/execute", "members.[].document_id"): T_CLUSTER,
+    ("POST /v1/clusters/execute", "metrics.davies_bouldin_index"): T_CLUSTER,
+    ("POST /v1/clusters/execute", "num_points"): T_CLUSTER,
+    ("POST /v1/retrievers/execute", "credits_used"): T_EXPECT,
+    ("POST /v1/retrievers/{retriever_id}/execute", "credits_used"): T_EXPECT,
+    ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "budget"): T_EXPECT,
+    ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "credits_used"): T_EXPECT,
+    ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "stage_statistics"): T_EXPECT,
+    ("POST /v1/retrievers/list", "results.[].visibility"): C_VISIBILITY,
+}
+
+
+def _by_route(calls: list[Call]) -> dict[str, list[Call]]:
+    grouped: dict[str, list[Call]] = defaultdict(list)
+    for call in calls:
+        grouped[route_of(call)].append(call)
+    return grouped
+
+
+def _marked(table: dict[str, str | None] | dict[tuple[str, str], str], key: object) -> list[pytest.MarkDecorator]:
+    reason = table.get(key)  # type: ignore[call-overload]
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, marks=_marked(ROUTES, r), id=r) for r in ROUTES])
+def test_every_body_fits_its_model(flows: Flows, route: str) -> None:
+    calls = _by_route(flows.calls).get(route)
+    assert calls, f"no flow sent {route} any more: remove it from ROUTES"
+    problems = sorted({p for call in calls for p in body_problems(call)})
+    assert not problems, f"{route}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20])
+
+
+def test_every_route_is_in_the_table(flows: Flows) -> None:
+    seen = set(_by_route(flows.calls))
+    assert not seen - set(ROUTES), f"routes the flows use that ROUTES does not list: {sorted(seen - set(ROUTES))}"
+
+
+@pytest.mark.parametrize(
+    ("route", "field"), [pytest.param(r, f, marks=_marked(READS_XFAIL, (r, f)), id=f"{r} {f}") for r, f in READS]
+)
+def test_every_read_is_documented(route: str, field: str) -> None:
+    if (route, field) in DOCUMENTED_ELSEWHERE:
+        return
+    how = read_documented(route, field)
+    assert how is not None, f"mixops reads {field!r} from {route}, which neither the SDK nor a seed page documents"
+
+
+def test_reads_table_is_current(flows: Flows) -> None:
+    """MIXOPS_UPDATE_GOLDEN=1 rewrites reads.txt from the flows (then review the diff)."""
+    if os.environ.get("MIXOPS_UPDATE_GOLDEN") == "1":
+        header = [line for line in READS_FILE.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+        rows = [f"{r}\t{f}" for r, f in sorted(flows.reads)]
+        READS_FILE.write_text("\n".join([*header, *rows]) + "\n", encoding="utf-8")
+        return
+    table = set(READS)
+    new = sorted(flows.reads - table)
+    gone = sorted(table - flows.reads)
+    lines = [f"+ {r}\t{f}" for r, f in new] + [f"- {r}\t{f}" for r, f in gone]
+    assert not lines, f"update {READS_FILE.name} (each new read is then checked):\n" + "\n".join(lines)
+
+
+def test_report(flows: Flows, capsys: pytest.CaptureFixture[str]) -> None:
+    """The gate's figures; every body off the contract is on a route marked as a known case."""
+    grouped = _by_route(flows.calls)
+    with_body = [c for c in flows.calls if c.body is not None]
+    off = [(route_of(c), p) for c in with_body for p in body_problems(c)]
+    off_bodies = {id(c) for c in with_body if body_problems(c)}
+    reads_off = [r for r in READS if r not in DOCUMENTED_ELSEWHERE and read_documented(*r) is None]
+    report = [
+        "contract gate:",
+        f"  requests recorded: {len(flows.calls)} in {len(flows.by_flow)} flows",
+        f"  routes seen: {len(grouped)}",
+        f"  bodies checked: {len(with_body)}",
+        f"  bodies off-contract: {len(off_bodies)}",
+        *[f"    {route}: {n} problem(s)" for route, n in sorted(_count(off).items())],
+        f"  response fields read: {len(READS)}, undocumented: {len(reads_off)}",
+        *[f"    {r} {f}" for r, f in reads_off],
+    ]
+    with capsys.disabled():
+        print("\n" + "\n".join(report))
+    unexpected = {route for route, _ in off if not ROUTES.get(route)}
+    assert not unexpected, f"off-contract bodies on routes not marked as known: {sorted(unexpected)}"
+    assert not [r for r in reads_off if r not in READS_XFAIL], "undocumented reads not marked as known"
+
+
+def _count(problems: list[tuple[str, str]]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for route, _ in problems:
+        out[route] += 1
+    return out

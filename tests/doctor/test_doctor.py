@@ -265,3 +265,14 @@ async def test_a_list_route_that_fails_blocks(project: Path) -> None:
     row = rows(report)["POST /v1/clusters/list"]
     assert row.status == "failed" and row.blocking
     assert not report.ready
+
+
+def test_an_unset_key_variable_blocks_naming_it(project: Path) -> None:
+    config = (project / "mixops.yaml").read_text(encoding="utf-8")
+    config = config.replace("MIXPEEK_API_KEY", "MIXOPS_DOCTOR_TEST_UNSET_KEY")
+    (project / "mixops.yaml").write_text(config, encoding="utf-8")
+    result = doctor(project, "--env", "staging")
+    assert result.exit_code == 1, result.output
+    row = next(line for line in result.output.splitlines() if line.strip().startswith("access"))
+    assert "connection" in row and "failed !" in row and "$MIXOPS_DOCTOR_TEST_UNSET_KEY" in row
+    assert "namespace 'catalog-staging'" in result.output.splitlines()[0]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mixops.errors import Problem
-from mixops.ports.yamlsafe import MAX_ALIAS_NODES, MAX_DEPTH
+from mixops.ports.yamlsafe import MAX_ALIAS_CHARS, MAX_ALIAS_NODES, MAX_DEPTH
 from mixops.ports.yamlsource import MAX_FILE_BYTES, SourceDoc, load_file
 
 Load = Callable[..., tuple[list[SourceDoc], list[Problem]]]  # the `load` fixture of conftest.py
@@ -143,6 +144,29 @@ def test_billion_laughs_stops_at_the_alias_budget_quickly(load: Load) -> None:
     assert docs == []
     # Not a timing assertion on wall clock: CPU seconds, with a huge margin (it takes ~10 ms).
     assert elapsed < 5
+
+
+def test_a_long_string_aliased_many_times_is_refused_by_its_expanded_size(load: Load) -> None:
+    # 1 MB aliased 99,000 times: under the node budget, ~99 GB once expanded by a later step.
+    lines = ['version: "1.0"', 'metadata: {description: &s "' + "x" * 1_000_000 + '"}', "copies:"]
+    lines += ["  - *s"] * 99_000
+    tracemalloc.start()
+    docs, problems = load("\n".join(lines) + "\n")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    p = only(problems)
+    assert p.message == f"aliases expand to more than {MAX_ALIAS_CHARS:,} characters (alias bomb?)"
+    assert (p.line, p.col, p.path) == (3 + MAX_ALIAS_CHARS // 1_000_000 + 1, 5, "copies[10]")
+    assert "write the value once" in p.fix
+    assert docs == []
+    assert peak < 64 * 1024 * 1024  # parsing never holds more than a few copies of the file
+
+
+def test_aliased_keys_count_toward_the_character_budget(load: Load) -> None:
+    lines = ['k: &k "' + "y" * 1_000_000 + '"', "m:"]
+    lines += [f"  - {{*k : {i}}}" for i in range(20)]
+    _, problems = load("\n".join(lines) + "\n")
+    assert "characters (alias bomb?)" in only(problems).message
 
 
 def test_aliases_within_budget_are_copies(load: Load) -> None:

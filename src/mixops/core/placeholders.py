@@ -9,14 +9,13 @@ recorded so that renderers can mask it as `***` wherever it would appear.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mixops.core.models.manifest import Parameter
 
-PLACEHOLDER_RE = re.compile(r"\$\{\{\s*([^{}]*?)\s*\}\}")
 REF_RE = re.compile(r"^(params|env)\.([A-Za-z_][A-Za-z0-9_.\-]*)$")
 MASK = "***"
 
@@ -24,6 +23,43 @@ Path = tuple[str | int, ...]
 # A resolved string as a template: literal text, or (True, NAME) for an env hole.
 Segment = tuple[bool, str]
 Template = tuple[Segment, ...]
+
+
+def iter_placeholders(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every `${{ expr }}` of `text`, left to right, as (start, end, expr stripped).
+
+    A placeholder is `${{`, then text without braces, then `}}`. Linear in
+    len(text) by construction: only `str.find` calls, each starting where the last
+    one of its kind stopped (never further back than 3 characters), so no character
+    is looked at more than a few times. HAZARD: the regex this replaces had three
+    quantifiers over the same characters (`\\s*[^{}]*?\\s*`) and took cubic time on
+    `${{` followed by spaces and no `}}` (8,000 spaces: minutes).
+    """
+    pos = 0
+    # The next "{" and "}" at or after the current candidate; found once, reused
+    # until the scan passes them.
+    next_open = next_close = -2
+    end = len(text)
+    while True:
+        start = text.find("${{", pos)
+        if start < 0:
+            return
+        inner = start + 3
+        if next_open < inner and next_open != -1:
+            next_open = text.find("{", inner)
+        if next_close < inner and next_close != -1:
+            next_close = text.find("}", inner)
+        if next_close == -1:
+            return  # no "}" anywhere after: no later placeholder can close either
+        if next_open != -1 and next_open < next_close:
+            # A "{" comes first: no placeholder starts here. The next `${{` can start
+            # one character before that "{" at the earliest (nothing before it has a brace).
+            pos = next_open - 1
+        elif next_close + 1 < end and text[next_close + 1] == "}":
+            yield start, next_close + 2, text[inner:next_close].strip()
+            pos = next_close + 2
+        else:
+            pos = next_close + 1  # a lone "}": likewise, no `${{` starts before it
 
 
 def check_param_value(param: Parameter, value: Any) -> str | None:
@@ -132,23 +168,25 @@ def _lookup(
 
 
 def _substitute(text: str, path: Path, params: Mapping[str, Any], env: Mapping[str, str], res: Resolution) -> Any:
-    whole = PLACEHOLDER_RE.fullmatch(text.strip())
-    if whole:
-        ok, value = _lookup(whole.group(1), path, params, env, res)
-        env_name = _env_name(whole.group(1))
+    found = list(iter_placeholders(text))
+    if len(found) == 1 and not text[: found[0][0]].strip() and not text[found[0][1] :].strip():
+        # The whole string is one placeholder: the value keeps its own type.
+        expr = found[0][2]
+        ok, value = _lookup(expr, path, params, env, res)
+        env_name = _env_name(expr)
         if ok and env_name:
             res.secret_paths[path] = ((True, env_name),)
         return value if ok else text
 
     template: list[Segment] = []
     pos = 0
-    for m in PLACEHOLDER_RE.finditer(text):
-        template.append((False, text[pos : m.start()]))
-        pos = m.end()
-        ok, value = _lookup(m.group(1), path, params, env, res)
-        name = _env_name(m.group(1))
+    for start, end, expr in found:
+        template.append((False, text[pos:start]))
+        pos = end
+        ok, value = _lookup(expr, path, params, env, res)
+        name = _env_name(expr)
         if not ok:
-            template.append((False, m.group(0)))
+            template.append((False, text[start:end]))
         elif name:
             template.append((True, name))
         else:

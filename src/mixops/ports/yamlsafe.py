@@ -7,8 +7,10 @@ is what makes the input safe and the errors useful:
 
 - no recursion: nesting is a list of frames, so ``[[[[...`` 100,000 deep is a clean
   problem at depth 101, not a RecursionError (PyYAML's C composer even segfaults);
-- aliases are counted as they expand (``MAX_ALIAS_NODES``), so a billion-laughs
-  document stops at the first alias over the budget, in milliseconds;
+- aliases are counted as they expand, in nodes (``MAX_ALIAS_NODES``) and in the
+  characters of the keys and strings they copy (``MAX_ALIAS_CHARS``), so a
+  billion-laughs document, or a 1 MB string aliased 100,000 times, stops at the first
+  alias over the budget, in milliseconds and without the copy ever being made;
 - duplicate keys are seen (PyYAML silently keeps the last);
 - tags other than YAML's own core tags (``!!python/object``, ``!Ref``...) are refused;
 - every key and sequence item gets its line and column.
@@ -61,6 +63,12 @@ MAX_DEPTH = 100
 
 MAX_ALIAS_NODES = 100_000
 """Nodes that aliases may add to one file, counting every node of every expansion."""
+
+MAX_ALIAS_CHARS = 10_000_000
+"""Characters (of keys and scalars) that aliases may add to one file: the expanded size
+of everything the aliases stand for, as large again as the largest file accepted. A
+parse shares an aliased string rather than copying it, but every later step (resolving,
+validating, hashing, sending) pays for its expanded size."""
 
 PathKey = tuple[str | int, ...]
 
@@ -228,6 +236,29 @@ class _Anchor:
     size: int
     height: int
     key_text: str | None  # the scalar as written, when the anchor is used as a mapping key
+    chars: int | None = None  # expanded size of `value` in characters, computed at first use
+
+
+def _chars(value: Any) -> int:
+    """Characters of every key and scalar in ``value`` (each non-string scalar counts 1).
+
+    Iterative, and only ever run on an anchored value (whose node count is already
+    within budget), once per anchor.
+    """
+    total = 0
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            total += sum(len(k) for k in node)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, str):
+            total += len(node)
+        else:
+            total += 1
+    return total
 
 
 def _new_parser(text: str) -> Any:
@@ -308,6 +339,7 @@ class _Builder:
         self.anchors: dict[str, _Anchor] = {}
         self.open_anchors: set[str] = set()
         self.alias_nodes = 0
+        self.alias_chars = 0
         self.doc_index = -1
         self.documents_seen = 0
         self.empty_documents = 0
@@ -512,6 +544,7 @@ class _Builder:
                 raise self._fatal(
                     mark, f"alias *{name} used as a key must refer to a string", "write the key as a string"
                 )
+            self._count_chars(mark, len(anchor.key_text))
             self._set_key(top, anchor.key_text, mark, plain=False)
             return
         self.alias_nodes += anchor.size
@@ -521,12 +554,24 @@ class _Builder:
                 f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (alias bomb?)",
                 "use fewer or smaller anchors/aliases",
             )
+        if anchor.chars is None:
+            anchor.chars = _chars(anchor.value)
+        self._count_chars(mark, anchor.chars)
         if len(self.stack) + anchor.height > MAX_DEPTH:
             raise self._fatal(
                 mark, f"alias *{name} makes nesting deeper than {MAX_DEPTH} levels", "flatten the anchored structure"
             )
         value = _copy(anchor.value) if anchor.height else anchor.value
         self._attach(value, _pack(mark.line + 1, mark.column + 1), None, anchor.size, anchor.height)
+
+    def _count_chars(self, mark: Any, chars: int) -> None:
+        self.alias_chars += chars
+        if self.alias_chars > MAX_ALIAS_CHARS:
+            raise self._fatal(
+                mark,
+                f"aliases expand to more than {MAX_ALIAS_CHARS:,} characters (alias bomb?)",
+                "use fewer aliases of long values, or write the value once",
+            )
 
     # -- documents --------------------------------------------------------------------
 
@@ -727,6 +772,7 @@ def _reader_problem(file: str, text: str, err: yaml.reader.ReaderError, *, char_
 
 
 __all__ = [
+    "MAX_ALIAS_CHARS",
     "MAX_ALIAS_NODES",
     "MAX_DEPTH",
     "ParsedDoc",

@@ -128,7 +128,8 @@ def test_mixops_test_passes_on_the_example_and_writes_valid_junit(applied: Path,
 def test_the_test_budget_stops_the_run_before_it_is_exceeded(applied: Path) -> None:
     edit(applied, "mixops.yaml", lambda d: d["environments"]["local"].update(test_budget={"max_credits": 0.2}))
     result = mixops(applied, "test", "-k", "product")
-    assert result.exit_code == 3
+    # Skipped tests say why and do not change the exit code; only a failed expectation exits 3.
+    assert result.exit_code == 0, result.output
     assert "SKIP" in result.stdout and "stopped before exceeding max_credits" in result.stdout
 
 

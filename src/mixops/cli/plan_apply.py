@@ -13,14 +13,12 @@ import click
 from mixops.cli.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
-    EXIT_TESTS_FAILED,
     env_option,
     get_ctx,
     handle_errors,
     write_output,
 )
 from mixops.cli.duration import Duration
-from mixops.core.outcomes import Status
 from mixops.errors import MixopsError
 
 if TYPE_CHECKING:
@@ -100,7 +98,7 @@ def plan(
 
     Tests run against the desired config without changing anything (and
     against the live config, for the behavioural diff); exit code 3 when a
-    test fails for the desired config.
+    test fails for the desired config, 1 when one cannot execute.
 
     \b
     Examples:
@@ -145,8 +143,9 @@ def plan(
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
-    if any(t.status in (Status.FAILED, Status.ERROR) for t in result.tests):
-        sys.exit(EXIT_TESTS_FAILED)
+    from mixops.cli.test_cmd import exit_for_tests
+
+    exit_for_tests(result.tests)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -192,7 +191,7 @@ def apply(
     """Converge the environment's namespace on the manifests.
 
     After applying, the tests run against the applied resources; exit code 3
-    when one fails.
+    when one fails, 1 when one cannot execute.
 
     With PLANFILE, applies exactly that saved plan, refusing it when the
     manifests or the live objects changed since it was made.
@@ -254,8 +253,7 @@ def apply(
     else:
         click.echo(f"Apply complete: {report.summary()}.")
     if planned.applied_tests:
-        from mixops.cli.test_cmd import format_entries
+        from mixops.cli.test_cmd import exit_for_tests, format_entries
 
         click.echo(format_entries(planned.applied_tests, "Tests against the applied resources"), nl=False)
-        if any(t.status in (Status.FAILED, Status.ERROR) for t in planned.applied_tests):
-            sys.exit(EXIT_TESTS_FAILED)
+        exit_for_tests(planned.applied_tests)

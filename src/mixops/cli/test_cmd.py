@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from mixops.cli.common import EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors, write_output
+from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors, write_output
 from mixops.core.outcomes import Status, TestOutcome, count
 
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
@@ -25,6 +25,23 @@ def format_entries(entries: Sequence[TestOutcome], title: str) -> str:
         lines.append(f"  {MARK[e.status]}  {e.name}  ({e.target})")
         lines += [f"        {line}" for line in _why(e)]
     return "\n".join(lines) + "\n"
+
+
+def exit_for_tests(outcomes: Sequence[TestOutcome]) -> None:
+    """Exit 1 when a test could not execute (an error is no verdict), 3 when one failed; else return.
+
+    Skipped tests and skipped checks never change the exit code: the output says why they were skipped.
+    """
+    counts = count(outcomes)
+    if counts[Status.ERROR]:
+        click.echo(
+            f"error: {counts[Status.ERROR]} test(s) could not execute (see ERROR above); "
+            "their outcome is unknown, not failed",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    if counts[Status.FAILED]:
+        sys.exit(EXIT_TESTS_FAILED)
 
 
 def _why(entry: TestOutcome) -> list[str]:
@@ -52,7 +69,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     `mixops promote` reads as the proof that this environment was tested.
 
     \b
-    Exit codes: 0 every test passed, 1 error, 3 a test failed (or did not run).
+    Exit codes: 0 no test failed (skipped ones say why), 1 error (a test could not execute), 3 a test failed.
 
     \b
     Examples:
@@ -94,5 +111,4 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
             properties={"environment": env_name, "namespace": info.namespace, "digest": stack.digest()},
         )
         write_output(junit, xml, "the JUnit report")
-    if any(not e.passed for e in entries):
-        sys.exit(EXIT_TESTS_FAILED)
+    exit_for_tests(entries)

@@ -202,6 +202,17 @@ async def test_wait_task_returns_every_terminal_status(make_client: MakeClient, 
     assert (await client.wait_task("t1", timeout=60, poll_interval=0.1))["status"] == terminal
 
 
+@pytest.mark.parametrize("status", ["INTERRUPTED", "SKIPPED", "SOMETHING_NEW"])
+async def test_wait_task_ends_on_a_status_that_is_not_running(
+    make_client: MakeClient, sleeps: SleepRecorder, status: str
+) -> None:
+    # These never turn into COMPLETED: waiting for them took the whole 300 s timeout.
+    server = TaskServer(["QUEUED", status])
+    client = make_client(server)
+    assert (await client.wait_task("t1", timeout=300, poll_interval=0.1))["status"] == status
+    assert server.polls == 2 and len(sleeps.calls) == 1
+
+
 async def test_wait_task_times_out(make_client: MakeClient, sleeps: SleepRecorder) -> None:
     server = TaskServer(["IN_PROGRESS"])
     client = make_client(server, backoff_max=1.0)

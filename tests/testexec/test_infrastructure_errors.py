@@ -94,3 +94,29 @@ def test_plan_and_apply_report_an_unavailable_execute_as_an_error(applied: Path,
     applied_run = mixops(applied, "apply", "--auto-approve")
     assert applied_run.exit_code == 1, applied_run.output
     assert "Apply complete" in applied_run.stdout and "ERROR  running shoes come first" in applied_run.stdout
+
+
+class Interrupted(httpx.AsyncBaseTransport):
+    """The local backend, except that every task reads as INTERRUPTED."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path.startswith("/v1/tasks/"):
+            await response.aread()
+            return httpx.Response(response.status_code, json={**response.json(), "status": "INTERRUPTED"})
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_an_interrupted_cluster_task_ends_the_test_as_an_error(applied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = inprocess.local_transport
+    monkeypatch.setattr(inprocess, "local_transport", lambda *a, **kw: Interrupted(real(*a, **kw)))
+    result = mixops(applied, "test", "-k", "brand groups")
+    assert result.exit_code == 1, result.output
+    assert "ERROR  brand groups follow the brand" in result.stdout
+    assert "ended INTERRUPTED instead of COMPLETED" in result.stdout

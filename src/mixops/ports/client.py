@@ -82,6 +82,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_USER_AGENT = f"mixops/{__version__}"
 TERMINAL_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED", "COMPLETED_WITH_ERRORS"})
+# The statuses of a task that is still on its way (TaskStatusEnum, mixpeek-api.md 1.7). Any
+# other status ends a wait: INTERRUPTED, SKIPPED, an unknown one will not turn into COMPLETED
+# by waiting, and the caller says what the status means for it.
+RUNNING_TASK_STATUSES = frozenset({"PENDING", "QUEUED", "IN_PROGRESS", "PROCESSING"})
 
 # Bearer auth only: the namespace comes from the path or the manifest, and the API rejects
 # nothing for a stray header, but sending one would scope calls we do not mean to scope.
@@ -460,7 +464,10 @@ class MixpeekClient:
         return _expect_dict(await self.request("GET", f"/v1/tasks/{_seg(task_id)}"))
 
     async def wait_task(self, task_id: str, timeout: float = 300.0, poll_interval: float = 0.5) -> dict[str, Any]:
-        """Poll until the task reaches a terminal status and return it (FAILED included).
+        """Poll while the task is pending, queued or in progress; return it with any other status.
+
+        The caller reads the status: COMPLETED, FAILED, CANCELED, INTERRUPTED, SKIPPED or one
+        mixops does not know all end the wait (only the running ones are worth waiting for).
 
         Raises :class:`MixopsError` when ``timeout`` seconds pass first. Time is the larger of
         the clock and the sleeps requested, so an injected instant sleep still times out.
@@ -472,7 +479,7 @@ class MixpeekClient:
         while True:
             task = await self.get_task(task_id)
             status = str(task.get("status", "")).upper()
-            if status in TERMINAL_TASK_STATUSES:
+            if status not in RUNNING_TASK_STATUSES:
                 return task
             elapsed = max(time.monotonic() - started, slept)
             remaining = timeout - elapsed
@@ -517,4 +524,4 @@ def _describe(exc: BaseException | None) -> str:
     return type(exc).__name__ if exc is not None else "nothing"
 
 
-__all__ = ["DEFAULT_USER_AGENT", "TERMINAL_TASK_STATUSES", "ClientStats", "MixpeekClient"]
+__all__ = ["DEFAULT_USER_AGENT", "RUNNING_TASK_STATUSES", "TERMINAL_TASK_STATUSES", "ClientStats", "MixpeekClient"]

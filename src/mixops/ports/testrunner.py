@@ -72,6 +72,11 @@ from mixops.core.testbodies import (
 from mixops.errors import ApiError, MixopsError
 from mixops.ports.client import MixpeekClient
 
+# TaskStatusEnum (mixpeek-api.md 1.7); any status but COMPLETED ends a cluster test as an error.
+KNOWN_TASK_STATUSES = frozenset(
+    {"PENDING", "QUEUED", "IN_PROGRESS", "PROCESSING", "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED",
+     "INTERRUPTED", "UNKNOWN", "SKIPPED", "DRAFT", "ACTIVE", "ARCHIVED", "SUSPENDED", "DEACTIVATED"}
+)  # fmt: skip
 Select = Literal["changed", "all"]
 Key = tuple[str, str]
 Kind = Literal["retriever", "taxonomy", "cluster"]
@@ -366,10 +371,12 @@ class TestRunner:
         try:
             task = await self.client.execute_cluster(cluster_id)
             done = await self.client.wait_task(str(task["task_id"]))
-            if str(done.get("status")).upper() != "COMPLETED":
+            status = str(done.get("status")).upper()
+            if status != "COMPLETED":
+                known = "" if status in KNOWN_TASK_STATUSES else " (a status mixops does not know)"
                 return _Run(
                     error_outcome(
-                        f"cluster task {task['task_id']} ended {done.get('status')}: "
+                        f"cluster task {task['task_id']} ended {done.get('status')}{known} instead of COMPLETED: "
                         f"{done.get('error') or 'no error message'}"
                     )
                 )

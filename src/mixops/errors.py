@@ -3,14 +3,32 @@
     MixopsError                  every error mixops raises on purpose (exit code 1)
     ├── ManifestError            problems in manifests or mixops.yaml; carries every Problem found
     ├── ProjectError             mixops.yaml missing or unusable, unknown environment
+    ├── MissingExtraError        an optional dependency (`mixops[local]`) is not installed
+    ├── SeedError                a seed file of the local backend cannot be read or loaded
     ├── ApiError                 Mixpeek answered with its error envelope (or not at all)
+    ├── PaginationError          a list endpoint paged inconsistently (a repeated cursor, endless pages)
     ├── PlanError                the plan cannot be made (unowned resources, missing collections...)
     ├── StalePlanError           a saved plan no longer matches live state or manifests
+    ├── LeaseTimeoutError        another apply held the stack's lease past the wait
+    ├── LeaseLostError           our lease expired and another run took it over
     ├── ApplyError               apply stopped part-way; carries the report of done / not done
-    └── MissingExtraError        an optional dependency (`mixops[local]`) is not installed
+    │   └── ReplacementTestsFailed  a replacement failed its tests before the swap (exit code 3)
+    └── PromotionRefused         the source environment has not applied and passed these manifests
 
 Foreign errors (pydantic, yaml, httpx) are translated once, at the boundary where
 they happen; nothing above the ports ever sees them.
+
+Outside the tree, on purpose (tests/arch/test_errors.py holds this list to the code):
+
+- The local backend's own errors, the server side of the HTTP boundary: its app turns
+  them into Mixpeek's error envelope, which the client reads as ApiError, so they never
+  reach the CLI: mixops.local.problems.ApiProblem; mixops.local.engine.errors.EngineError
+  and every subclass (BadRequest, NotFound, Unsupported, and the engines' own such as
+  BudgetExceeded); mixops.local.app.BodyTooLarge (a Starlette HTTPException).
+- Signals caught inside the module that raises them: mixops.core.testbodies.NotRunnable,
+  mixops.ports.retry.RetryableResponse, mixops.ports.yamlsafe._Fatal,
+  mixops.local.db.WouldWait, mixops.local.db.UniqueViolation. Deriving them from
+  MixopsError would let an `except MixopsError` on the way swallow them.
 """
 
 from __future__ import annotations
@@ -111,6 +129,10 @@ class MissingExtraError(MixopsError):
     """An optional dependency group is not installed."""
 
 
+class SeedError(MixopsError):
+    """A seed file of the local backend cannot be read or loaded; the message names the file and the entry."""
+
+
 @dataclass
 class ApiErrorInfo:
     status: int
@@ -135,12 +157,24 @@ class ApiError(MixopsError):
         return self.info.status
 
 
+class PaginationError(MixopsError):
+    """A list endpoint paged inconsistently (a repeated cursor, pages that never end)."""
+
+
 class PlanError(MixopsError):
     """The plan cannot be built (for example, a same-name resource this stack does not own)."""
 
 
 class StalePlanError(MixopsError):
     """A saved plan was made against live state or manifests that have changed since."""
+
+
+class LeaseTimeoutError(MixopsError):
+    """Another apply holds the stack's lease and did not release it in time."""
+
+
+class LeaseLostError(MixopsError):
+    """Our lease expired and was taken over while we held it."""
 
 
 class ApplyError(MixopsError):
@@ -151,16 +185,32 @@ class ApplyError(MixopsError):
         super().__init__(message)
 
 
+class ReplacementTestsFailed(ApplyError):
+    """A replacement failed its tests before the swap; the old resource was left serving."""
+
+    exit_code = 3  # as `mixops test` when a test fails
+
+
+class PromotionRefused(MixopsError):
+    """The source environment does not run, or has not passed tests for, the current manifests."""
+
+
 __all__ = [
     "STATUS_TYPES",
     "ApiError",
     "ApiErrorInfo",
     "ApplyError",
+    "LeaseLostError",
+    "LeaseTimeoutError",
     "ManifestError",
     "MissingExtraError",
     "MixopsError",
+    "PaginationError",
     "PlanError",
     "Problem",
     "ProjectError",
+    "PromotionRefused",
+    "ReplacementTestsFailed",
+    "SeedError",
     "StalePlanError",
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mixops.errors import MissingExtraError
+from mixops.errors import MissingExtraError, SeedError
 
 INSTALL_HINT = "pip install 'mixops[local]'"
 
@@ -68,7 +68,6 @@ def serve(
         import uvicorn
 
         from mixops.local.app import create_app
-        from mixops.local.seed import SeedError
     except ImportError as exc:
         raise MissingExtraError(
             f"mixops serve needs the local backend's dependencies ({exc.name}): {INSTALL_HINT}"

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from mixops.errors import SeedError
 from mixops.local.api.collections import create_collection
 from mixops.local.api.deps import LocalState, Settings
 from mixops.local.api.namespaces import ensure_namespace
@@ -37,10 +38,6 @@ from mixops.local.db import Database
 from mixops.local.documents import ingest
 from mixops.local.engine.embedder import HashingEmbedder
 from mixops.local.problems import ApiProblem
-
-
-class SeedError(ValueError):
-    """A seed file cannot be read or loaded; the message names the file and the entry."""
 
 
 def _state_of(target: Any) -> LocalState:

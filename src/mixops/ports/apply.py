@@ -46,7 +46,7 @@ from mixops.core.plan import Plan, Step
 from mixops.core.refpaths import iter_refs
 from mixops.core.stack import Stack, dump_resource
 from mixops.core.surfaces import Surface, classify, input_schema_violations
-from mixops.errors import ApiError, ApplyError, MixopsError
+from mixops.errors import ApiError, ApplyError, MixopsError, ReplacementTestsFailed
 from mixops.ports.client import MixpeekClient
 
 Key = tuple[str, str]
@@ -73,12 +73,6 @@ class StepResult:
 def _first_reason(outcome: TestOutcome) -> str:
     failures = outcome.desired.failures if outcome.desired is not None else ()
     return failures[0] if failures else outcome.reason or str(outcome.status)
-
-
-class ReplacementTestsFailed(ApplyError):
-    """A replacement failed its tests before the swap; the old resource was left serving."""
-
-    exit_code = 3
 
 
 @dataclass(repr=False)

@@ -45,21 +45,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from mixops.errors import ApiError, MixopsError
+from mixops.errors import ApiError, LeaseLostError, LeaseTimeoutError
 from mixops.ports.client import MixpeekClient
 
 LOCK_PREFIX = "mixops_lock_"
 LEASE_KEY = "mixops_lease"
 DEFAULT_TTL = 120.0
 Clock = Callable[[], dt.datetime]
-
-
-class LeaseTimeoutError(MixopsError):
-    """Another apply holds the stack's lease and did not release it in time."""
-
-
-class LeaseLostError(MixopsError):
-    """Our lease expired and was taken over while we held it."""
 
 
 def lock_name(stack: str) -> str:

@@ -23,11 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mixops.errors import MixopsError
-
-
-class PaginationError(MixopsError):
-    """A list endpoint paged inconsistently (a repeated cursor, pages that never end)."""
+from mixops.errors import PaginationError
 
 
 @dataclass(frozen=True)

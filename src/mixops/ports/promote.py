@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from mixops.core.plan import Plan, PlanOptions
 from mixops.core.stack import Stack
-from mixops.errors import MixopsError
+from mixops.errors import MixopsError, PromotionRefused
 from mixops.ports.apply import ApplyReport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.live_reader import read_live
@@ -31,10 +31,6 @@ from mixops.ports.target import connect, describe
 
 # Runs the stack's tests against the namespace's live resources; True when all passed.
 TestRun = Callable[[MixpeekClient, Stack, str], Awaitable[bool]]
-
-
-class PromotionRefused(MixopsError):
-    """The source environment does not run, or has not passed tests for, the current manifests."""
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def change_manifests(manifests: Path) -> None:
 
 def make_projects(work: Path, url: str, namespaces: list[str]) -> tuple[Path, Path]:
     """`base` (the example) and `changed`; one environment per trial namespace."""
-    envs = {ns: {"api_url": url, "namespace": ns, "api_key_env": KEY_VAR} for ns in namespaces}
+    # `lock: lease`: a killed apply leaves its lease behind, which the re-run must deal with.
+    envs = {ns: {"api_url": url, "namespace": ns, "api_key_env": KEY_VAR, "lock": "lease"} for ns in namespaces}
     config = {"stack": STACK, "manifests": ["manifests/"], "environments": envs}
     out = []
     for name in ("base", "changed"):
@@ -304,7 +305,7 @@ def check(server: Server, root: Path, env: str, sentinel: dict[str, Any]) -> lis
             problems.append(f"taxonomy {tax} points at {row['config']['retriever_id']}, not {ret}'s id")
     if retrievers.get("hand_made") != sentinel:
         problems.append("the unowned retriever hand_made was changed or deleted")
-    locks = [c["collection_name"] for c in rows["collection"] if c["collection_name"].startswith("mixops_lock_")]
+    locks = [r["retriever_name"] for r in rows["retriever"] if r["retriever_name"].startswith("mixops_lock_")]
     if locks:
         problems.append(f"lease left behind after a completed apply: {locks}")
     return problems
@@ -312,7 +313,7 @@ def check(server: Server, root: Path, env: str, sentinel: dict[str, Any]) -> lis
 
 def break_lease(server: Server, namespace: str) -> bool:
     with server.client(namespace) as client:
-        return client.delete(f"/v1/collections/mixops_lock_{STACK}").status_code < 300
+        return client.delete(f"/v1/retrievers/mixops_lock_{STACK}").status_code < 300
 
 
 SENTINEL_BODY = {

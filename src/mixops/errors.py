@@ -9,7 +9,8 @@
     ├── PaginationError          a list endpoint paged inconsistently (a repeated cursor, endless pages)
     ├── PlanError                the plan cannot be made (unowned resources, missing collections...)
     ├── StalePlanError           a saved plan no longer matches live state or manifests
-    ├── LeaseTimeoutError        another apply held the stack's lease past the wait
+    ├── LeaseError               the opt-in lease cannot be taken (the API refused or failed it)
+    │   └── LeaseTimeoutError    another apply held the stack's lease past the wait
     ├── LeaseLostError           our lease expired and another run took it over
     ├── ApplyError               apply stopped part-way; carries the report of done / not done
     │   └── ReplacementTestsFailed  a replacement failed its tests before the swap (exit code 3)
@@ -169,7 +170,11 @@ class StalePlanError(MixopsError):
     """A saved plan was made against live state or manifests that have changed since."""
 
 
-class LeaseTimeoutError(MixopsError):
+class LeaseError(MixopsError):
+    """The opt-in lease (`lock: lease`) cannot be taken: the API refused the lease resource, or failed."""
+
+
+class LeaseTimeoutError(LeaseError):
     """Another apply holds the stack's lease and did not release it in time."""
 
 
@@ -200,6 +205,7 @@ __all__ = [
     "ApiError",
     "ApiErrorInfo",
     "ApplyError",
+    "LeaseError",
     "LeaseLostError",
     "LeaseTimeoutError",
     "ManifestError",

@@ -18,19 +18,20 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.contract.checks import body_problems, read_documented, route_of
-from tests.contract.conftest import Flows
+from tests.contract.conftest import EXAMPLE, Flows
 from tests.contract.recorder import Call
+
+from mixops.core.live import TEMP_SUFFIX
 
 T_TAXONOMY = "developer T: taxonomy execute bodies must fit ExecuteTaxonomyRequest (issue 12 item 3)"
 T_CLUSTER = "developer T: cluster membership / metric reads must be documented (issue 12 item 3)"
 T_EXPECT = "developer T: test observations read fields no model documents (issue 12 item 3)"
-C_LEASE = "issue 12 item 4: the lease collection has no extractor and source type none"
 C_VISIBILITY = "issue 12 item 8: `visibility` is not in RetrieverModelOutput"
 
 # Every route the flows use (method + SDK path template, or the path a seed page documents).
 ROUTES: dict[str, str | None] = {
-    "DELETE /v1/collections/{collection_identifier}": None,
     "DELETE /v1/retrievers/{retriever_id}": None,
     "GET /v1/clusters/{cluster_id}/executions/{run_id}": None,
     "GET /v1/collections/{collection_identifier}/documents/{document_id}": None,
@@ -43,7 +44,6 @@ ROUTES: dict[str, str | None] = {
     "POST /v1/clusters/execute": None,
     "POST /v1/clusters/list": None,
     "POST /v1/clusters/{cluster_id}/execute": None,
-    "POST /v1/collections": C_LEASE,
     "POST /v1/collections/list": None,
     "POST /v1/retrievers": None,
     "POST /v1/retrievers/execute": None,
@@ -112,6 +112,29 @@ def test_every_body_fits_its_model(flows: Flows, route: str) -> None:
     assert calls, f"no flow sent {route} any more: remove it from ROUTES"
     problems = sorted({p for call in calls for p in body_problems(call)})
     assert not problems, f"{route}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20])
+
+
+CREATES = {
+    "POST /v1/retrievers": "retriever_name",
+    "POST /v1/retrievers/{retriever_id}/clone": "retriever_name",
+    "POST /v1/taxonomies": "taxonomy_name",
+    "POST /v1/taxonomies/{taxonomy_identifier}/clone": "taxonomy_name",
+    "POST /v1/clusters": "cluster_name",
+    "POST /v1/collections": "collection_name",
+}
+
+
+def test_nothing_is_created_that_the_manifests_do_not_declare(flows: Flows) -> None:
+    """By default (`lock: none`) every resource mixops creates is one the manifests declare
+    (or its temporary twin during a replacement): no lease, no marker, no helper."""
+    declared = set()
+    for file in (EXAMPLE / "manifests").glob("*.yaml"):
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        declared |= {r["name"] for kind in ("retrievers", "taxonomies", "clusters") for r in data.get(kind) or []}
+    created = [c.body.get(CREATES[k]) for c in flows.calls if (k := route_of(c)) in CREATES and c.status < 300]
+    assert created, "the flows created nothing: the check would prove nothing"
+    undeclared = sorted({n for n in created if str(n).removesuffix(TEMP_SUFFIX) not in declared})
+    assert not undeclared, f"created without a manifest declaring them: {undeclared}"
 
 
 def test_every_route_is_in_the_table(flows: Flows) -> None:

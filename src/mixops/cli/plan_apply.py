@@ -172,7 +172,7 @@ def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
     type=Duration(),
     default="0s",
     show_default=True,
-    help="How long to wait for another apply on this namespace (its lease) to finish, e.g. 30s, 10m.",
+    help="With `lock: lease`: how long to wait for another apply's lease on this namespace, e.g. 30s, 10m.",
 )
 @reconcile_options
 @handle_errors
@@ -196,8 +196,9 @@ def apply(
     With PLANFILE, applies exactly that saved plan, refusing it when the
     manifests or the live objects changed since it was made.
 
-    Applies to one namespace are serialised by a lease of the stack: a second
-    apply waits up to --lock-timeout, then fails naming the holder.
+    mixops takes no lock in the namespace: serialise applies in CI (docs/ci.md).
+    An environment with `lock: lease` takes a lease of the stack instead: a
+    second apply waits up to --lock-timeout, then fails naming the holder.
 
     \b
     Examples:

@@ -15,7 +15,7 @@ What it does, in order, each step one or more rows of a `Readiness` report:
 6. the optional capabilities: taxonomy versions (listed, never created),
    ad-hoc clustering (the plan-time test body, `store_results: false`: nothing is
    stored), ad-hoc retriever execute (its executions list; an execute would
-   record one), the lease (its current holder; taking it would create a collection).
+   record one), the lease (its current holder; taking it would create a retriever).
 
 Hazard: nothing here may write to the namespace. Routes that only a write could
 prove are reported `unknown` with the reason, never probed.
@@ -40,7 +40,7 @@ from mixops.core.stack import Stack
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
 from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, ProjectError
 from mixops.ports.client import MixpeekClient
-from mixops.ports.lease import LEASE_KEY, lock_name
+from mixops.ports.lease import LEASE_KEY, LEASE_PATH, lock_name
 from mixops.ports.live_reader import build_live_state
 from mixops.ports.project import Project, load_stack
 from mixops.ports.target import connect, describe
@@ -377,7 +377,7 @@ class _Doctor:
     async def _lease(self) -> None:
         assert self.stack is not None
         name = lock_name(self.stack.project.stack)
-        got = await _try(self.client.request("GET", f"/v1/collections/{quote(name, safe='')}"))
+        got = await _try(self.client.request("GET", f"{LEASE_PATH}/{quote(name, safe='')}"))
         held = ""
         if isinstance(got, dict):
             record = (got.get("metadata") or {}).get(LEASE_KEY) or {}
@@ -393,7 +393,7 @@ class _Doctor:
             "capabilities",
             "apply lease",
             "unknown",
-            f"not probed: taking it creates a collection {name!r}{held}",
+            f"not probed: taking it (`lock: lease`) creates a retriever {name!r}{held}",
         )
 
 

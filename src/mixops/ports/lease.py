@@ -1,35 +1,45 @@
-"""A lease per stack and namespace, so two applies against one namespace run one after the other.
+"""An opt-in lease per stack and namespace, so two applies against one namespace run one after the other.
 
-Mixpeek has no lock endpoint, so the lease is a resource whose name is the
-lock: an empty collection `mixops_lock_<stack>` (`source: {type: none}`, no
-feature extractor: it holds no documents and costs nothing). Why a collection:
-mixops never plans, exports or drift-checks collections, so the lease cannot
-show up as a change, and the live reader drops it from the collections it
-reports. Its metadata says who holds it and until when:
+By default mixops takes no lease (`lock: none`): it creates nothing in a namespace
+that the manifests do not declare, and applies are serialised where they start, in
+CI (GitHub Actions `concurrency:`, see docs/ci.md). An environment that sets
+`lock: lease` in mixops.yaml opts in to this lease.
+
+Mixpeek has no lock endpoint, so the lease is a resource whose name is the lock,
+built only from documented behaviour: a retriever `mixops_lock_<stack>` with no
+collections (CreateRetrieverRequest allows an empty `collection_identifiers` for
+pipelines that read no documents) and one `sort_attribute` stage (no feature URI,
+nothing to validate against a collection). It holds no data and is never executed.
+The live reader leaves it out, so it never shows as a change, an export or drift.
+Its `metadata` (documented as round-tripping, replaced by PATCH) says who holds it:
 
     metadata: {managed_by: mixops, mixops_stack: <stack>,
                mixops_lease: {holder: "user@host pid 123", token: ..., expires_at: ISO, acquired_at: ISO}}
 
-- Acquire = create. Collection names are unique per namespace, so of two
-  concurrent creates exactly one succeeds: the name is the compare-and-set.
-- A lease past its expiry (a crashed apply) is taken over by deleting THAT
-  lease by id, then creating again. A competitor that already took it over has
-  created a new collection with a new id, so our delete of the old id is a 404
-  and our create loses cleanly: no two holders.
-- The holder renews the expiry while it works (a background task), and
-  deletes the lease when done.
-- Waiting is bounded by `timeout`; then `LeaseTimeoutError` names the holder
-  and the expiry.
-- `check()` tells the holder, between phases of its work, whether the lease is
-  still its own: lost when a renewal found it taken over, and also when every
-  renewal failed (transiently) until the expiry last written has passed, since
-  from then on another apply may take it over at any moment.
-- Releasing never hides the error that ended the work: a release that fails
-  then is added as a note to that error, and after success it is a warning
-  (the lease expires by itself).
+- Preflight (`probe_lease`, read-only, also used by `mixops doctor`): the lease's
+  route answers a GET by name with the resource or 404. Anything else means the
+  primitive is not usable with this key: the apply stops before changing anything.
+- Acquire = create. Names are unique per namespace, so of two concurrent creates
+  exactly one succeeds: the name is the compare-and-set. A refusal is a conflict
+  when `error.type` / `error.code` say so (409, `conflict`, `*_name_taken`,
+  `*_already_exists`), never by the message text. Whatever the refusal, the lease
+  is then read: if nobody holds it, the refusal itself is the error reported.
+- A lease past its expiry (a crashed apply) is taken over by deleting THAT lease by
+  id, then creating again. A competitor that already took it over created a new
+  resource with a new id, so our delete of the old id is a 404 and our create loses
+  cleanly: no two holders.
+- The holder renews the expiry while it works (a background task), and deletes the
+  lease when done. Waiting is bounded by `timeout`; then `LeaseTimeoutError` names
+  the holder and the expiry, or the API's real answer when the lease could not be
+  created at all (a 503 is reported as a 503).
+- `check()` tells the holder, between phases of its work, whether the lease is still
+  its own: lost when a renewal found it taken over, and also when every renewal
+  failed (transiently) until the expiry last written has passed.
+- Releasing never hides the error that ended the work: a release that fails then is
+  added as a note to that error, and after success it is a warning.
 
-Hazard: expiry compares wall clocks of different machines; keep the TTL well
-above any plausible clock skew (the default is two minutes, renewed every 30s).
+Hazard: expiry compares wall clocks of different machines; keep the TTL well above
+any plausible clock skew (the default is two minutes, renewed every 30 s).
 """
 
 from __future__ import annotations
@@ -42,24 +52,37 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from mixops.errors import ApiError, LeaseLostError, LeaseTimeoutError
+from mixops.errors import ApiError, LeaseError, LeaseLostError, LeaseTimeoutError
 from mixops.ports.client import MixpeekClient
 
 LOCK_PREFIX = "mixops_lock_"
 LEASE_KEY = "mixops_lease"
 DEFAULT_TTL = 120.0
+LEASE_PATH = "/v1/retrievers"
 Clock = Callable[[], dt.datetime]
+LockMode = Literal["none", "lease"]
+
+_CONFLICT_TYPES = frozenset({"conflict", "already_exists"})
+_CONFLICT_SUFFIXES = ("_name_taken", "_already_exists")
+_AMBIGUOUS = (0, 500, 502, 503, 504)  # the create may have landed: read before deciding
 
 
 def lock_name(stack: str) -> str:
     return f"{LOCK_PREFIX}{stack}"
 
 
-def is_lock(collection_name: str) -> bool:
-    return collection_name.startswith(LOCK_PREFIX)
+def is_lock(name: str) -> bool:
+    return name.startswith(LOCK_PREFIX)
+
+
+def is_conflict(err: ApiError) -> bool:
+    """A refusal because the name is taken, told by status, `error.type` or `error.code`."""
+    code = err.info.code or ""
+    return err.status == 409 or err.info.type in _CONFLICT_TYPES or code.endswith(_CONFLICT_SUFFIXES)
 
 
 def default_holder() -> str:
@@ -93,6 +116,34 @@ def _parse(text: Any) -> dt.datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
+def _record_of(resource: dict[str, Any]) -> dict[str, Any]:
+    record = (resource.get("metadata") or {}).get(LEASE_KEY)
+    return record if isinstance(record, dict) else {}
+
+
+@dataclass(frozen=True)
+class LeaseProbe:
+    """What a read-only look at the lease found: `usable` is False with a `reason` when the
+    primitive cannot serve as a lease here; `holder`/`expires_at` describe a lease now held."""
+
+    usable: bool
+    reason: str = ""
+    holder: str | None = None
+    expires_at: str | None = None
+
+
+async def probe_lease(client: MixpeekClient, stack: str) -> LeaseProbe:
+    """Read-only preflight of the lease primitive (one GET)."""
+    try:
+        found = await client.request("GET", f"{LEASE_PATH}/{lock_name(stack)}")
+    except ApiError as err:
+        if err.status == 404:
+            return LeaseProbe(usable=True)
+        return LeaseProbe(usable=False, reason=f"GET {LEASE_PATH}/{lock_name(stack)} answered {err}")
+    record = _record_of(found) if isinstance(found, dict) else {}
+    return LeaseProbe(usable=True, holder=record.get("holder"), expires_at=record.get("expires_at"))
+
+
 class Lease:
     """The stack's lease in one namespace: `async with Lease(...).hold(timeout):` around an apply."""
 
@@ -120,6 +171,7 @@ class Lease:
         self.warn: Callable[[str], None] = lambda _line: None
         self._renewer: asyncio.Task[None] | None = None
         self._timeout = 0.0
+        self._last_refusal: ApiError | None = None
 
     def _record(self) -> dict[str, Any]:
         now = self.clock()
@@ -133,33 +185,50 @@ class Lease:
     def _metadata(self, record: dict[str, Any]) -> dict[str, Any]:
         return {"managed_by": "mixops", "mixops_stack": self.stack, LEASE_KEY: record}
 
-    async def _try_create(self) -> bool:
-        record = self._record()
-        body = {
-            "collection_name": self.name,
+    def _body(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "retriever_name": self.name,
             "description": f"mixops lease for stack {self.stack}: serialises applies (safe to delete when stale)",
-            "source": {"type": "none"},
+            "collection_identifiers": [],
+            "stages": [
+                {
+                    "stage_name": "lease",
+                    "config": {"stage_id": "sort_attribute", "parameters": {"field": "metadata.created_at"}},
+                }
+            ],
             "metadata": self._metadata(record),
         }
+
+    async def _try_create(self) -> bool:
+        record = self._record()
         try:
-            out = await self.client.request("POST", "/v1/collections", json=body, idempotent=False)
+            out = await self.client.request("POST", LEASE_PATH, json=self._body(record), idempotent=False)
         except ApiError as err:
-            if err.status == 409 or (err.status == 400 and "exist" in err.info.message.lower()):
+            self._last_refusal = err
+            if is_conflict(err):
                 return False
-            if err.status not in (0, 500, 502, 503, 504):
-                raise
-            # Ambiguous (the client never repeats a create): the lease is ours if it carries our token.
             current = await self._current()
-            if current is None or ((current.get("metadata") or {}).get(LEASE_KEY) or {}).get("token") != self.token:
+            if err.status not in _AMBIGUOUS:
+                if current is None:
+                    # Refused, and nobody holds it: the refusal is the cause, whatever it says.
+                    raise LeaseError(
+                        f"could not create the lease {self.name!r} ({err}); the lease (`lock: lease` in "
+                        "mixops.yaml) needs POST /v1/retrievers to accept it: set `lock: none` and "
+                        "serialise applies in CI instead (docs/ci.md)"
+                    ) from None
+                return False
+            # Ambiguous (the client never repeats a create): ours if it carries our token.
+            if current is None or _record_of(current).get("token") != self.token:
                 return False
             out = current
-        self.lease_id = str(out["collection_id"])
+        self.lease_id = str(out["retriever_id"])
         self.expires_at = _parse(record["expires_at"])
+        self._last_refusal = None
         return True
 
     async def _current(self) -> dict[str, Any] | None:
         try:
-            found: dict[str, Any] = await self.client.request("GET", f"/v1/collections/{self.name}")
+            found: dict[str, Any] = await self.client.request("GET", f"{LEASE_PATH}/{self.name}")
         except ApiError as err:
             if err.status == 404:
                 return None
@@ -174,18 +243,16 @@ class Lease:
             if await self._try_create():
                 return
             current = await self._current()
-            if current is None:  # released between our create and our read: try again soon
+            if current is None:  # released meanwhile, or the create failed without landing: try again
                 if loop.time() > deadline + 10 * self.poll:
-                    raise LeaseTimeoutError(
-                        f"could not create the lease collection {self.name!r} (it is refused "
-                        "as existing, yet cannot be read)"
-                    )
+                    cause = f"the API answered: {self._last_refusal}" if self._last_refusal else "no answer"
+                    raise LeaseError(f"could not create the lease {self.name!r} ({cause})")
                 await asyncio.sleep(min(self.poll, 0.05))
                 continue
-            record = (current.get("metadata") or {}).get(LEASE_KEY) or {}
+            record = _record_of(current)
             expires = _parse(record.get("expires_at"))
             if expires is None or expires <= self.clock():
-                await self._delete(str(current["collection_id"]))  # expired (or unreadable): take it over
+                await self._delete(str(current["retriever_id"]))  # expired (or unreadable): take it over
                 continue
             left = deadline - loop.time()
             if left <= 0:
@@ -194,7 +261,7 @@ class Lease:
                     f"{record.get('holder', 'unknown holder')}, since {record.get('acquired_at', '?')}, "
                     f"expiring {_iso(expires)} unless renewed "
                     f"(wait with --lock-timeout, e.g. --lock-timeout 10m; a crashed holder's lease expires "
-                    f"by itself, or delete collection {self.name!r})"
+                    f"by itself, or delete retriever {self.name!r})"
                 )
             await asyncio.sleep(min(self.poll, left))
 
@@ -204,7 +271,7 @@ class Lease:
         record = self._record()
         try:
             await self.client.request(
-                "PATCH", f"/v1/collections/{self.lease_id}", json={"metadata": self._metadata(record)}
+                "PATCH", f"{LEASE_PATH}/{self.lease_id}", json={"metadata": self._metadata(record)}
             )
             self.expires_at = _parse(record["expires_at"])
         except ApiError as err:
@@ -233,7 +300,7 @@ class Lease:
 
     async def _delete(self, lease_id: str) -> None:
         try:
-            await self.client.request("DELETE", f"/v1/collections/{lease_id}")
+            await self.client.request("DELETE", f"{LEASE_PATH}/{lease_id}")
         except ApiError as err:
             if err.status != 404:  # already gone: someone else took it over or released it
                 raise
@@ -256,6 +323,12 @@ class Lease:
         return self
 
     async def __aenter__(self) -> Self:
+        probe = await probe_lease(self.client, self.stack)
+        if not probe.usable:
+            raise LeaseError(
+                f"the lease (`lock: lease` in mixops.yaml) cannot be used here: {probe.reason}; set "
+                "`lock: none` and serialise applies in CI instead (docs/ci.md)"
+            )
         await self.acquire(self._timeout)
         self._renewer = asyncio.create_task(self._renew_forever())
         return self
@@ -274,7 +347,7 @@ class Lease:
             if exc is None and not isinstance(err, ApiError):
                 raise  # a bug in the release itself, with nothing else to report
             note = (
-                f"the lease collection {self.name!r} could not be released ({err}); "
+                f"the lease {self.name!r} could not be released ({err}); "
                 f"it expires by itself at {_iso(self.expires_at) if self.expires_at else 'its expiry'}"
             )
             if exc is not None:
@@ -282,3 +355,26 @@ class Lease:
                 exc.add_note(note)
             else:
                 self.warn(f"warning: {note}")
+
+
+class NoLock:
+    """`lock: none` (the default): nothing is created; applies are serialised by CI."""
+
+    def hold(self, timeout: float = 0.0, warn: Callable[[str], None] | None = None) -> Self:
+        return self
+
+    def check(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+def stack_lock(client: MixpeekClient, stack: str, mode: LockMode, *, ttl: float = DEFAULT_TTL) -> Lease | NoLock:
+    """The lock an apply takes for `mode` (an environment's `lock` setting)."""
+    return Lease(client, stack, ttl=ttl) if mode == "lease" else NoLock()

@@ -71,12 +71,14 @@ def build_live_state(
     state = LiveState(namespace=namespace)
     for c in collections:
         if is_lock(c["collection_name"]):
-            continue  # the apply lease (ports/lease.py), not a collection of the user's
+            continue  # a lease left by an older mixops (it was a collection), not a collection of the user's
         col = _collection(c)
         state.collections[col.name] = col
     duplicates: dict[tuple[str, str], list[str]] = {}
     for kind, items in rows.items():
         for raw in items:
+            if kind == "retriever" and is_lock(raw[NAME_FIELD[kind]]):
+                continue  # the opt-in apply lease (ports/lease.py), not a retriever of the user's
             spec = FROM_LIVE[kind](raw, id_to_name)
             name = raw[NAME_FIELD[kind]]
             meta = dict(raw.get("metadata") or {})

@@ -20,7 +20,7 @@ from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
-from mixops.ports.lease import DEFAULT_TTL, Lease
+from mixops.ports.lease import DEFAULT_TTL, stack_lock
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import stamp_applied, stamp_tests
@@ -221,9 +221,10 @@ async def plan_and_apply(
     info = describe(project, env_name)
     budget = project.config.environments[env_name].test_budget
     stack = load_stack(project, env_name)  # validated before the lease is taken: bad input changes nothing
+    env = project.config.environments[env_name]
     async with (
         connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client,
-        Lease(client, project.config.stack, ttl=lease_ttl).hold(lock_timeout, emit) as lease,
+        stack_lock(client, project.config.stack, env.lock, ttl=lease_ttl).hold(lock_timeout, emit) as lease,
     ):
         planned = await _planned(client, stack, info.namespace, options, saved)
         report = None

@@ -32,6 +32,13 @@ class Environment(StrictModel):
     seed: list[str] = Field(default_factory=list, description="Seed files for the local backend (target: local).")
     db: str | None = Field(default=None, description="SQLite file of the local backend (default .mixops/local.db).")
     test_budget: TestBudget | None = None
+    lock: Literal["none", "lease"] = Field(
+        default="none",
+        description="`lease`: apply and promote take a lease in the namespace (a retriever "
+        "`mixops_lock_<stack>`, removed when done) so that applies started anywhere run one at a time. "
+        "`none` (default): mixops creates nothing the manifests do not declare; serialise applies in CI "
+        "(GitHub Actions `concurrency:`, docs/ci.md).",
+    )
 
     @model_validator(mode="after")
     def _target(self) -> Environment:

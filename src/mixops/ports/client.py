@@ -5,7 +5,7 @@ Public interface::
     async with MixpeekClient(base_url, api_key=key, namespace="catalog",
                              transport=None,          # or httpx.ASGITransport(app=local_app)
                              parallelism=8, timeout=30.0, max_retries=5,
-                             backoff_base=0.25, backoff_max=10.0) as client:
+                             backoff_base=0.25, backoff_max=10.0, deadline=60.0) as client:
         body = await client.request("POST", "/v1/retrievers/list", json={}, idempotent=True)
         retrievers = await client.list_retrievers()       # every page, as the API returns rows
         client.stats.requests, client.stats.retries, client.stats.by_status
@@ -40,6 +40,13 @@ and dropped connections only for requests safe to repeat (GET/HEAD/PUT/DELETE/OP
 or ``idempotent=True``: lists and executes); connection failures before sending always.
 Creates are never repeated once they may have reached the server. A DELETE that is retried
 may answer 404 when the first attempt did land: callers deleting should accept a 404.
+
+Deadline: ``deadline`` seconds bound one call from its first attempt to its last answer,
+retries and waits included (``timeout`` bounds each attempt; the last attempt gets only
+what is left). A server that accepts connections and never answers costs one deadline,
+not ``(max_retries + 1) * timeout``; the error then says so (``code "deadline_exceeded"``).
+``None`` means no deadline. Users set it per environment (``request_deadline`` in
+mixops.yaml) or for a run (``MIXOPS_REQUEST_DEADLINE``); see :mod:`mixops.ports.target`.
 
 Concurrency: one semaphore of ``parallelism`` slots bounds requests in flight across every
 call on this client; a request waiting out a backoff holds no slot.
@@ -81,6 +88,7 @@ log = logging.getLogger("mixops.client")
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_USER_AGENT = f"mixops/{__version__}"
+DEFAULT_DEADLINE = 60.0
 TERMINAL_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED", "COMPLETED_WITH_ERRORS"})
 # The statuses of a task that is still on its way (TaskStatusEnum, mixpeek-api.md 1.7). Any
 # other status ends a wait: INTERRUPTED, SKIPPED, an unknown one will not turn into COMPLETED
@@ -150,6 +158,7 @@ class MixpeekClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         secrets: Iterable[str] = (),
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
         """`secrets`: values besides the API key to redact from every error (the stack's
         `${{ env.X }}` values: a 422 may echo the request body that carries them)."""
@@ -157,6 +166,10 @@ class MixpeekClient:
             raise ValueError("parallelism must be at least 1")
         if max_retries < 0:
             raise ValueError("max_retries must not be negative")
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive (or None)")
+        self.deadline = deadline
+        self._timeout = timeout
         self.base_url = base_url
         self.namespace = namespace
         self.parallelism = parallelism
@@ -253,8 +266,20 @@ class MixpeekClient:
                 "retrying %s %s in %.2fs after %s (attempt %d)", method, url, wait, _describe(exc), state.attempt_number
             )
 
+        started = time.monotonic()
+        attempts = stop_after_attempt(self.max_retries + 1)
+        ended_by_deadline = False
+
+        def stop(state: RetryCallState) -> bool:
+            nonlocal ended_by_deadline
+            if attempts(state):
+                return True
+            # Waiting out the backoff would pass the deadline: stop now, with the last error.
+            ended_by_deadline = self._left(started, state.upcoming_sleep) <= 0
+            return ended_by_deadline
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception(retryable),
             sleep=self._sleep,
@@ -264,21 +289,47 @@ class MixpeekClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._attempt(request, safe)
+                    left = self._left(started)
+                    if left <= 0:
+                        ended_by_deadline = True
+                        raise httpx.ReadTimeout("no time left before the request deadline", request=request)
+                    response = await self._attempt(request, safe, min(self._timeout, left))
         except RetryableResponse as exc:
-            raise self._error(method, url, exc.response) from None
+            error = self._error(method, url, exc.response)
+            if ended_by_deadline:
+                error.info.message += self._deadline_note(retrying)
+            raise ApiError(method, url, error.info) from None
         except httpx.TransportError as exc:
             sent = "" if transport_error_is_retryable(exc, False) else (" (the request may have reached the server)")
+            timed_out = ended_by_deadline or (
+                isinstance(exc, httpx.TimeoutException) and self._left(started) <= 0 and self.deadline is not None
+            )
             info = ApiErrorInfo(
                 status=0,
                 type="connection_error",
-                code=_snake(type(exc).__name__),
-                message=redact(f"{type(exc).__name__}: {exc or 'no detail'}{sent}", self._secrets),
+                code="deadline_exceeded" if timed_out else _snake(type(exc).__name__),
+                message=redact(f"{type(exc).__name__}: {exc or 'no detail'}{sent}", self._secrets)
+                + (self._deadline_note(retrying) if timed_out else ""),
             )
             raise ApiError(method, url, info) from None
         return response
 
-    async def _attempt(self, request: httpx.Request, safe: bool) -> httpx.Response:
+    def _left(self, started: float, after: float = 0.0) -> float:
+        """Seconds left before the deadline (infinite without one), once `after` more have passed."""
+        if self.deadline is None:
+            return float("inf")
+        return self.deadline - (time.monotonic() - started) - after
+
+    def _deadline_note(self, retrying: AsyncRetrying) -> str:
+        tries = retrying.statistics.get("attempt_number", 1)
+        return (
+            f"; gave up at the request deadline of {self.deadline:g}s after {tries} attempt(s) "
+            "(raise it with request_deadline in mixops.yaml or MIXOPS_REQUEST_DEADLINE)"
+        )
+
+    async def _attempt(self, request: httpx.Request, safe: bool, timeout: float) -> httpx.Response:
+        # Each attempt gets the per-attempt timeout, or what is left of the deadline if less.
+        request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         async with self._slots:
             self.stats.requests += 1
             self.stats.in_flight += 1
@@ -524,4 +575,11 @@ def _describe(exc: BaseException | None) -> str:
     return type(exc).__name__ if exc is not None else "nothing"
 
 
-__all__ = ["DEFAULT_USER_AGENT", "RUNNING_TASK_STATUSES", "TERMINAL_TASK_STATUSES", "ClientStats", "MixpeekClient"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_USER_AGENT",
+    "RUNNING_TASK_STATUSES",
+    "TERMINAL_TASK_STATUSES",
+    "ClientStats",
+    "MixpeekClient",
+]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mixops.core.models.project import Environment
 from mixops.errors import ProjectError
-from mixops.ports.client import MixpeekClient
+from mixops.ports.client import DEFAULT_DEADLINE, MixpeekClient
 from mixops.ports.project import LocalBackend, Project
 
 LOCAL_URL = "http://mixops.local"
@@ -43,6 +43,24 @@ def describe(project: Project, env_name: str) -> TargetInfo:
     return TargetInfo(env_name, env.kind, namespace, url)
 
 
+DEADLINE_VAR = "MIXOPS_REQUEST_DEADLINE"
+
+
+def request_deadline(env: Environment, env_vars: Mapping[str, str]) -> float:
+    """Seconds one API call may take, retries included: $MIXOPS_REQUEST_DEADLINE, else the
+    environment's `request_deadline`, else the client's default."""
+    raw = env_vars.get(DEADLINE_VAR, "").strip()
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 0 < value < float("inf"):
+            raise ProjectError(f"{DEADLINE_VAR}={raw!r} is not a number of seconds above 0 (e.g. 90)")
+        return value
+    return env.request_deadline or DEFAULT_DEADLINE
+
+
 def _api_key(env: Environment, env_name: str, env_vars: Mapping[str, str]) -> str:
     assert env.api_key_env is not None
     key = env_vars.get(env.api_key_env)
@@ -67,6 +85,7 @@ async def connect(
     env = project.config.environments[env_name]
     info = describe(project, env_name)
     variables = os.environ if env_vars is None else env_vars
+    deadline = request_deadline(env, variables)
     if env.kind == "local":
         backend: LocalBackend | None = project.local_backend
         if backend is None:
@@ -88,6 +107,7 @@ async def connect(
             transport=transport,
             parallelism=parallelism,
             secrets=secrets,
+            deadline=deadline,
         )
     else:
         client = MixpeekClient(
@@ -96,6 +116,7 @@ async def connect(
             namespace=info.namespace,
             parallelism=parallelism,
             secrets=secrets,
+            deadline=deadline,
         )
     async with client:
         yield client

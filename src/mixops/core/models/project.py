@@ -32,6 +32,12 @@ class Environment(StrictModel):
     seed: list[str] = Field(default_factory=list, description="Seed files for the local backend (target: local).")
     db: str | None = Field(default=None, description="SQLite file of the local backend (default .mixops/local.db).")
     test_budget: TestBudget | None = None
+    request_deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one API call may take, retries included (default 60); "
+        "MIXOPS_REQUEST_DEADLINE overrides it for a run.",
+    )
     lock: Literal["none", "lease"] = Field(
         default="none",
         description="`lease`: apply and promote take a lease in the namespace (a retriever "

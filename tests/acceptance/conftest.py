@@ -127,30 +127,49 @@ def _ok(response: httpx.Response, what: str) -> Any:
     return response.json() if response.content else None
 
 
+def namespace_body(namespace: str, real: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"namespace_name": namespace, "description": "mixops acceptance run (throwaway)"}
+    if real:
+        body["ttl_seconds"] = NAMESPACE_TTL
+    return body
+
+
+def bucket_body(collection: str) -> dict[str, Any]:
+    """Real API only: the bucket a collection's `source` names (the local backend has no buckets)."""
+    fields = ("title", "category", "tag")
+    return {
+        "bucket_name": f"{collection}_src",
+        "bucket_schema": {"properties": {f: {"type": "string"} for f in fields}},
+    }
+
+
+def collection_body(collection: str, source: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "collection_name": collection,
+        "description": "mixops acceptance data",
+        "source": source,
+        "feature_extractor": TEXT_EXTRACTOR,
+    }
+
+
+COLLECTIONS = (("acc_products", PRODUCTS), ("acc_tags", TAGS))
+
+
 def _collection_source(api: httpx.Client, target: Target, name: str) -> dict[str, Any]:
     if not target.real:
         return {"type": "none"}  # the local backend's collections have no bucket upstream (README)
-    schema = {"properties": {"title": {"type": "string"}, "category": {"type": "string"}, "tag": {"type": "string"}}}
-    bucket = _ok(api.post("/v1/buckets", json={"bucket_name": f"{name}_src", "bucket_schema": schema}), "bucket")
+    bucket = _ok(api.post("/v1/buckets", json=bucket_body(name)), "bucket")
     return {"type": "bucket", "bucket_ids": [bucket["bucket_id"]]}
 
 
 def provision(target: Target, namespace: str) -> None:
     """A namespace with the collections and documents the acceptance manifests use."""
-    body: dict[str, Any] = {"namespace_name": namespace, "description": "mixops acceptance run (throwaway)"}
-    if target.real:
-        body["ttl_seconds"] = NAMESPACE_TTL
     with target.client() as api:
-        _ok(api.post("/v1/namespaces", json=body), f"create namespace {namespace}")
+        _ok(api.post("/v1/namespaces", json=namespace_body(namespace, target.real)), f"create namespace {namespace}")
     with target.client(namespace) as api:
-        for name, docs in (("acc_products", PRODUCTS), ("acc_tags", TAGS)):
-            collection = {
-                "collection_name": name,
-                "description": "mixops acceptance data",
-                "source": _collection_source(api, target, name),
-                "feature_extractor": TEXT_EXTRACTOR,
-            }
-            _ok(api.post("/v1/collections", json=collection), f"create collection {name}")
+        for name, docs in COLLECTIONS:
+            body = collection_body(name, _collection_source(api, target, name))
+            _ok(api.post("/v1/collections", json=body), f"create collection {name}")
             for doc in docs:
                 _ok(api.post(f"/v1/collections/{name}/documents", json=doc), f"add a document to {name}")
 

@@ -97,6 +97,21 @@ async def test_breaking_input_schema_forces_replacement_naming_it(applied: Path)
     assert after.resources[key].id != before.resources[key].id
 
 
+async def test_a_new_required_input_with_a_default_forces_replacement(applied: Path) -> None:
+    # The API allows only a new OPTIONAL input in place; a plan once announced an update
+    # here and apply then met HTTP 422 breaking_input_schema_change.
+    def change(r: dict[str, Any]) -> None:
+        r["input_schema"]["locale"] = {"type": "text", "required": True, "default": "en"}
+
+    before, p, after = await change_and_apply(applied, "retrievers.yaml", retriever("product_search", change))
+    assert actions(p) == {("retriever", "product_search"): "replace"}
+    (reason,) = p.changes[0].replace_reasons
+    assert "locale" in reason and "required" in reason
+    key = ("retriever", "product_search")
+    assert after.resources[key].id != before.resources[key].id
+    assert after.resources[key].spec["input_schema"]["locale"]["default"] == "en"
+
+
 async def test_non_breaking_input_schema_change_is_in_place(applied: Path) -> None:
     def change(r: dict[str, Any]) -> None:
         r["input_schema"]["max_price"]["default"] = 500

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from tests.reconcile.conftest import actions, api, apply, assert_converged, edit, live_rows, plan, resource
 
-from mixops.core.bodies import patch_body, removal_forces_replace
+from mixops.core.bodies import patch_body
 from mixops.core.normalise import normalise, normalise_report
 from mixops.core.plan import PlanOptions, build_plan
+from mixops.core.surfaces import removal_forces_replace
 from mixops.local.inprocess import local_transport
 from mixops.ports.live_reader import build_live_state
 from mixops.ports.project import load_project, load_stack

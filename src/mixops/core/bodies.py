@@ -16,6 +16,12 @@ from typing import Any
 
 from mixops.core.normalise import MANAGED_BY, cluster_unobserved, normalise
 from mixops.core.refpaths import rewrite_refs
+from mixops.core.surfaces import (
+    CLUSTER_PATCH_TOP,
+    CLUSTER_PATCH_VECTOR,
+    RETRIEVER_IN_PLACE,
+    TAXONOMY_IN_PLACE,
+)
 
 NAME_KEY = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
 ToId = Callable[[str, str], str]
@@ -55,20 +61,9 @@ def create_body(
     return body
 
 
-# Cluster PATCH takes these keys only (mixpeek-api.md 6.4); vector_config ones are flattened.
-CLUSTER_PATCH_TOP = ("description", "metadata", "llm_labeling", "filters", "source_cluster_ids")
-CLUSTER_PATCH_VECTOR = ("sample_size", "algorithm_params", "face_cluster_merge", "layout_stability")
-RETRIEVER_PATCH = (
-    "description",
-    "tags",
-    "metadata",
-    "display_config",
-    "visibility",
-    "collection_identifiers",
-    "stages",
-    "input_schema",
-)
-TAXONOMY_PATCH = ("description", "metadata")
+# The keys each PATCH takes come from the rule book (mixpeek-api.md 4.4, 5.4, 6.4).
+RETRIEVER_PATCH = RETRIEVER_IN_PLACE
+TAXONOMY_PATCH = TAXONOMY_IN_PLACE
 
 # What a PATCH sends to clear a field the manifest no longer has. In Mixpeek's PATCH
 # models null means "leave untouched", so a removal needs a value the API stores and
@@ -84,20 +79,6 @@ CLUSTER_VECTOR_CLEARS: dict[str, Any] = {
     "algorithm_params": {},  # the method's defaults (normalise fills them on both sides)
     "layout_stability": "align",  # the documented default mode
 }
-
-# In-place fields with no clear value: null leaves them untouched, and `sample_size`
-# or a `display_config` (required title, inputs, exposed_fields) has no "unset"
-# value the API accepts. Removing one is only possible by replacing the resource.
-UNCLEARABLE: dict[str, frozenset[tuple[str, ...]]] = {
-    "retriever": frozenset({("display_config",)}),
-    "taxonomy": frozenset(),
-    "cluster": frozenset({("vector_config", "sample_size"), ("source_cluster_ids",)}),
-}
-
-
-def removal_forces_replace(kind: str, path: tuple[str | int, ...]) -> bool:
-    """True when removing the field at `path` (the whole field, not a part of it) cannot be patched."""
-    return tuple(str(p) for p in path) in UNCLEARABLE.get(kind, frozenset())
 
 
 def changed_keys(changes: Iterable[Any]) -> frozenset[str]:

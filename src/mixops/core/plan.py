@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mixops.core.bodies import removal_forces_replace
 from mixops.core.collection_checks import collection_problems
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
@@ -26,7 +25,7 @@ from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask
 from mixops.core.refpaths import rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
-from mixops.core.surfaces import Surface, classify, input_schema_violations
+from mixops.core.surfaces import Surface, classify, context, replace_reason
 from mixops.errors import PlanError
 
 PLAN_FORMAT = 1
@@ -57,6 +56,11 @@ class Step:
     recover_from: str | None = None  # a temporary replacement left by an interrupted apply
     repoint: tuple[str, ...] = ()  # references to resources replaced in this plan
     desired: dict[str, Any] | None = None  # the spec as written, secrets masked (display only)
+    # A replace step and the temporary an interrupted apply left under the replacement's name:
+    # taken over with these changes (`reuse_temporary`), or deleted first (`clear_temporary`).
+    reuse_temporary: str | None = None
+    reuse_changes: tuple[FieldChange, ...] = ()
+    clear_temporary: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -179,6 +183,10 @@ def _step_from_json(raw: Any, where: str) -> Step:
     if not isinstance(changes, (list, tuple)) or not all(isinstance(c, dict) for c in changes):
         raise PlanError(f"not a mixops plan: {where}.changes is not a list of objects")
     s["changes"] = tuple(FieldChange(**c) for c in changes)
+    reuse = s.get("reuse_changes", [])
+    if not isinstance(reuse, (list, tuple)) or not all(isinstance(c, dict) for c in reuse):
+        raise PlanError(f"not a mixops plan: {where}.reuse_changes is not a list of objects")
+    s["reuse_changes"] = tuple(FieldChange(**c) for c in reuse)
     deps = s.get("depends_on", [])
     if not isinstance(deps, (list, tuple)) or not all(isinstance(d, (list, tuple)) and len(d) == 2 for d in deps):
         raise PlanError(f"not a mixops plan: {where}.depends_on is not a list of [kind, name] pairs")
@@ -234,6 +242,7 @@ class _Builder:
     problems: list[str] = field(default_factory=list)
     _recovering: dict[tuple[str, str], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    _taken_temporaries: set[tuple[str, str]] = field(default_factory=set)  # handled by a replace step
 
     def build(self) -> Plan:
         self._ensure_collections()
@@ -304,32 +313,9 @@ class _Builder:
         if dropped:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
-        changes = field_changes(live_norm, desired)
-        breaking = input_schema_violations(live_norm.get("input_schema", {}), desired.get("input_schema", {}))
-        fcs = []
-        reasons = []
-        worst = Surface.IN_PLACE if (changes or adopt or recover_from) else None
-        for c in changes:
-            surface = classify(kind, c.path, breaking_schema=bool(breaking))
-            if c.new == MISSING and removal_forces_replace(kind, c.path):
-                surface = Surface.REPLACE  # the API has no way to clear this field in place
-            if kind == "retriever" and c.path and c.path[0] == "stages" and live.published:
-                surface = Surface.REPLACE
-            fcs.append(
-                FieldChange(
-                    c.dotted,
-                    self._shown(kind, name, c.path, c.old),
-                    self._shown(kind, name, c.path, c.new),
-                    surface.name.lower(),
-                )
-            )
-            if surface == Surface.REPLACE:
-                reason = render_path(c.path[:2] if c.path and c.path[0] == "vector_config" else c.path[:1])
-                if kind == "retriever" and c.path[0] == "input_schema":
-                    reason = "input_schema (" + "; ".join(breaking) + ")"
-                if reason not in reasons:
-                    reasons.append(reason)
-            worst = max(worst or surface, surface)
+        fcs, reasons, worst = self._classified(kind, name, live_norm, desired, published=live.published)
+        if worst is None and (adopt or recover_from):
+            worst = Surface.IN_PLACE
         if recover_from:
             fcs.insert(0, FieldChange("name", recover_from, name, "in_place"))
         action: Action
@@ -348,7 +334,52 @@ class _Builder:
             adopt=adopt,
             recover_from=recover_from,
             desired=None if action == "noop" else self._as_written(res),
+            **(self._stale_temporary(kind, name, desired) if action == "replace" else {}),
         )
+
+    def _classified(
+        self, kind: str, name: str, old: dict[str, Any], new: dict[str, Any], *, published: bool
+    ) -> tuple[list[FieldChange], list[str], Surface | None]:
+        """Every field change from `old` to `new` with its surface (the rule book's), the fields
+        that force a replacement, and the worst surface (None: no change)."""
+        ctx = context(kind, old, new, published=published)
+        fcs: list[FieldChange] = []
+        reasons: list[str] = []
+        worst: Surface | None = None
+        for c in field_changes(old, new):
+            surface = classify(kind, c.path, ctx, removed=c.new == MISSING)
+            fcs.append(
+                FieldChange(
+                    c.dotted,
+                    self._shown(kind, name, c.path, c.old),
+                    self._shown(kind, name, c.path, c.new),
+                    surface.name.lower(),
+                )
+            )
+            if surface == Surface.REPLACE:
+                reason = replace_reason(kind, c.path, ctx)
+                if reason not in reasons:
+                    reasons.append(reason)
+            worst = max(worst or surface, surface)
+        return fcs, reasons, worst
+
+    def _stale_temporary(self, kind: Kind, name: str, desired: dict[str, Any]) -> dict[str, Any]:
+        """What a replacement does with our temporary an interrupted apply left under its name.
+
+        A dependent may already point at it, so it is taken over (patched to the desired
+        spec) when the rule book lets it change in place; otherwise it is deleted before
+        the replacement is created. Decided here, so that apply only executes it.
+        """
+        temp = self.live.resources.get((kind, name + TEMP_SUFFIX))
+        if temp is None or temp.owner_stack != self.stack.project.stack:
+            return {}
+        self._taken_temporaries.add((kind, temp.name))
+        current = normalise(kind, temp.spec, self.stack.secrets)
+        current["name"] = desired.get("name", current.get("name"))
+        fcs, _, worst = self._classified(kind, name, current, desired, published=temp.published)
+        if worst == Surface.REPLACE:
+            return {"clear_temporary": temp.id}
+        return {"reuse_temporary": temp.id, "reuse_changes": tuple(fcs)}
 
     def _temporaries_to_recover(self) -> dict[tuple[str, str], str]:
         """(kind, temporary name) -> real name, for each desired resource `_step` will recover."""
@@ -396,7 +427,7 @@ class _Builder:
         mine = self.stack.project.stack
         recovered = {(k, n + TEMP_SUFFIX) for k, n in desired if (k, n) not in self.live.resources}
         for key, live in sorted(self.live.resources.items()):
-            if key in desired or live.owner_stack != mine or key in recovered:
+            if key in desired or live.owner_stack != mine or key in recovered or key in self._taken_temporaries:
                 continue
             kind, name = key
             is_temp = name.endswith(TEMP_SUFFIX)

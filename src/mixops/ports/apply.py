@@ -27,6 +27,10 @@ Re-running converges after any interruption: a replacement left under its
 temporary name is recovered (renamed), reused (patched to the desired spec
 rather than deleted, since a dependent may already point at it), or cleaned
 up by the next plan.
+
+The applier decides nothing: every action, every field it sends and what happens
+to a leftover temporary come from the plan's steps, which the rule book
+(core/surfaces.py) labelled. What the plan says is what apply does.
 """
 
 from __future__ import annotations
@@ -38,14 +42,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mixops.core.bodies import changed_keys, create_body, patch_body, rename_body, spec_of, version_body
-from mixops.core.diff import field_changes
-from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
-from mixops.core.normalise import normalise
+from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.outcomes import Status, TestOutcome
-from mixops.core.plan import Plan, Step
+from mixops.core.plan import FieldChange, Plan, Step
 from mixops.core.refpaths import iter_refs
-from mixops.core.stack import Stack, dump_resource
-from mixops.core.surfaces import Surface, classify, input_schema_violations
+from mixops.core.stack import Stack
 from mixops.errors import ApiError, ApplyError, MixopsError, ReplacementTestsFailed
 from mixops.ports.client import MixpeekClient
 
@@ -133,7 +134,6 @@ class Applier:
         self.collections = {name: c.id for name, c in live.collections.items()}
         self.live = live
         self.failed = False
-        self.reused: set[str] = set()  # ids of stale temporaries taken over as replacements
 
     # --- id resolution --------------------------------------------------------------
 
@@ -243,8 +243,6 @@ class Applier:
     async def _execute(self, step: Step, part: str, result: StepResult) -> str:
         kind, name = step.kind, step.name
         if part == "delete":
-            if step.live_id in self.reused:
-                return "reused as a replacement"
             return await self._delete(kind, step.live_id)
         res = self.stack.resources(kind)[name]  # type: ignore[arg-type]
         spec = spec_of(res)
@@ -261,22 +259,20 @@ class Applier:
             return f"created ({new})"
         if step.action == "replace":
             temp = name + TEMP_SUFFIX
-            stale = self.live.resources.get((kind, temp))
             created: str | None = None
-            if stale is not None and stale.owner_stack == self.owner:
-                # Left by an interrupted apply, and a dependent may already point at it:
-                # bring it to the desired spec rather than delete it under that dependent.
-                if await self._reuse(kind, res, spec, stale):
-                    created = stale.id
-                    self.reused.add(stale.id)
-                else:
-                    await self._delete(kind, stale.id)
+            if step.reuse_temporary:
+                # Left by an interrupted apply, and a dependent may already point at it: the
+                # plan found it can be brought to the desired spec in place.
+                await self._bring(kind, step.reuse_temporary, spec, step.reuse_changes)
+                created = step.reuse_temporary
+            elif step.clear_temporary:
+                await self._delete(kind, step.clear_temporary)  # the plan found it cannot be patched
             if created is None:
                 created = await self._create(kind, spec, temp)
             self.ids[(kind, name)] = created
             result.new_id = created
             await self._prove(step, created, result)
-            how = "reused" if created in self.reused else "created"
+            how = "reused" if step.reuse_temporary else "created"
             return f"{how} {created} as {temp}"
         assert step.live_id is not None
         if step.action == "version":
@@ -287,24 +283,12 @@ class Applier:
         await self._patch(kind, step.live_id, body)
         return VERB[step.action]
 
-    async def _reuse(self, kind: str, res: Any, spec: dict[str, Any], stale: LiveResource) -> bool:
-        """Patch our stale temporary to the desired spec; False when that needs a replacement itself."""
-        secrets = self.stack.secrets
-        desired = normalise(kind, dump_resource(res), secrets)
-        current = normalise(kind, stale.spec, secrets)
-        current["name"] = desired.get("name", current.get("name"))
-        changes = field_changes(current, desired)
-        breaking = bool(input_schema_violations(current.get("input_schema", {}), desired.get("input_schema", {})))
-        surfaces = [classify(kind, c.path, breaking_schema=breaking) for c in changes]
-        if kind == "retriever" and stale.published and any(c.path and c.path[0] == "stages" for c in changes):
-            return False
-        if Surface.REPLACE in surfaces:
-            return False
-        if Surface.NEW_VERSION in surfaces:
-            await self.client.create_taxonomy_version(stale.id, version_body(spec, self.to_id))
-        changed = {str(c.path[0]) for c in changes if c.path}
-        await self._patch(kind, stale.id, patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed))
-        return True
+    async def _bring(self, kind: str, resource_id: str, spec: dict[str, Any], changes: tuple[FieldChange, ...]) -> None:
+        """Apply `changes` (the plan's, all in place or new version) to the resource `resource_id`."""
+        if any(c.surface == "new_version" for c in changes):
+            await self.client.create_taxonomy_version(resource_id, version_body(spec, self.to_id))
+        body = patch_body(kind, spec, self.owner, self.to_id, self.stamp, changed=changed_keys(changes))
+        await self._patch(kind, resource_id, body)
 
     async def _prove(self, step: Step, new_id: str, result: StepResult) -> None:
         """The replacement works before anything depends on it, or the swap does not happen."""

@@ -15,8 +15,7 @@ import click
 
 from mixops.errors import ManifestError, MixopsError
 
-# Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`.
-EXIT_OK = 0
+# Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`. Success is 0.
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_TESTS_FAILED = 3

@@ -14,13 +14,12 @@ environment-specific travels from A to B.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mixops.core.plan import Plan, PlanOptions
 from mixops.core.stack import Stack
-from mixops.errors import MixopsError, PromotionRefused
+from mixops.errors import PromotionRefused
 from mixops.ports.apply import ApplyReport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.live_reader import read_live
@@ -28,6 +27,7 @@ from mixops.ports.project import Project, load_stack
 from mixops.ports.reconcile import Planned, plan_and_apply
 from mixops.ports.stamps import Records, read_records, stamp_tests
 from mixops.ports.target import connect, describe
+from mixops.ports.testrunner import run_live_tests
 
 # Runs the stack's tests against the namespace's live resources; True when all passed.
 TestRun = Callable[[MixpeekClient, Stack, str], Awaitable[bool]]
@@ -77,16 +77,6 @@ async def source_records(project: Project, env: str, *, parallelism: int = 8) ->
     return read_records(stack, live)
 
 
-async def default_test_run(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
-    """The project's test runner (`mixops.ports.testrunner.run_live_tests`) against live resources."""
-    try:
-        runner = importlib.import_module("mixops.ports.testrunner")
-    except ImportError:
-        raise MixopsError("this build of mixops has no test runner; promotion cannot test the target") from None
-    passed: bool = await runner.run_live_tests(client, stack, namespace)
-    return passed
-
-
 async def run_and_record(project: Project, env: str, test_run: TestRun, *, parallelism: int = 8) -> bool | None:
     """Run the stack's tests in `env` and record the outcome on its resources (None: no tests)."""
     stack = load_stack(project, env)
@@ -108,7 +98,7 @@ async def promote(
     plan_only: bool = False,
     parallelism: int = 8,
     lock_timeout: float = 0.0,
-    test_run: TestRun = default_test_run,
+    test_run: TestRun = run_live_tests,
     confirm: Callable[[Plan], bool] = lambda _p: True,
     emit: Callable[[str], None] = lambda _line: None,
 ) -> PromoteResult:

@@ -55,12 +55,6 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
-class OpenModel(BaseModel):
-    """For API objects mixops passes through without owning their schema."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-
 class EnrichmentField(StrictModel):
     """A field copied from a matched node into the enriched document."""
 

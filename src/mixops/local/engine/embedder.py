@@ -113,11 +113,6 @@ class HashingEmbedder:
         np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def embed_one(self, text: str) -> npt.NDArray[np.float32]:
-        """The vector of one text (a 1-d array)."""
-        row: npt.NDArray[np.float32] = self.embed([text])[0]
-        return row
-
     def _word_slots(self, word: str) -> list[tuple[int, float]]:
         """The unigram and character n-gram slots of one word."""
         hit = self._words.get(word)

@@ -132,9 +132,23 @@ def test_scalars_follow_the_yaml_1_2_core_schema(load: Load, text: str, expected
     assert type(doc.data["v"]) is type(expected)
 
 
-def test_special_floats(load: Load) -> None:
-    (doc,), _ = load("a: .inf\nb: -.Inf\nc: .nan\n")
-    assert doc.data["a"] == math.inf and doc.data["b"] == -math.inf and math.isnan(doc.data["c"])
+def test_numbers_json_cannot_carry_are_problems_at_their_line(load: Load) -> None:
+    text = "a: .inf\nb: [1, -.Inf]\nc: !!float .nan\nd: 1e400\ne: 9223372036854775808\nf: " + "9" * 5000 + "\n"
+    (doc,), problems = load(text + "ok: [9223372036854775807, -9223372036854775808, 1.5e300, '1e400']\n")
+    assert [(p.line, p.col, p.path) for p in problems] == [
+        (1, 4, "a"),
+        (2, 8, "b[1]"),
+        (3, 4, "c"),
+        (4, 4, "d"),
+        (5, 4, "e"),
+        (6, 4, "f"),
+    ]
+    assert all("not a finite number" in p.message for p in problems[:4])
+    assert all("out of range: integers must fit in 64 bits" in p.message for p in problems[4:])
+    assert "(5000 characters)" in problems[5].message
+    assert all("quote it" in p.fix for p in problems)
+    assert doc.data["ok"] == [2**63 - 1, -(2**63), 1.5e300, "1e400"]
+    assert not any(isinstance(v, float) and not math.isfinite(v) for v in doc.data.values())
 
 
 def test_keys_are_always_strings_as_written(load: Load) -> None:

@@ -150,9 +150,63 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
     (
         "bad-param-default",
         _replace("{name: top_k, type: integer, default: 20}", "{name: top_k, type: integer, default: twenty}"),
-        "parameters[0]",
-        "expected a integer",
+        "parameters[0].default",
+        "expected an integer",
         "default: twenty",
+    ),
+    (
+        "placeholder-in-param-default",
+        _replace("{name: top_k, type: integer, default: 20}", '{name: top_k, default: "${{ env.TOP_K }}"}'),
+        "parameters[0].default",
+        "placeholders are not resolved in parameter values",
+        "default: ",
+    ),
+    (
+        "bogus-filter-operator",
+        _replace(
+            "    stages:\n      - stage_name: search\n",
+            "    stages:\n      - stage_name: only_active\n        config:\n          stage_id: attribute_filter\n"
+            "          parameters: {field: status, operator: bogus_op, value: active}\n"
+            "      - stage_name: search\n",
+        ),
+        "retrievers[0].stages[0].config.parameters.operator",
+        "'bogus_op' is not a valid operator",
+        "operator: bogus_op",
+    ),
+    (
+        "negative-top-k",
+        _replace('query: {value: "{{INPUT.query}}"}', 'query: {value: "{{INPUT.query}}"}\n                top_k: -5'),
+        "retrievers[1].stages[0].config.parameters.searches[0].top_k",
+        "input should be greater than or equal to 1, got -5",
+        "top_k: -5",
+    ),
+    (
+        "final-top-k-over-the-api-limit",
+        _replace('final_top_k: "${{ params.top_k }}"', "final_top_k: 5001"),
+        "retrievers[0].stages[0].config.parameters.final_top_k",
+        "less than or equal to 5000, got 5001",
+        "final_top_k: 5001",
+    ),
+    (
+        "integer-of-400-digits",
+        _replace("n_clusters: 4", "n_clusters: 4, random_state: 1" + "0" * 399),
+        "clusters[0].vector_config.algorithm_params.random_state",
+        "is out of range: integers must fit in 64 bits",
+        "n_clusters",
+    ),
+    (
+        "negative-n-clusters",
+        _replace("n_clusters: 4", "n_clusters: -3"),
+        "clusters[0].vector_config.algorithm_params.n_clusters",
+        "input should be greater than or equal to 2, got -3",
+        "n_clusters",
+    ),
+    (
+        "template-where-clusters-take-no-input",
+        _replace("n_clusters: 4", 'n_clusters: "4"'),
+        "clusters[0].vector_config.algorithm_params.n_clusters",
+        "input should be a valid integer, got '4'",
+        "n_clusters",
     ),
     (
         "test-unknown-target",
@@ -318,10 +372,19 @@ def test_env_parameter_of_wrong_type(project: Path) -> None:
     (project / "mixops.yaml").write_text(text)
     result = run(project, "validate", "--env", "staging")
     assert result.exit_code == 1
-    assert "environments.staging.parameters.top_k" in result.output and "expected a integer" in result.output
+    assert "environments.staging.parameters.top_k" in result.output and "expected an integer" in result.output
 
 
 def test_debug_shows_traceback_only_on_request(project: Path) -> None:
     (project / M).write_text(_replace("final_top_k:", "final_topk:"))
     quiet = run(project, "validate")
     assert "Traceback" not in quiet.output
+
+
+def test_a_namespace_that_would_inject_an_http_header_is_refused(project: Path) -> None:
+    config = (project / "mixops.yaml").read_text().replace("namespace: shop-staging", 'namespace: "a\\r\\nX-Evil: 1"')
+    (project / "mixops.yaml").write_text(config)
+    result = run(project, "validate", "--env", "staging")
+    assert result.exit_code == 1
+    assert "mixops.yaml:5:" in result.output and "environments.staging.namespace: invalid namespace" in result.output
+    assert "3 to 64 letters, digits" in result.output

@@ -18,6 +18,16 @@ from mixops.errors import Problem
 Path = tuple[str | int, ...]
 
 
+class Unrepresentable(str):
+    """A scalar the loader refused (a number JSON cannot carry), kept as its text.
+
+    The loader reports it where it was written; validation ignores errors about such
+    a value, which would only say the same thing again in other words.
+    """
+
+    __slots__ = ()
+
+
 class Locatable(Protocol):
     @property
     def file(self) -> str: ...
@@ -112,26 +122,42 @@ def problems_from_validation(
     for part in base:
         node = node[part] if isinstance(node, dict | list) else None  # type: ignore[index]
     grouped: dict[Path, list[tuple[str, str]]] = {}
+    kinds: dict[Path, list[str]] = {}
     for e in err.errors(include_url=False):
+        if isinstance(e.get("input"), Unrepresentable):
+            continue
         path = (*base, *user_path(e["loc"], node, e["type"]))
         fields = fields_at(model, e["loc"]) if model is not None and e["type"] == "extra_forbidden" else None
         msg = _humanise(e, path, fields)
         if msg not in grouped.setdefault(path, []):
             grouped[path].append(msg)
+            kinds.setdefault(path, []).append(e["type"])
     out: list[Problem] = []
     for path, messages in grouped.items():
         if len(messages) > 1:
-            # The alternatives of a union failed one by one: say it once.
-            got = next((m.split(", got ", 1)[1] for m, _ in messages if ", got " in m), "")
-            wants = [m.split(", got ", 1)[0].removeprefix("input should be ") for m, _ in messages]
-            if "a valid string" in wants and any(w in wants for w in ("a valid integer", "a valid number")):
-                wants = [w for w in wants if w != "a valid string"] + ["a `{{INPUT.name}}` template"]
-            message = "expected " + " or ".join(dict.fromkeys(wants)) + (f", got {got}" if got else "")
-            messages = [(message, messages[0][1])]
+            messages = _one_union_message(messages, kinds[path])
         line, col = doc.locate(path)
         for message, fix in messages:
             out.append(Problem(doc.file, line, col, render_path(path), message, fix))
     return out
+
+
+_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+
+
+def _one_union_message(messages: list[tuple[str, str]], kinds: list[str]) -> list[tuple[str, str]]:
+    """The alternatives of a union failed one by one: say it once.
+
+    A number out of range failed the number alternative on its bound and the others
+    on their type: only the bound is news to the user (`top_k: -5` must read "greater
+    than or equal to 1", not "... or a valid string").
+    """
+    in_range = [m for m, k in zip(messages, kinds, strict=True) if k in _RANGE_ERRORS]
+    if in_range:
+        return in_range[:1]
+    got = next((m.split(", got ", 1)[1] for m, _ in messages if ", got " in m), "")
+    wants = [m.split(", got ", 1)[0].removeprefix("input should be ").removeprefix("expected ") for m, _ in messages]
+    return [("expected " + " or ".join(dict.fromkeys(wants)) + (f", got {got}" if got else ""), messages[0][1])]
 
 
 def fields_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, ...] | None:
@@ -215,7 +241,7 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
         return msg, ""
     got = e.get("input")
     if kind == "literal_error":
-        return f"{msg}, got {_short(got)}", ""
+        return _literal(e, field, got)
     if (
         kind.endswith("_type")
         or kind.endswith("_parsing")
@@ -232,6 +258,16 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
     ):
         return f"{msg[0].lower()}{msg[1:]}, got {_short(got)}", ""
     return msg, ""
+
+
+def _literal(e: Any, field: str | int, got: Any) -> tuple[str, str]:
+    """`'bogus_op' is not a valid operator (one of: eq, ne, ...)`, with a did-you-mean when close."""
+    allowed = [str(a).strip("'") for a in str(e.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(", ")]
+    allowed = [a for a in allowed if a]
+    what = field if isinstance(field, str) and field else "value"
+    close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6) if isinstance(got, str) else []
+    fix = f"did you mean {close[0]!r}?" if close else f"one of: {', '.join(allowed)}"
+    return f"{_short(got)} is not a valid {what}", fix
 
 
 def _short(value: Any) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mixops.core.wording import with_article
+
 if TYPE_CHECKING:
     from mixops.core.models.manifest import Parameter
 
@@ -64,16 +66,27 @@ def iter_placeholders(text: str) -> Iterator[tuple[int, int, str]]:
 
 def check_param_value(param: Parameter, value: Any) -> str | None:
     """Why `value` does not fit the declared parameter, or None when it does."""
+    return value_problem(param.type, param.enum, value)
+
+
+def value_problem(type_: str, enum: list[Any] | None, value: Any) -> str | None:
+    """Why `value` is no value of a parameter of `type_` (and `enum`), or None when it is."""
     ok = {
         "string": isinstance(value, str),
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "boolean": isinstance(value, bool),
-    }[param.type]
+    }.get(type_, True)
     if not ok:
-        return f"expected a {param.type}, got {type(value).__name__} {value!r}"
-    if param.enum is not None and value not in param.enum:
-        return f"{value!r} is not one of {param.enum!r}"
+        return f"expected {with_article(type_)}, got {type(value).__name__} {value!r}"
+    if isinstance(value, str) and "${{" in value:
+        # Parameter values are never resolved: the API would get `${{ env.X }}` as text.
+        return (
+            "placeholders are not resolved in parameter values "
+            "(write the value itself; for a secret, put ${{ env.NAME }} in the field that uses it)"
+        )
+    if enum is not None and value not in enum:
+        return f"{value!r} is not one of {enum!r}"
     return None
 
 

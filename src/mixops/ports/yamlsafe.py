@@ -19,7 +19,9 @@ Scalars follow the YAML 1.2 core schema, not PyYAML's YAML 1.1 resolver: only
 ``true``/``false`` (any case) are booleans, ``yes``/``no``/``on``/``off`` stay strings;
 ``null``, ``~`` and the empty value are null; integers are decimal, ``0o`` octal or
 ``0x`` hex (``007`` is 7, ``1_000`` is a string); floats are decimal with optional
-exponent plus ``.inf``/``.nan``; timestamps stay strings. Mapping keys are always
+exponent; timestamps stay strings. Manifests are sent as JSON, so a number JSON cannot
+carry faithfully is a problem at its line: an integer beyond 64 bits (most JSON
+implementations lose or refuse it), ``.inf``, ``.nan``, or a float that overflows (``1e400``). Mapping keys are always
 strings, exactly as written (``0:`` is the key ``"0"``, ``on:`` is ``"on"``), because
 manifests are JSON-shaped: the JSON Schemas and the API only know string keys.
 
@@ -50,6 +52,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from mixops.core.locations import Unrepresentable
 from mixops.errors import Problem
 from mixops.ports.gcpause import gc_paused
 
@@ -299,6 +302,40 @@ def _copy(value: Any) -> Any:
     return value
 
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+class _NotJson(ValueError):
+    """A number that the JSON sent to the API cannot carry."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message, self.fix = message, fix
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-4:]} ({len(text)} characters)"
+
+
+def _too_big(text: str) -> _NotJson:
+    return _NotJson(
+        f"integer {_shown(text)} is out of range: integers must fit in 64 bits ({INT_MIN:,} to {INT_MAX:,})",
+        "use a smaller number, or quote it to keep it as text",
+    )
+
+
+def _finite(value: float, text: str) -> float:
+    if value != value or value in (_INF, -_INF):
+        raise _NotJson(
+            f"{_shown(text)} is not a finite number: JSON has no infinity or NaN",
+            "write a finite number, or quote it to keep it as text",
+        )
+    return value
+
+
+_INF = float("inf")
+
+
 def _resolve_plain(value: str) -> Any:
     if not value:
         return None
@@ -315,17 +352,25 @@ def _resolve_plain(value: str) -> Any:
     if _INT_RE.fullmatch(value):
         return _to_int(value)
     if _FLOAT_RE.fullmatch(value):
-        return float(value)
+        return _finite(float(value), value)
     special = _SPECIAL_FLOATS.get(value)
-    return value if special is None else special
+    return value if special is None else _finite(special, value)
 
 
 def _to_int(text: str) -> int:
+    """The integer written as ``text``; raises _NotJson past 64 bits (before Python's own
+    4,300-digit conversion limit could raise)."""
+    if len(text) > 24:  # more digits than any 64-bit integer has, in any base written here
+        raise _too_big(text)
     if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text)  # may raise ValueError past Python's 4300-digit limit: caller handles
+        number = int(text[2:], 8)
+    elif text.startswith("0x"):
+        number = int(text[2:], 16)
+    else:
+        number = int(text)
+    if not INT_MIN <= number <= INT_MAX:
+        raise _too_big(text)
+    return number
 
 
 class _Builder:
@@ -375,20 +420,11 @@ class _Builder:
 
     def _scalar(self, ev: Any) -> Any:
         tag = ev.tag
-        if tag is None:
-            return ev.value if ev.style else _resolve_plain(ev.value)
-        if tag == "!" or tag == _STR:
-            return ev.value
-        value = ev.value.strip()
         try:
-            if tag == _INT and _INT_RE.fullmatch(value):
-                return _to_int(value)
-            if tag == _FLOAT and (_FLOAT_RE.fullmatch(value) or value in _SPECIAL_FLOATS):
-                return _SPECIAL_FLOATS.get(value) or float(value)
-            if tag == _BOOL and value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            if tag == _NULL and (value in _NULLS or not value):
-                return None
+            return self._typed_scalar(ev)
+        except _NotJson as bad:
+            self._problem(ev.start_mark, bad.message, bad.fix, self._path())
+            return Unrepresentable(ev.value)
         except ValueError:
             pass
         if tag in _SCALAR_TAGS:
@@ -401,6 +437,25 @@ class _Builder:
         else:
             self._refuse_tag(ev.start_mark, tag)
         return ev.value
+
+    def _typed_scalar(self, ev: Any) -> Any:
+        """The scalar's value; ValueError when its tag does not fit (the caller says so)."""
+        tag = ev.tag
+        if tag is None:
+            return ev.value if ev.style else _resolve_plain(ev.value)
+        if tag == "!" or tag == _STR:
+            return ev.value
+        value = ev.value.strip()
+        if tag == _INT and _INT_RE.fullmatch(value):
+            return _to_int(value)
+        if tag == _FLOAT and (_FLOAT_RE.fullmatch(value) or value in _SPECIAL_FLOATS):
+            special = _SPECIAL_FLOATS.get(value)
+            return _finite(float(value) if special is None else special, value)
+        if tag == _BOOL and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if tag == _NULL and (value in _NULLS or not value):
+            return None
+        raise ValueError(value)
 
     def _refuse_tag(self, mark: Any, tag: str) -> None:
         shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
@@ -634,29 +689,34 @@ class _Builder:
             kind = type(ev)
             if kind is ScalarEvent:
                 if top is not None and ev.tag is None and ev.anchor is None:
-                    if top.is_map:
-                        key = top.key
-                        if key is None:
-                            key = ev.value
-                            if key in top.data or key == "<<":
-                                self._set_key(top, key, ev.start_mark, plain=not ev.style)
-                            else:
-                                mark = ev.start_mark
-                                top.key = key
-                                top.key_pos = ((mark.line + 1) << _COL_BITS) | (mark.column + 1)
-                            continue
-                        if not top.merging:
-                            top.data[key] = ev.value if ev.style else resolve(ev.value)
-                            top.shadow[key] = top.key_pos
-                            top.key = None
+                    # `resolve` raises _NotJson before anything is stored: the slow path
+                    # then takes the same event again and reports it.
+                    try:
+                        if top.is_map:
+                            key = top.key
+                            if key is None:
+                                key = ev.value
+                                if key in top.data or key == "<<":
+                                    self._set_key(top, key, ev.start_mark, plain=not ev.style)
+                                else:
+                                    mark = ev.start_mark
+                                    top.key = key
+                                    top.key_pos = ((mark.line + 1) << _COL_BITS) | (mark.column + 1)
+                                continue
+                            if not top.merging:
+                                top.data[key] = ev.value if ev.style else resolve(ev.value)
+                                top.shadow[key] = top.key_pos
+                                top.key = None
+                                top.size += 1
+                                continue
+                        else:
+                            mark = ev.start_mark
+                            top.data.append(ev.value if ev.style else resolve(ev.value))
+                            top.shadow.append(((mark.line + 1) << _COL_BITS) | (mark.column + 1))
                             top.size += 1
                             continue
-                    else:
-                        mark = ev.start_mark
-                        top.data.append(ev.value if ev.style else resolve(ev.value))
-                        top.shadow.append(((mark.line + 1) << _COL_BITS) | (mark.column + 1))
-                        top.size += 1
-                        continue
+                    except _NotJson:
+                        pass
                 self._slow_scalar(ev)
             elif kind is MappingStartEvent:
                 top = self._open(ev, True)

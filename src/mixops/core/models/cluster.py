@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, create_model, model_validator
 
-from mixops.core.models.common import IntOrTemplate, LogicalOperator, Name, StrictModel, tagged_union
+from mixops.core.models.common import LogicalOperator, Name, StrictModel, tagged_union
 
 ClusteringMethod = Literal[
     "kmeans", "dbscan", "hdbscan", "agglomerative", "spectral", "gaussian_mixture", "mean_shift",
@@ -20,10 +20,10 @@ ClusteringMethod = Literal[
 
 
 class KMeansParams(StrictModel):
-    n_clusters: IntOrTemplate = 8
-    max_iter: int = Field(default=300, ge=1)
+    n_clusters: int = Field(default=8, ge=2, le=1000)
+    max_iter: int = Field(default=300, ge=1, le=10_000)
     random_state: int | None = 42
-    n_init: int | Literal["auto"] = 10
+    n_init: int = Field(default=10, ge=1)
     tol: float = 1e-4
     init: Literal["k-means++", "random"] = "k-means++"
     algorithm: Literal["lloyd", "elkan"] = "lloyd"
@@ -34,15 +34,15 @@ class DBSCANParams(StrictModel):
     min_samples: int = Field(default=5, ge=1)
     metric: str = "euclidean"
     algorithm: Literal["auto", "ball_tree", "kd_tree", "brute"] = "auto"
-    leaf_size: int = 30
+    leaf_size: int = Field(default=30, ge=1)
     p: float | None = None
 
 
 class HDBSCANParams(StrictModel):
     min_cluster_size: int = Field(default=5, ge=2)
-    min_samples: int | None = None
-    cluster_selection_epsilon: float = 0.0
-    max_cluster_size: int | None = None
+    min_samples: int | None = Field(default=None, ge=1)
+    cluster_selection_epsilon: float = Field(default=0.0, ge=0.0)
+    max_cluster_size: int | None = Field(default=None, ge=1)
     metric: str = "euclidean"
     alpha: float = 1.0
     cluster_selection_method: Literal["eom", "leaf"] = "eom"
@@ -50,7 +50,7 @@ class HDBSCANParams(StrictModel):
 
 
 class AgglomerativeParams(StrictModel):
-    n_clusters: IntOrTemplate | None = 2
+    n_clusters: int | None = Field(default=2, ge=2)
     linkage: Literal["ward", "complete", "average", "single"] = "ward"
     distance_threshold: float | None = None
     metric: str | None = None
@@ -58,33 +58,33 @@ class AgglomerativeParams(StrictModel):
 
 
 class SpectralParams(StrictModel):
-    n_clusters: IntOrTemplate = 8
+    n_clusters: int = Field(default=8, ge=2)
     affinity: str = "rbf"
-    n_neighbors: int = 10
+    n_neighbors: int = Field(default=10, ge=1)
     gamma: float = 1.0
     random_state: int | None = 42
-    n_init: int = 10
+    n_init: int = Field(default=10, ge=1)
     assign_labels: Literal["kmeans", "discretize", "cluster_qr"] = "kmeans"
 
 
 class GaussianMixtureParams(StrictModel):
-    n_components: IntOrTemplate = 1
+    n_components: int = Field(default=1, ge=1)
     covariance_type: Literal["full", "tied", "diag", "spherical"] = "full"
     tol: float = 1e-3
-    reg_covar: float = 1e-6
-    max_iter: int = 100
-    n_init: int = 1
+    reg_covar: float = Field(default=1e-6, ge=0.0)
+    max_iter: int = Field(default=100, ge=1)
+    n_init: int = Field(default=1, ge=1)
     init_params: Literal["kmeans", "k-means++", "random", "random_from_data"] = "kmeans"
     random_state: int | None = 42
 
 
 class MeanShiftParams(StrictModel):
     bandwidth: float | None = None
-    bandwidth_quantile: float | None = None
+    bandwidth_quantile: float | None = Field(default=None, le=1.0)
     bin_seeding: bool = False
-    min_bin_freq: int = 1
+    min_bin_freq: int = Field(default=1, ge=1)
     cluster_all: bool = True
-    max_iter: int = 300
+    max_iter: int = Field(default=300, ge=1)
 
 
 class OPTICSParams(StrictModel):
@@ -93,23 +93,23 @@ class OPTICSParams(StrictModel):
     metric: str = "minkowski"
     cluster_method: Literal["xi", "dbscan"] = "xi"
     eps: float | None = None
-    xi: float = 0.05
+    xi: float = Field(default=0.05, ge=0.0, le=1.0)
     min_cluster_size: int | float | None = None
 
 
 class LeidenParams(StrictModel):
-    resolution: float = 1.0
-    n_neighbors: int = 30
+    resolution: float = Field(default=1.0, le=100.0)
+    n_neighbors: int = Field(default=30, ge=2, le=200)
     metric: str = "cosine"
     objective_function: Literal["RBConfiguration", "modularity", "CPM"] = "RBConfiguration"
 
 
 class EVoCParams(StrictModel):
-    noise_level: float = 0.5
-    base_min_cluster_size: int = 5
-    approx_n_clusters: int | None = None
-    n_neighbors: int = 15
-    min_samples: int = 5
+    noise_level: float = Field(default=0.5, ge=0.0, le=1.0)
+    base_min_cluster_size: int = Field(default=5, ge=2)
+    approx_n_clusters: int | None = Field(default=None, ge=2)
+    n_neighbors: int = Field(default=15, ge=2, le=200)
+    min_samples: int = Field(default=5, ge=1)
 
 
 class NoParams(StrictModel):
@@ -209,11 +209,11 @@ class LLMLabeling(StrictModel):
     include_summary: bool | None = None
     include_keywords: bool | None = None
     max_samples_per_cluster: int | None = Field(default=None, ge=1, le=20)
-    sample_text_max_length: int | None = None
+    sample_text_max_length: int | None = Field(default=None, ge=50, le=500)
     sample_selection_strategy: Literal["nearest", "representative"] | None = None
     use_embedding_dedup: bool | None = None
-    embedding_similarity_threshold: float | None = None
-    cache_ttl_seconds: int | None = None
+    embedding_similarity_threshold: float | None = Field(default=None, ge=0.5, le=1.0)
+    cache_ttl_seconds: int | None = Field(default=None, ge=0, le=2_592_000)
     labeling_context: str | None = Field(default=None, max_length=2000)
     custom_prompt: str | None = None
     response_shape: str | dict[str, Any] | None = None
@@ -244,8 +244,10 @@ class Cluster(StrictModel):
     name: Name = Field(description="Identity; sent as `cluster_name`.")
     description: str | None = None
     metadata: dict[str, Any] | None = None
-    collection_ids: list[str] | None = Field(default=None, description="Collection NAMES to cluster.")
-    source_cluster_ids: list[str] | None = Field(default=None, description="Cluster NAMES (composite clusters).")
+    collection_ids: list[str] | None = Field(default=None, min_length=1, description="Collection NAMES to cluster.")
+    source_cluster_ids: list[str] | None = Field(
+        default=None, min_length=1, description="Cluster NAMES (composite clusters)."
+    )
     cluster_type: Literal["vector", "attribute"] = "vector"
     vector_config: VectorConfig | None = None
     attribute_config: AttributeConfig | None = None

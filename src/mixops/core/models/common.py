@@ -22,19 +22,16 @@ Name = Annotated[str, Field(min_length=1, max_length=90, pattern=NAME_PATTERN)]
 # `{{INPUT.query}}`-style runtime templates (Mixpeek's syntax, double braces;
 # the namespace is case-insensitive). Distinct from mixops' own `${{ ... }}`
 # placeholders, which are resolved before the models ever see the data.
-TEMPLATE_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_]+)[^}]*\}\}")
 WHOLE_TEMPLATE_RE = re.compile(r"^\s*\{\{[^{}]+\}\}\s*$")
 
 
 def _is_template(value: str) -> str:
     if not WHOLE_TEMPLATE_RE.match(value):
-        raise ValueError("expected a number or a whole `{{INPUT.name}}` template")
+        raise ValueError("a whole `{{INPUT.name}}` template")
     return value
 
 
 Template = Annotated[str, AfterValidator(_is_template)]
-IntOrTemplate = int | Template
-NumOrTemplate = float | Template
 
 
 def tagged_union(members: dict[str, type[BaseModel]], pick: Callable[[Any], str]) -> Any:
@@ -50,9 +47,14 @@ def tagged_union(members: dict[str, type[BaseModel]], pick: Callable[[Any], str]
 
 
 class StrictModel(BaseModel):
-    """Base of every manifest model: strict types, unknown keys refused."""
+    """Base of every manifest model: strict types, unknown keys refused, no inf/nan.
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    Bounds (`ge`, `le`, lengths) mirror the official SDK's request models: what the API
+    refuses at execution time is refused here, offline, with the field's location
+    (tests/validate/test_sdk_constraints.py keeps them in step).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class EnrichmentField(StrictModel):
@@ -62,6 +64,11 @@ class EnrichmentField(StrictModel):
     target_field: str | None = None
     merge_mode: Literal["replace", "append"] | None = None
 
+
+FilterOperator = Literal[
+    "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with", "ends_with", "regex",
+    "exists", "is_null", "text", "phrase", "words", "geo_radius", "geo_bounding_box", "geo_polygon",
+]  # fmt: skip
 
 FILTER_OPERATORS = (
     "eq",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from mixops.core.models.cluster import Cluster
 from mixops.core.models.common import Name, StrictModel
@@ -26,20 +26,28 @@ class Parameter(StrictModel):
     default: Any = None
     enum: list[Any] | None = None
 
-    @model_validator(mode="after")
-    def _default_fits(self) -> Parameter:
-        from mixops.core.placeholders import check_param_value
+    # Field validators (not one model validator) so a problem is located at the value.
+    @field_validator("enum")
+    @classmethod
+    def _enum_fits(cls, enum: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        from mixops.core.placeholders import value_problem
 
-        if self.default is not None:
-            problem = check_param_value(self, self.default)
+        for value in enum or []:
+            problem = value_problem(info.data.get("type", "string"), None, value)
             if problem:
-                raise ValueError(f"default: {problem}")
-        if self.enum is not None:
-            for value in self.enum:
-                problem = check_param_value(self.model_copy(update={"enum": None}), value)
-                if problem:
-                    raise ValueError(f"enum: {problem}")
-        return self
+                raise ValueError(problem)
+        return enum
+
+    @field_validator("default")
+    @classmethod
+    def _default_fits(cls, default: Any, info: ValidationInfo) -> Any:
+        from mixops.core.placeholders import value_problem
+
+        if default is not None:
+            problem = value_problem(info.data.get("type", "string"), info.data.get("enum"), default)
+            if problem:
+                raise ValueError(problem)
+        return default
 
 
 class Metadata(StrictModel):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mixops.core.models.common import Name, StrictModel
+
+# The API takes a namespace name of 3 to 64 characters (CreateNamespaceRequest) and sends it
+# back in the X-Namespace header: only characters that are safe there and in a URL path.
+NAMESPACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
 
 class TestBudget(StrictModel):
@@ -23,7 +28,11 @@ class Environment(StrictModel):
         default=None, description="`local` for the embedded backend; implied `api` when api_url is set."
     )
     api_url: str | None = Field(default=None, pattern=r"^https?://")
-    namespace: str | None = Field(default=None, min_length=1, max_length=64)
+    namespace: str | None = Field(
+        default=None,
+        description="Namespace name (3 to 64 letters, digits, _ . -) or its ns_... id; sent as X-Namespace.",
+        json_schema_extra={"minLength": 3, "maxLength": 64, "pattern": NAMESPACE_PATTERN},
+    )
     api_key_env: str | None = Field(
         default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Name of the variable holding the API key."
     )
@@ -45,6 +54,16 @@ class Environment(StrictModel):
         "`none` (default): mixops creates nothing the manifests do not declare; serialise applies in CI "
         "(GitHub Actions `concurrency:`, docs/ci.md).",
     )
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not (3 <= len(value) <= 64 and re.fullmatch(NAMESPACE_PATTERN, value)):
+            raise ValueError(
+                f"invalid namespace {value!r} (a namespace is 3 to 64 letters, digits, `_`, `.` or `-`, "
+                "starting with a letter or digit, or its ns_... id)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _target(self) -> Environment:

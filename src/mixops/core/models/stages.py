@@ -19,14 +19,21 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from mixops.core.models.common import (
     EnrichmentField,
-    IntOrTemplate,
+    FilterOperator,
     LogicalOperator,
-    NumOrTemplate,
     StrictModel,
+    Template,
     tagged_union,
 )
 
 StageType = Literal["filter", "sort", "reduce", "apply", "enrich"]
+
+# Stage integers within the API's bounds, or a `{{INPUT.x}}` template (stage parameters
+# accept templated strings; their value is only known at execution).
+SearchTopK = Annotated[int, Field(ge=1, le=5000)] | Template
+RerankTopK = Annotated[int, Field(ge=1)] | Template
+MMRTopK = Annotated[int, Field(ge=1, le=500)] | Template
+Score = Annotated[float, Field(ge=0.0, le=1.0)] | Template
 
 
 # --- feature_search ---------------------------------------------------------
@@ -88,8 +95,8 @@ Query = Annotated[
 class FeatureSearch(StrictModel):
     feature_uri: str = Field(min_length=1, description="e.g. mixpeek://text_extractor@v1/embedding")
     query: Query
-    top_k: IntOrTemplate = 100
-    min_score: NumOrTemplate | None = None
+    top_k: SearchTopK = 100
+    min_score: Score | None = None
     weight: float = Field(default=1.0, ge=0.0, le=1.0)
     lexical: bool = False
     optional: bool = False
@@ -100,20 +107,20 @@ class FeatureSearch(StrictModel):
 
 class FeatureSearchGroupBy(StrictModel):
     field: str
-    max_per_group: int = Field(default=1, ge=1)
-    limit: int = Field(default=25, ge=1)
+    max_per_group: int = Field(default=1, ge=1, le=100)
+    limit: int = Field(default=25, ge=1, le=500)
     output_mode: Literal["first", "all", "flatten"] = "all"
 
 
 class FacetField(StrictModel):
     key: str
-    limit: int = 10
+    limit: int = Field(default=10, ge=1, le=1000)
     exact: bool = False
 
 
 class FeatureSearchParams(StrictModel):
     searches: list[FeatureSearch] = Field(default_factory=list, max_length=10)
-    final_top_k: IntOrTemplate = 25
+    final_top_k: SearchTopK = 25
     fusion: Literal["rrf", "dbsf", "weighted", "max", "learned"] | None = None
     learning_config: dict[str, Any] | None = None
     facets: list[FacetField] | None = None
@@ -140,7 +147,7 @@ class HybridSearchParams(StrictModel):
 
     feature_uri: str = Field(min_length=1)
     query_text: str
-    top_k: IntOrTemplate = 100
+    top_k: SearchTopK = 100
 
 
 # --- filters and sorts ------------------------------------------------------
@@ -148,7 +155,7 @@ class HybridSearchParams(StrictModel):
 
 class AttributeFilterParams(StrictModel):
     field: str | None = None
-    operator: str | None = None
+    operator: FilterOperator | None = None
     value: Any = None
     conditions: LogicalOperator | None = None
     natural_language: str | None = None
@@ -196,7 +203,7 @@ class RerankParams(StrictModel):
     feature_uri: str | None = None
     query: str = "{{INPUT.query}}"
     document_field: str = "content"
-    top_k: IntOrTemplate | None = None
+    top_k: RerankTopK | None = None
     max_candidates: int = Field(default=10, ge=1, le=1000)
     score_field: str = "scores.rerank"
     batch_size: int = Field(default=32, ge=1, le=100)
@@ -212,12 +219,12 @@ class RerankParams(StrictModel):
 
 class DiversityFeature(StrictModel):
     feature_uri: str
-    weight: float = 1.0
+    weight: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 class MMRParams(StrictModel):
     lambda_: float = Field(default=0.7, ge=0.0, le=1.0, alias="lambda")
-    top_k: IntOrTemplate = 25
+    top_k: MMRTopK = 25
     diversity_feature_uri: str | None = None
     diversity_features: list[DiversityFeature] | None = None
     diversity_fields: list[str] | None = None

@@ -19,6 +19,8 @@ from tests.acceptance.conftest import KEY_VAR, Target, run_mixops
 pytestmark = pytest.mark.acceptance
 
 STACK = "acceptance"
+# `a` runs with the default `lock: none`, `b` (the promotion target) takes the lease.
+LOCKS = {"b": {"lock": "lease"}}
 
 
 def manifests(feature_uri: str) -> dict[str, dict[str, Any]]:
@@ -134,7 +136,8 @@ def write_config(project: Path, target: Target, envs: dict[str, str], manifest_d
         "manifests": [manifest_dir],
         "default_environment": "a",
         "environments": {
-            name: {"api_url": target.url, "namespace": ns, "api_key_env": KEY_VAR} for name, ns in envs.items()
+            name: {"api_url": target.url, "namespace": ns, "api_key_env": KEY_VAR, **LOCKS.get(name, {})}
+            for name, ns in envs.items()
         },
     }
     (project / "mixops.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -168,6 +171,14 @@ class Flow:
         body: dict[str, Any] = response.json()
         return body
 
+    def names(self, kind: str, namespace: str) -> set[str]:
+        """Every name of `kind` in the namespace, whoever made it."""
+        plural = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}[kind]
+        with self.target.client(namespace) as api:
+            response = api.post(f"/v1/{plural}/list", params={"limit": 1000}, json={})
+        assert response.status_code == 200, response.text
+        return {row[f"{kind}_name"] for row in response.json()["results"]}
+
     def retriever(self, name: str) -> dict[str, Any]:
         """The manifest entry of retriever `name`, to edit in place (then `save`)."""
         found: dict[str, Any] = next(r for r in self.docs["retrievers.yaml"]["retrievers"] if r["name"] == name)
@@ -200,6 +211,8 @@ def test_apply_creates_and_tests_pass(flow: Flow) -> None:
     assert "Apply complete: 4 done, 0 failed" in out
     for kind, name in (("retriever", "acc_search"), ("taxonomy", "acc_product_tags"), ("cluster", "acc_groups")):
         assert flow.resource(kind, name) is not None, f"{kind} {name} is not in the namespace"
+    # Nothing the manifests do not declare (no lease with the default `lock: none`).
+    assert flow.names("retriever", flow.namespaces[0]) == {"acc_search", "acc_tag_matcher"}
 
 
 def test_test_command_passes(flow: Flow) -> None:
@@ -297,3 +310,5 @@ def test_promote_between_two_namespaces(flow: Flow) -> None:
         assert flow.resource(kind, name, flow.namespaces[1]) is not None, f"{kind} {name} was not promoted"
     flow.mixops("plan", "--env", "b", "--detailed-exitcode", expect=0)
     flow.mixops("test", "--env", "b")
+    # `b` took the lease (`lock: lease`) and released it: only declared retrievers are left.
+    assert flow.names("retriever", flow.namespaces[1]) == {"acc_search", "acc_tag_matcher"}

@@ -100,7 +100,8 @@ def test_json_report(project: Path) -> None:
     by_item = {c["item"]: c for c in report["checks"]}
     assert by_item["collection products"]["status"] == "ok"
     assert by_item["ad-hoc clustering"]["status"] == "present"
-    assert by_item["apply lease"]["status"] == "unknown" and "not probed" in by_item["apply lease"]["detail"]
+    # The default `lock: none`: no lease is taken, so none is needed.
+    assert by_item["apply lease"]["status"] == "not needed" and "lock: none" in by_item["apply lease"]["detail"]
 
 
 def test_a_missing_collection_exits_1_naming_it(project: Path) -> None:
@@ -276,3 +277,31 @@ def test_an_unset_key_variable_blocks_naming_it(project: Path) -> None:
     row = next(line for line in result.output.splitlines() if line.strip().startswith("access"))
     assert "connection" in row and "failed !" in row and "$MIXOPS_DOCTOR_TEST_UNSET_KEY" in row
     assert "namespace 'catalog-staging'" in result.output.splitlines()[0]
+
+
+def use_lease(project: Path) -> None:
+    config = (project / "mixops.yaml").read_text(encoding="utf-8")
+    config = config.replace("    namespace: catalog-local\n", "    namespace: catalog-local\n    lock: lease\n", 1)
+    (project / "mixops.yaml").write_text(config, encoding="utf-8")
+
+
+async def test_with_lock_lease_the_lease_preflight_runs(project: Path) -> None:
+    use_lease(project)
+    row = rows(await report_through(project))["apply lease"]
+    assert (row.status, row.blocking) == ("unknown", False)
+    assert "read-only preflight passed" in row.detail and "not probed" in row.detail
+
+
+async def test_a_lease_that_cannot_work_blocks(project: Path) -> None:
+    use_lease(project)
+
+    def rule(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "GET" and request.url.path == "/v1/retrievers/mixops_lock_catalog":
+            body = {"success": False, "status": 403, "error": {"message": "not allowed", "type": "forbidden"}}
+            return httpx.Response(403, json=body, request=request)
+        return None
+
+    report = await report_through(project, rule=rule)
+    row = rows(report)["apply lease"]
+    assert (row.status, row.blocking) == ("failed", True)
+    assert "`lock: lease` cannot work here" in row.detail and not report.ready

@@ -15,7 +15,8 @@ What it does, in order, each step one or more rows of a `Readiness` report:
 6. the optional capabilities: taxonomy versions (listed, never created),
    ad-hoc clustering (the plan-time test body, `store_results: false`: nothing is
    stored), ad-hoc retriever execute (its executions list; an execute would
-   record one), the lease (its current holder; taking it would create a retriever).
+   record one), the lease with `lock: lease` (apply's read-only preflight and the
+   current holder; taking it would create a retriever).
 
 Hazard: nothing here may write to the namespace. Routes that only a write could
 prove are reported `unknown` with the reason, never probed.
@@ -40,7 +41,7 @@ from mixops.core.stack import Stack
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
 from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, ProjectError
 from mixops.ports.client import MixpeekClient
-from mixops.ports.lease import LEASE_KEY, LEASE_PATH, lock_name
+from mixops.ports.lease import lock_name, probe_lease
 from mixops.ports.live_reader import build_live_state
 from mixops.ports.project import Project, load_stack
 from mixops.ports.target import connect, describe
@@ -375,25 +376,38 @@ class _Doctor:
             )
 
     async def _lease(self) -> None:
+        """The apply lease: only with `lock: lease`, and then read-only (`probe_lease`, as apply does first)."""
         assert self.stack is not None
+        item = "apply lease"
+        if self.project.config.environments[self.env_name].lock != "lease":
+            self.add(
+                "capabilities",
+                item,
+                "not needed",
+                "lock: none (the default): apply takes no lease and creates nothing undeclared; "
+                "serialise applies in CI (docs/ci.md)",
+            )
+            return
         name = lock_name(self.stack.project.stack)
-        got = await _try(self.client.request("GET", f"{LEASE_PATH}/{quote(name, safe='')}"))
+        probe = await probe_lease(self.client, self.stack.project.stack)
+        if not probe.usable:
+            # Apply runs the same preflight and stops on it (ports/lease.py).
+            self.add("capabilities", item, "failed", f"`lock: lease` cannot work here: {probe.reason}", blocking=True)
+            return
         held = ""
-        if isinstance(got, dict):
-            record = (got.get("metadata") or {}).get(LEASE_KEY) or {}
-            expires = str(record.get("expires_at") or "")
+        if probe.holder or probe.expires_at:
             stale = ""
             try:
-                if expires and dt.datetime.fromisoformat(expires) < dt.datetime.now(dt.UTC):
+                if probe.expires_at and dt.datetime.fromisoformat(probe.expires_at) < dt.datetime.now(dt.UTC):
                     stale = ", expired: the next apply takes it over"
             except (TypeError, ValueError):
                 pass
-            held = f"; held now by {record.get('holder', 'unknown')!s} until {expires or 'unknown'}{stale}"
+            held = f"; held now by {probe.holder or 'unknown'} until {probe.expires_at or 'unknown'}{stale}"
         self.add(
             "capabilities",
-            "apply lease",
+            item,
             "unknown",
-            f"not probed: taking it (`lock: lease`) creates a retriever {name!r}{held}",
+            f"read-only preflight passed; taking it creates a retriever {name!r}, not probed{held}",
         )
 
 

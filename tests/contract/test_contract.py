@@ -28,7 +28,6 @@ from mixops.core.live import TEMP_SUFFIX
 T_TAXONOMY = "developer T: taxonomy execute bodies must fit ExecuteTaxonomyRequest (issue 12 item 3)"
 T_CLUSTER = "developer T: cluster membership / metric reads must be documented (issue 12 item 3)"
 T_EXPECT = "developer T: test observations read fields no model documents (issue 12 item 3)"
-C_VISIBILITY = "issue 12 item 8: `visibility` is not in RetrieverModelOutput"
 
 # Every route the flows use (method + SDK path template, or the path a seed page documents).
 ROUTES: dict[str, str | None] = {
@@ -90,7 +89,6 @@ READS_XFAIL: dict[tuple[str, str], str] = {
     ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "budget"): T_EXPECT,
     ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "credits_used"): T_EXPECT,
     ("POST /v1/taxonomies/{taxonomy_identifier}/execute", "stage_statistics"): T_EXPECT,
-    ("POST /v1/retrievers/list", "results.[].visibility"): C_VISIBILITY,
 }
 
 

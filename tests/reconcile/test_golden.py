@@ -78,8 +78,41 @@ CASES: dict[str, Case] = {
     ),
     "retriever_visibility": Case(
         "retriever",
-        "visibility written in the manifest is read back (not a perpetual change)",
+        "visibility written in the manifest is compared through metadata.mixops_extra (the read model has none)",
         {"name": "g_visible", "collection_identifiers": ["products"], "visibility": "public", "stages": [SEARCH]},
+    ),
+    "retriever_visibility_hosted": Case(
+        "retriever",
+        "the hosted API's read shape has no visibility (RetrieverModelOutput): compared through "
+        "metadata.mixops_extra, no perpetual change",
+        {
+            "name": "g_visible_hosted",
+            "collection_identifiers": ["products"],
+            "visibility": "public",
+            "stages": [SEARCH],
+        },
+        live_edit=lambda row: row.pop("visibility", None),
+    ),
+    "taxonomy_server_metadata": Case(
+        "taxonomy",
+        "metadata keys the server merges in (validation_warnings) are not the user's: no perpetual change",
+        {
+            "name": "g_flat_meta",
+            "description": "Tags.",
+            "config": {
+                "taxonomy_type": "flat",
+                "retriever_id": "tag_matcher",
+                "input_mappings": [{"input_key": "query", "source_type": "payload", "path": "title"}],
+                "source_collection": {
+                    "collection_id": "tag_catalog",
+                    "enrichment_fields": [{"field_path": "tag", "merge_mode": "append"}],
+                },
+                "top_k": 2,
+            },
+        },
+        live_edit=lambda row: row.setdefault("metadata", {}).update(
+            validation_warnings=["retriever tag_matcher returns no `tag` field"]
+        ),
     ),
     "taxonomy_flat": Case(
         "taxonomy",
@@ -255,6 +288,7 @@ def test_every_golden_file_has_a_case() -> None:
     [
         ("retriever_minimal", lambda live: live["stages"][0]["config"]["parameters"].update(final_top_k=11)),
         ("retriever_full", lambda live: live["input_schema"]["query"].update(required=False)),
+        ("retriever_visibility_hosted", lambda live: live["metadata"]["mixops_extra"].update(visibility="private")),
         ("taxonomy_flat", lambda live: live["config"].update(top_k=3)),
         ("cluster_vector", lambda live: live["algorithm_params"].update(n_clusters=6)),
         (

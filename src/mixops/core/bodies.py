@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from mixops.core.normalise import MANAGED_BY, cluster_unobserved, normalise
+from mixops.core.normalise import MANAGED_BY, normalise, unobserved
 from mixops.core.refpaths import rewrite_refs
 from mixops.core.surfaces import (
     CLUSTER_PATCH_TOP,
@@ -43,10 +43,9 @@ def spec_digest(kind: str, spec: dict[str, Any]) -> str:
 def ownership(kind: str, spec: dict[str, Any], stack: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     meta = dict(spec.get("metadata") or {})
     meta.update({"managed_by": MANAGED_BY, "mixops_stack": stack, "mixops_digest": spec_digest(kind, spec)})
-    if kind == "cluster":
-        unobserved = cluster_unobserved(spec)
-        if unobserved:
-            meta["mixops_extra"] = unobserved
+    recorded = unobserved(kind, spec)  # fields the read shape never returns (normalise.UNOBSERVED)
+    if recorded:
+        meta["mixops_extra"] = recorded
     if extra:
         meta.update(extra)
     return meta

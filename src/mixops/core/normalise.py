@@ -29,8 +29,11 @@ SET_LIKE: dict[str, tuple[tuple[str, ...], ...]] = {
     "cluster": (("collection_ids",), ("source_cluster_ids",), ("vector_config", "feature_uris")),
 }
 
-# Cluster fields the flattened read shape never echoes (mixpeek-api.md 6.3); mixops
-# records their last applied values in metadata.mixops_extra to compare them.
+# Fields the read shape never returns, so mixops records their last applied values in
+# metadata.mixops_extra to compare them: a retriever's `visibility` (not in the SDK's
+# RetrieverModelOutput; the raw field is never read) and the cluster fields the
+# flattened read shape never echoes (mixpeek-api.md 6.3).
+RETRIEVER_UNOBSERVED: tuple[tuple[str, ...], ...] = (("visibility",),)
 CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
     ("vector_config", "normalize_features"),
     ("vector_config", "output_strategy"),
@@ -40,6 +43,10 @@ CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
     ("auto_execute_min_documents",),
     ("auto_execute_cooldown_seconds",),
 )
+
+# Keys the server merges into a resource's `metadata` (mixpeek-api.md 4.3: taxonomy
+# metadata gains `validation_warnings`): not the user's, never compared.
+SERVER_METADATA: dict[str, frozenset[str]] = {"taxonomy": frozenset({"validation_warnings"})}
 
 # Defaults the API fills on read when the request left them out. A nested default
 # applies only where its parent object exists (labeling defaults only on a cluster
@@ -254,6 +261,20 @@ def _drop_switched_off(kind: str, out: dict[str, Any]) -> None:
             _pop(out, path)
 
 
+def drop_server_metadata(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Metadata keys the server adds (see SERVER_METADATA) left out."""
+    out = copy.deepcopy(spec)
+    _drop_server_metadata(kind, out)
+    return out
+
+
+def _drop_server_metadata(kind: str, out: dict[str, Any]) -> None:
+    meta = out.get("metadata")
+    server = SERVER_METADATA.get(kind, frozenset())
+    if isinstance(meta, dict) and server & meta.keys():
+        out["metadata"] = {k: v for k, v in meta.items() if k not in server}
+
+
 def drop_empties(node: Any) -> Any:
     """None, "", [] and {} all mean "not set" to the API; drop them recursively.
 
@@ -327,6 +348,7 @@ def normalise_report(
     spec they are fields of a newer API, which the plan should name in a warning.
     """
     out, dropped = _fill_model_defaults(kind, _without_ownership(spec))
+    _drop_server_metadata(kind, out)
     _fill_stage_defaults(kind, out)
     _fill_algorithm_params(kind, out)
     _fill_api_defaults(kind, out)
@@ -364,9 +386,18 @@ def retriever_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[st
         "tags": raw.get("tags"),
         "metadata": raw.get("metadata"),
         "display_config": raw.get("display_config"),
-        "visibility": raw.get("visibility"),
     }
+    _apply_extra(spec, raw)
     return _rewrite_fresh("retriever", drop_empties(spec), id_to_name)
+
+
+def _apply_extra(spec: dict[str, Any], raw: Mapping[str, Any], skip: str | None = None) -> None:
+    """The recorded values of unobserved fields (metadata.mixops_extra) into `spec`."""
+    extra = ((raw.get("metadata") or {}).get("mixops_extra")) or {}
+    for dotted, value in extra.items():
+        path = tuple(dotted.split("."))
+        if path[0] != skip:
+            _set(spec, path, value)
 
 
 def taxonomy_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
@@ -419,19 +450,20 @@ def cluster_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str,
         spec["vector_config"] = {dst: raw.get(src) for src, dst in _CLUSTER_VECTOR_FIELDS.items()}
     else:
         spec["attribute_config"] = {dst: raw.get(src) for src, dst in _CLUSTER_ATTRIBUTE_FIELDS.items()}
-    extra = ((raw.get("metadata") or {}).get("mixops_extra")) or {}
-    for dotted, value in extra.items():
-        path = tuple(dotted.split("."))
-        if path[0] == "vector_config" and cluster_type != "vector":
-            continue
-        _set(spec, path, value)
+    _apply_extra(spec, raw, skip=None if cluster_type == "vector" else "vector_config")
     return _rewrite_fresh("cluster", drop_empties(spec), id_to_name)
 
 
-def cluster_unobserved(spec: Mapping[str, Any]) -> dict[str, Any]:
+UNOBSERVED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "retriever": RETRIEVER_UNOBSERVED,
+    "cluster": CLUSTER_UNOBSERVED,
+}
+
+
+def unobserved(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The desired values of fields the read shape never echoes, keyed by dotted path."""
     out = {}
-    for path in CLUSTER_UNOBSERVED:
+    for path in UNOBSERVED.get(kind, ()):
         value = _get(spec, path)
         if value is not None:
             out[".".join(path)] = value

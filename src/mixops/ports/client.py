@@ -384,23 +384,53 @@ class MixpeekClient:
         envelope = ENVELOPES.get(path, Envelope())
 
         async def fetch(params: dict[str, Any]) -> Page:
-            response = await self._send("POST", path, json=request_body, params=params, idempotent=True)
+            try:
+                response = await self._send("POST", path, json=request_body, params=params, idempotent=True)
+            except ApiError as err:
+                if err.status == 404 and err.info.code == "namespace_not_found":
+                    raise self._unresolved(err.method, err.url, err.status) from None
+                raise
             page = read_page(self._decode(response), envelope)
             if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
                 # An empty listing here says nothing about the namespace; planning from it
                 # would try to create everything again.
-                info = ApiErrorInfo(
-                    status=response.status_code,
-                    type="namespace_unresolved",
-                    message=f"namespace {self.namespace!r} did not resolve for this API key",
-                )
-                raise ApiError("POST", redact(str(response.request.url), self._secrets), info)
+                raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
             return page
 
         try:
             return await collect(fetch, int(limit))
         except PaginationError as exc:
             raise PaginationError(f"POST {path}: {exc}") from None
+
+    def _unresolved(self, method: str, url: str, status: int) -> ApiError:
+        info = ApiErrorInfo(
+            status=status,
+            type="namespace_unresolved",
+            message=(
+                f"namespace {self.namespace!r} does not exist, or this API key cannot see it: create it "
+                "(POST /v1/namespaces, or the Mixpeek console), or set `create_namespace: true` on the "
+                "environment in mixops.yaml"
+            ),
+        )
+        return ApiError(method, url, info)
+
+    async def check_namespace(self) -> None:
+        """Raise a clear `namespace_unresolved` error unless X-Namespace names a namespace this key sees.
+
+        One page of one row of the collections list: the API marks an unresolved namespace
+        there (the X-Namespace-Unresolved header, a `warnings[]` entry) rather than failing.
+        A 404 that names the namespace (`namespace_not_found`) means the same.
+        """
+        path = "/v1/collections/list"
+        try:
+            response = await self._send("POST", path, json={}, params={"limit": 1}, idempotent=True)
+        except ApiError as err:
+            if err.status == 404 and err.info.code == "namespace_not_found":
+                raise self._unresolved(err.method, err.url, err.status) from None
+            raise
+        page = read_page(self._decode(response), ENVELOPES[path])
+        if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
+            raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
 
     async def list_retrievers(self) -> list[dict[str, Any]]:
         return await self.list_all("/v1/retrievers")

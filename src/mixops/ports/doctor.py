@@ -441,7 +441,9 @@ async def run_doctor(
     else:
         entered = False
         try:
-            async with connect(project, env_name, env_vars=env_vars, secrets=secrets) as connected:
+            async with connect(
+                project, env_name, env_vars=env_vars, secrets=secrets, create_namespace=False
+            ) as connected:
                 entered = True
                 checks += await _diagnose(connected, project, env_name, info.namespace, stack)
         except (ProjectError, MissingExtraError) as err:

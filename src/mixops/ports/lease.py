@@ -323,6 +323,7 @@ class Lease:
         return self
 
     async def __aenter__(self) -> Self:
+        await self.client.check_namespace()  # never a lease in a namespace that does not exist
         probe = await probe_lease(self.client, self.stack)
         if not probe.usable:
             raise LeaseError(

@@ -80,8 +80,14 @@ async def connect(
     parallelism: int = 8,
     env_vars: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    create_namespace: bool = True,
 ) -> AsyncIterator[MixpeekClient]:
-    """A client for the environment; `secrets` (a stack's `${{ env.X }}` values) are redacted from its errors."""
+    """A client for the environment; `secrets` (a stack's `${{ env.X }}` values) are redacted from its errors.
+
+    With `create_namespace: true` on an API environment the namespace is created if it does
+    not exist (pass `create_namespace=False` for read-only work such as doctor). Otherwise a
+    missing namespace surfaces at the first listing as a `namespace_unresolved` error.
+    """
     env = project.config.environments[env_name]
     info = describe(project, env_name)
     variables = os.environ if env_vars is None else env_vars
@@ -119,4 +125,6 @@ async def connect(
             deadline=deadline,
         )
     async with client:
+        if env.kind == "api" and env.create_namespace and create_namespace:
+            await client.ensure_namespace(info.namespace)
         yield client

@@ -47,6 +47,11 @@ class Environment(StrictModel):
         description="Seconds one API call may take, retries included (default 60); "
         "MIXOPS_REQUEST_DEADLINE overrides it for a run.",
     )
+    create_namespace: bool = Field(
+        default=False,
+        description="Create the namespace when it does not exist (API environments); otherwise a missing "
+        "namespace is an error before anything else.",
+    )
     lock: Literal["none", "lease"] = Field(
         default="none",
         description="`lease`: apply and promote take a lease in the namespace (a retriever "

@@ -3,7 +3,8 @@
 Named functions, applied to BOTH sides before the diff (the gitops-engine
 way): read shapes mapped to write shapes, ids mapped to names, server fields
 dropped, API defaults filled, empties dropped, set-like lists sorted,
-ownership metadata removed, secrets masked. A plan right after an apply or
+ownership metadata removed. Secrets are NOT masked here: masking is for
+output, and this form is what is compared. A plan right after an apply or
 an export must show no changes; golden desired/live pairs test each kind.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mixops.core.placeholders import mask_tree
 from mixops.core.refpaths import iter_refs, set_path
 
 # Keys mixops writes into a resource's `metadata`; never part of the user's spec.
@@ -329,19 +329,17 @@ def _sort_set_like(kind: str, out: dict[str, Any]) -> None:
             _set(out, path, sorted(set(value)))
 
 
-def normalise(kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = frozenset()) -> dict[str, Any]:
+def normalise(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The comparable form of a manifest-shaped spec, desired or live.
 
     The steps are the named functions above; here they run on one fresh tree
     (the model round trip builds it) instead of deep-copying at every step: a
     plan normalises every resource twice, and copies dominated it at 10,000.
     """
-    return normalise_report(kind, spec, secrets)[0]
+    return normalise_report(kind, spec)[0]
 
 
-def normalise_report(
-    kind: str, spec: Mapping[str, Any], secrets: frozenset[str] = frozenset()
-) -> tuple[dict[str, Any], list[str]]:
+def normalise_report(kind: str, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """`normalise`, plus the paths of the fields it dropped because no model knows them.
 
     Desired specs never have such fields (validation refuses them); for a live
@@ -354,9 +352,10 @@ def normalise_report(
     _fill_api_defaults(kind, out)
     _drop_switched_off(kind, out)
     _sort_set_like(kind, out)
-    out = drop_empties(out)
-    masked: dict[str, Any] = mask_tree(out, secrets)
-    return masked, dropped
+    # Never masked here: this form is what plans compare and digests hash. A masked name
+    # ("prod" secret in "product_search") once compared unequal to the live one forever.
+    cleaned: dict[str, Any] = drop_empties(out)
+    return cleaned, dropped
 
 
 # --- read shapes -> manifest shapes ----------------------------------------------

@@ -215,23 +215,41 @@ def _env_name(expr: str) -> str | None:
     return match.group(2) if match and match.group(1) == "env" else None
 
 
+# Values shorter than this are not masked by value: "ab" would turn every URL, name and
+# word containing it into `***` soup (`POST /v1/retriever***/li***t`). Masking by path
+# (below) still hides such a value where the manifests put it; a plan warns about each
+# such variable by name (never by value). Masking is for output only: it never touches
+# what is compared, stored or sent.
+MASK_MIN_LENGTH = 4
+
+
+def maskable(secrets: frozenset[str] | set[str]) -> list[str]:
+    """The secrets that `mask` replaces: long enough, longest first (so overlaps mask fully)."""
+    return sorted((s for s in secrets if len(s) >= MASK_MIN_LENGTH), key=len, reverse=True)
+
+
 def mask(text: str, secrets: frozenset[str] | set[str]) -> str:
-    """Replace every secret value in `text` by `***` (longest first, so overlaps mask fully)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, MASK)
+    """Replace every secret value of at least MASK_MIN_LENGTH characters in `text` by `***`."""
+    for secret in maskable(secrets):
+        text = text.replace(secret, MASK)
     return text
 
 
 def mask_tree(node: Any, secrets: frozenset[str] | set[str]) -> Any:
-    if not secrets:
-        return node
+    """`node` (a JSON-shaped tree) with `mask` applied to every string in it."""
+    values = maskable(secrets)
+    return _mask_tree(node, values) if values else node
+
+
+def _mask_tree(node: Any, values: list[str]) -> Any:
     if isinstance(node, dict):
-        return {k: mask_tree(v, secrets) for k, v in node.items()}
+        return {k: _mask_tree(v, values) for k, v in node.items()}
     if isinstance(node, list):
-        return [mask_tree(v, secrets) for v in node]
+        return [_mask_tree(v, values) for v in node]
     if isinstance(node, str):
-        return mask(node, secrets)
+        for secret in values:
+            node = node.replace(secret, MASK)
+        return node
     return node
 
 

@@ -227,7 +227,7 @@ def prepare_desired(stack: Stack) -> DesiredSide:
     for kind in KINDS:
         for name in stack.resources(kind):
             key = (kind, name)
-            normalised[key] = normalise(kind, stack.spec(kind, name), stack.secrets)
+            normalised[key] = normalise(kind, stack.spec(kind, name))
             deps[key] = tuple(sorted({(rk, rv) for _, rk, rv in stack.refs(kind, name) if rk != "collection"}))
     return DesiredSide(normalised, deps, stack.digest())
 
@@ -245,6 +245,7 @@ class _Builder:
     _taken_temporaries: set[tuple[str, str]] = field(default_factory=set)  # handled by a replace step
 
     def build(self) -> Plan:
+        self._warn_short_secrets()
         self._ensure_collections()
         self._recovering = self._temporaries_to_recover()
         steps: list[Step] = []
@@ -275,6 +276,17 @@ class _Builder:
         )
 
     # --- checks -------------------------------------------------------------------
+
+    def _warn_short_secrets(self) -> None:
+        """Once per variable, by name only: its value is too short to be masked in output."""
+        from mixops.core.placeholders import MASK_MIN_LENGTH
+
+        short = sorted({var for value, var in self.stack.secret_names.items() if len(value) < MASK_MIN_LENGTH})
+        for var in short:
+            self.warnings.append(
+                f"environment variable {var} is shorter than {MASK_MIN_LENGTH} characters, so its value is not "
+                f"masked in output (only where the manifests place it); use a longer value for a secret"
+            )
 
     def _ensure_collections(self) -> None:
         # Shared with `mixops doctor` (core/collection_checks.py).
@@ -309,7 +321,7 @@ class _Builder:
             # A dependent re-pointed at a replacement that an interrupted apply left under its
             # temporary name refers to the resource this apply renames: not a change.
             live_spec = rewrite_refs(kind, live_spec, lambda k, v: self._recovering.get((k, v), v))
-        live_norm, dropped = normalise_report(kind, live_spec, self.stack.secrets)
+        live_norm, dropped = normalise_report(kind, live_spec)
         if dropped:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
@@ -374,7 +386,7 @@ class _Builder:
         if temp is None or temp.owner_stack != self.stack.project.stack:
             return {}
         self._taken_temporaries.add((kind, temp.name))
-        current = normalise(kind, temp.spec, self.stack.secrets)
+        current = normalise(kind, temp.spec)
         current["name"] = desired.get("name", current.get("name"))
         fcs, _, worst = self._classified(kind, name, current, desired, published=temp.published)
         if worst == Surface.REPLACE:
@@ -393,12 +405,13 @@ class _Builder:
         return out
 
     def _shown(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> Any:
-        """A value for display, masked by path too: the live side may hold a rotated secret's old value."""
-        from mixops.core.placeholders import mask_at_paths
+        """A value for display, masked by value and by path: the live side may hold a rotated
+        secret's old value. Only here, for output: what was compared is never masked."""
+        from mixops.core.placeholders import mask_at_paths, mask_tree
 
         if value == MISSING:
             return _show(value)
-        return mask_at_paths(value, path, self.stack.secret_paths.get((kind, name), {}))
+        return mask_at_paths(mask_tree(value, self.stack.secrets), path, self.stack.secret_paths.get((kind, name), {}))
 
     def _as_written(self, res: Any) -> dict[str, Any]:
         """The spec as the user wrote it (no filled defaults), secrets masked: for display."""

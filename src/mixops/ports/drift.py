@@ -118,8 +118,8 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
         if declared is not None:
             desired = spec_of(declared)
             in_git = spec_digest(kind, desired) != recorded
-            old = normalise(kind, desired, stack.secrets)
-            new = normalise(kind, res.spec, stack.secrets)
+            old = normalise(kind, desired)
+            new = normalise(kind, res.spec)
             new["name"] = old.get("name")
             paths = stack.secret_paths.get((kind, name), {})
             changes = tuple(

@@ -9,6 +9,9 @@ import httpx
 from mixops.local.app import create_app
 from mixops.ports.client import MixpeekClient
 
+# A documented create body: a source and exactly one builder (CreateCollectionRequest).
+COLLECTION = {"source": {"type": "bucket", "bucket_ids": ["bkt_1"]}, "features": ["text_search"]}
+
 
 async def no_sleep(seconds: float) -> None:
     return None
@@ -28,7 +31,7 @@ async def test_list_all_pages_through_faults(tmp_path: Path) -> None:
     async with client:
         await client.ensure_namespace("paging")
         for i in range(25):
-            await client.request("POST", "/v1/collections", json={"collection_name": f"c{i:02d}"})
+            await client.request("POST", "/v1/collections", json={"collection_name": f"c{i:02d}", **COLLECTION})
     app.state.local.close()  # type: ignore[attr-defined]
 
     # Seed 1 at rate 0.5 injects 429s and 503s but no slow (real-time) faults on these pages.

@@ -96,6 +96,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture
+async def lenient_client(tmp_path: Path, seed_file: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a seeded app in lenient mode (`mixops serve --lenient`)."""
+    app = create_app(tmp_path / "lenient.db", seed_files=[seed_file], seed_namespace=NAMESPACE, strict_extra_keys=False)
+    try:
+        async with make_client(app) as c:
+            yield c
+    finally:
+        app.state.local.close()
+
+
 def assert_envelope(response: httpx.Response, status: int) -> dict[str, Any]:
     """The response is Mixpeek's error envelope with ``status``; returns its ``error``."""
     assert response.status_code == status, response.text

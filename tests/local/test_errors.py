@@ -73,7 +73,7 @@ async def test_oversized_body_is_413(db_path: Path) -> None:
 
 async def test_unknown_keys_warn_or_fail(db_path: Path, seed_file: Path) -> None:
     body = {"namespace_name": "warned", "colour": "blue"}
-    lax = create_app(db_path)
+    lax = create_app(db_path, strict_extra_keys=False)
     try:
         async with make_client(lax, namespace=None) as c:
             r = await c.post("/v1/namespaces", json=body)
@@ -81,7 +81,7 @@ async def test_unknown_keys_warn_or_fail(db_path: Path, seed_file: Path) -> None
             assert any("colour" in w for w in r.json()["warnings"])
     finally:
         lax.state.local.close()
-    strict = create_app(db_path, strict_extra_keys=True)
+    strict = create_app(db_path)  # strict is the default
     try:
         async with make_client(strict, namespace=None) as c:
             err = assert_envelope(await c.post("/v1/namespaces", json={**body, "namespace_name": "other"}), 422)

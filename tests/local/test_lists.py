@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
-from tests.local.conftest import SEARCH_STAGE
+import yaml
+from fastapi import FastAPI
+from tests.local.conftest import NAMESPACE, SEARCH_STAGE
+
+from mixops.local.seed import load_seed
 
 
 async def test_cursor_pagination_walks_everything(client: httpx.AsyncClient) -> None:
@@ -93,11 +99,15 @@ async def test_documents_crud_and_text_embedding(client: httpx.AsyncClient) -> N
     assert (await client.get(f"/v1/collections/my_collection/documents/{doc['document_id']}")).status_code == 404
 
 
-async def test_byo_vectors_collection(client: httpx.AsyncClient) -> None:
-    r = await client.post(
-        "/v1/collections", json={"collection_name": "byo", "vector_configs": [{"name": "emb", "dimension": 3}]}
-    )
-    assert r.status_code == 200, r.text
+async def test_byo_vectors_collection(client: httpx.AsyncClient, app: FastAPI, tmp_path: Path) -> None:
+    # Bring-your-own vectors on a collection are a seed-file extension (the API's create
+    # body has no vector_configs): the HTTP create refuses the key.
+    body = {"collection_name": "byo", "vector_configs": [{"name": "emb", "dimension": 3}]}
+    refused = await client.post("/v1/collections", json={**body, "source": {"type": "none"}, "features": ["emb"]})
+    assert refused.status_code == 422 and "vector_configs" in refused.json()["error"]["message"]
+    seed = tmp_path / "byo.yaml"
+    seed.write_text(yaml.safe_dump({"collections": [body]}), encoding="utf-8")
+    load_seed(app, seed, NAMESPACE)
     for i, vec in enumerate(([1, 0, 0], [0, 1, 0], [0.9, 0.1, 0])):
         assert (
             await client.post("/v1/collections/byo/documents", json={"document_id": f"d{i}", "vectors": {"emb": vec}})

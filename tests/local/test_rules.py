@@ -67,7 +67,17 @@ async def test_names_unique_per_kind(client: httpx.AsyncClient) -> None:
     assert (await client.post("/v1/retrievers", json=_retriever("dup"))).status_code == 200
     err = assert_envelope(await client.post("/v1/retrievers", json=_retriever("dup")), 409)
     assert err["code"] == "retriever_name_taken"
-    err = assert_envelope(await client.post("/v1/collections", json={"collection_name": "my_collection"}), 409)
+    err = assert_envelope(
+        await client.post(
+            "/v1/collections",
+            json={
+                "collection_name": "my_collection",
+                "source": {"type": "bucket", "bucket_ids": ["b"]},
+                "features": ["text_search"],
+            },
+        ),
+        409,
+    )
     assert err["code"] == "collection_name_taken"
 
 

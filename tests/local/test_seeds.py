@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import httpx
@@ -151,13 +152,33 @@ async def test_seed_001_create_taxonomy(client: httpx.AsyncClient) -> None:
 
 
 async def test_seed_000_execute_taxonomy_both_paths(client: httpx.AsyncClient) -> None:
+    # Seed 000 sends `taxonomy.namespace_id`, which TaxonomyModelInput does not declare: the
+    # API refuses it since 2026-11-02 (mixpeek-api.md section 8, row 9), and so does the
+    # strict default; without that one key the seed's request runs on both paths.
+    created = await client.post("/v1/taxonomies", json={"taxonomy_name": "product_tags", "config": SEED_001_CONFIG})
+    assert created.status_code == 200, created.text
+    refused = await client.post("/v1/taxonomies/product_tags/execute", json=SEED_000)
+    assert refused.status_code == 422 and "taxonomy.namespace_id" in refused.json()["error"]["message"]
+    body = copy.deepcopy(SEED_000)
+    del body["taxonomy"]["namespace_id"]
     for path in ("/v1/taxonomies/execute/product_tags", "/v1/taxonomies/product_tags/execute"):
-        r = await client.post(path, json=SEED_000)
+        r = await client.post(path, json=body)
         assert r.status_code == 200, r.text
-        body = r.json()
-        assert body["stats"]["processed_docs"] == 0
-        assert {"processed_docs", "batches", "errors"} <= set(body["stats"])
-        assert isinstance(body["results"], list)
+        out = r.json()
+        assert out["stats"]["processed_docs"] == 0
+        assert {"processed_docs", "batches", "errors"} <= set(out["stats"])
+        assert isinstance(out["results"], list)
+
+
+async def test_seed_000_verbatim_runs_in_lenient_mode(lenient_client: httpx.AsyncClient) -> None:
+    created = await lenient_client.post(
+        "/v1/taxonomies", json={"taxonomy_name": "product_tags", "config": SEED_001_CONFIG}
+    )
+    assert created.status_code == 200, created.text
+    for path in ("/v1/taxonomies/execute/product_tags", "/v1/taxonomies/product_tags/execute"):
+        r = await lenient_client.post(path, json=SEED_000)
+        assert r.status_code == 200, r.text
+        assert any("taxonomy.namespace_id" in w for w in r.json()["warnings"])
 
 
 async def test_taxonomy_execute_labels_sample_documents(client: httpx.AsyncClient) -> None:
@@ -173,7 +194,11 @@ async def test_taxonomy_execute_labels_sample_documents(client: httpx.AsyncClien
     created = await client.post("/v1/taxonomies", json={"taxonomy_name": "cats", "config": config})
     assert created.status_code == 200, created.text
     r = await client.post(
-        "/v1/taxonomies/cats/execute", json={"source_documents": [{"title": "running shoes for the road"}]}
+        "/v1/taxonomies/cats/execute",
+        json={
+            "taxonomy": {"taxonomy_name": "cats", "config": config},
+            "source_documents": [{"title": "running shoes for the road"}],
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()

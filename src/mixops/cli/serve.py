@@ -43,7 +43,14 @@ INSTALL_HINT = "pip install 'mixops[local]'"
     help="Share of requests answered with 429, 503 or a slow response (reliability tests).",
 )
 @click.option("--namespace", default="default", show_default=True, help="Namespace the seeds go into.")
-@click.option("--strict-extra-keys", is_flag=True, help="Refuse unknown body keys with 422 (else warn).")
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Ignore undeclared body keys and name them in `warnings` (the API before 2026-11-02). "
+    "Default: refuse them with 422 extra_forbidden at any depth, as the API does now.",
+)
+# Strict is the default now; the old flag is still accepted so scripts that pass it keep working.
+@click.option("--strict-extra-keys", is_flag=True, hidden=True)
 def serve(
     host: str,
     port: int,
@@ -52,6 +59,7 @@ def serve(
     api_keys: tuple[str, ...],
     fault_rate: float,
     namespace: str,
+    lenient: bool,
     strict_extra_keys: bool,
 ) -> None:
     """Serve the local Mixpeek-compatible API (docs at /docs, OpenAPI at /openapi.json).
@@ -78,7 +86,7 @@ def serve(
             api_keys=list(api_keys) or None,
             seed_files=seeds,
             fault_rate=fault_rate,
-            strict_extra_keys=strict_extra_keys,
+            strict_extra_keys=not lenient,
             seed_namespace=namespace,
         )
     except SeedError as exc:

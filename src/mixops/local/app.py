@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,13 +33,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mixops.errors import STATUS_TYPES
 from mixops.local.api import clusters, collections, namespaces, retrievers, tasks, taxonomies
-from mixops.local.api.deps import LocalState, Settings
+from mixops.local.api.deps import LocalState, Settings, enforce_contract
 from mixops.local.db import Database
 from mixops.local.engine.embedder import Embedder, HashingEmbedder
 from mixops.local.engine.errors import EngineError, NotFound, Unsupported
 from mixops.local.problems import ApiProblem, envelope
 
 log = logging.getLogger("mixops.local")
+
+
+# Routes the API serves without a key (the SDK sends none to them).
+PUBLIC_PATHS = frozenset({"/v1/collections/features", "/v1/retrievers/stages"})
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -100,7 +104,7 @@ class GuardMiddleware:
                     )
                     return
                 await asyncio.sleep(self.state.rng.uniform(0.2, 0.5))
-            problem = self._auth_problem(headers.get("authorization", ""))
+            problem = None if path in PUBLIC_PATHS else self._auth_problem(headers.get("authorization", ""))
             if problem is not None:
                 await _send_json(send, 401, problem.envelope(), {"WWW-Authenticate": "Bearer"})
                 return
@@ -212,7 +216,7 @@ def create_app(
     api_keys: Iterable[str] | None = None,
     seed_files: Sequence[str | Path] = (),
     fault_rate: float = 0.0,
-    strict_extra_keys: bool = False,
+    strict_extra_keys: bool = True,
     *,
     seed_namespace: str = "default",
     fault_seed: int | None = None,
@@ -255,6 +259,7 @@ def create_app(
         version="0.1.0",
         description="A Mixpeek-compatible API on SQLite, for offline work and tests.",
         lifespan=lifespan,
+        dependencies=[Depends(enforce_contract)],
     )
     app.state.local = state
     _install_error_handlers(app)

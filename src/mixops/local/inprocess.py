@@ -41,7 +41,7 @@ def local_transport(
     seed_files: Sequence[str | Path] = (),
     api_key: str = DEFAULT_API_KEY,
     *,
-    strict_extra_keys: bool = False,
+    strict_extra_keys: bool = True,
 ) -> LocalTransport:
     """A transport to the local backend on ``db_path`` with ``namespace`` ensured.
 

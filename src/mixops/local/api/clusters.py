@@ -382,7 +382,7 @@ def execute(
         "task_id": task_id,
         "task_type": "engine_cluster_build",
         "status": "PENDING",
-        "inputs": [row.id],
+        "inputs": [{"cluster_id": row.id}],
         "outputs": None,
         "additional_data": {"cluster_id": row.id, "run_id": run_id},
         "error": None,
@@ -450,7 +450,7 @@ def get_execution(
 def execute_adhoc(body: AdhocClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     """Seed 003: synchronous clustering with an inline config; nothing but the run is stored."""
     warnings = check_extra(state, body)
-    config = body.config
+    config = body.config.model_dump(exclude_none=True)  # undeclared keys only in lenient mode
     algorithm = config.get("algorithm") or config.get("clustering_method")
     if algorithm not in _METHODS:
         raise invalid(f"config.algorithm must be one of {', '.join(_METHODS)}", code="validation_error")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
+from mixops.local.api.allowances import allowed_without_builder
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, with_warnings
 from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
 from mixops.local.api.schemas import (
@@ -55,9 +56,34 @@ def create_collection(state: LocalState, ns: str, request: dict[str, Any]) -> Ro
         raise ApiProblem(409, f"Collection id '{cid}' already exists", "conflict", "collection_id_taken") from exc
 
 
+def _extractor_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The read shape's ``feature_extractor`` (required in CollectionResponse).
+
+    A collection built from ``features`` reports the extractor its first vector index
+    comes from (the API resolves feature keys to an extractor); one built by a
+    ``retriever_transform`` (or a seed collection of bring-your-own vectors) gets a
+    placeholder, as the API documents for transform-based collections. The
+    placeholder's name is the local backend's choice: the SDK does not give one.
+    """
+    fe = body.get("feature_extractor")
+    if isinstance(fe, dict):
+        return fe
+    for ix in body.get("vector_indexes") or []:
+        extractor, _, rest = str(ix.get("feature_uri", "")).removeprefix("mixpeek://").partition("@")
+        version = rest.split("/", 1)[0]
+        if extractor and version:
+            return {
+                "feature_extractor_name": extractor,
+                "version": version,
+                "feature_extractor_id": f"{extractor}_{version}",
+            }
+    return {"feature_extractor_name": "none", "version": "v1", "feature_extractor_id": "none_v1"}
+
+
 def collection_view(db: Database, ns: str, row: Row) -> dict[str, Any]:
     out = {k: v for k, v in row.body.items() if k not in _INTERNAL}
     count = db.count_documents(ns, row.id)
+    out["feature_extractor"] = _extractor_of(row.body)
     out.update(
         collection_id=row.id,
         collection_name=row.name,
@@ -75,26 +101,54 @@ def collection_view(db: Database, ns: str, row: Row) -> dict[str, Any]:
 KIND = Kind("collection", "collections", lambda state, ns, row: collection_view(state.db, ns, row))
 
 
+# A collection is built by exactly one of these (CreateCollectionRequest).
+BUILDERS = ("feature_extractor", "features", "retriever_transform")
+
+
+def check_builder(request: dict[str, Any]) -> None:
+    """422 unless the create body names exactly one of :data:`BUILDERS`."""
+    given = [key for key in BUILDERS if request.get(key) not in (None, [], {})]
+    if len(given) == 1 or allowed_without_builder(request):
+        return
+    said = "none of them" if not given else "both " + " and ".join(given)
+    raise invalid(
+        f"A collection needs exactly one of feature_extractor, features or retriever_transform; the body has {said}",
+        code="collection_builder_required" if not given else "collection_builder_conflict",
+        accepted=list(BUILDERS),
+        given=given,
+    )
+
+
 @router.post("/collections")
 def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
     warnings = check_extra(state, body)
     request = declared(body)
+    check_builder(request)
     row = create_collection(state, ns, request)
     return with_warnings(collection_view(state.db, ns, row), warnings)
 
 
 @router.get("/collections/features")
 def feature_catalog(state: State) -> dict[str, Any]:
+    """FeatureDiscoveryResponse: the one feature the local backend can compute (text search)."""
     return {
-        "features": [
+        "modalities": [
             {
-                "feature_key": "text_search",
-                "feature_extractor_name": "text_extractor",
-                "version": "v1",
-                "dimensions": state.embedder.dimensions,
-                "description": "Local hashed n-gram text embeddings",
-            },
-        ]
+                "modality": "text",
+                "base_feature": "text_search",
+                "features": [
+                    {
+                        "feature_key": "text_search",
+                        "feature_extractor_name": "text_extractor",
+                        "version": "v1",
+                        "dimensions": state.embedder.dimensions,
+                        "description": "Local hashed n-gram text embeddings",
+                    }
+                ],
+            }
+        ],
+        "custom_features": [],
+        "full_res_multiplier": 1,
     }
 
 
@@ -148,7 +202,11 @@ def features(collection_identifier: str, state: State, ns: Namespace) -> dict[st
                 "feature_uri": uri,
                 "feature_extractor_name": extractor,
                 "version": rest.split("/", 1)[0],
-                "vector_index": {**ix["index"], "type": "dense"},
+                "vector_index": {
+                    **ix["index"],
+                    "type": "dense",
+                    "description": f"Vectors of {uri} (local backend)",
+                },
                 "primary": i == 0,
             }
         )

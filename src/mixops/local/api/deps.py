@@ -6,7 +6,8 @@ import functools
 import inspect
 import random
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ParamSpec, TypeVar, get_type_hints
 
@@ -14,6 +15,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from mixops.local.api.contract import KeyProblem, check_body, dotted, route_model
 from mixops.local.db import ON_LOOP, ROOT, Database, LoopAttempt, Row, WouldWait
 from mixops.local.engine.embedder import Embedder
 from mixops.local.problems import ApiProblem, bad_request
@@ -25,7 +27,9 @@ class Settings:
     api_keys: frozenset[str] | None = None  # None: any non-empty bearer key is accepted
     fault_rate: float = 0.0
     fault_seed: int | None = None
-    strict_extra_keys: bool = False
+    # True: undeclared body keys at any depth are refused (the API since 2026-11-02);
+    # False (`mixops serve --lenient`): they are ignored and named in `warnings`.
+    strict_extra_keys: bool = True
     max_body_bytes: int = 10 * 1024 * 1024
 
 
@@ -126,29 +130,97 @@ async def namespace_id(
 Namespace = Annotated[str, Depends(namespace_id)]
 
 
+# The undeclared keys of this request's body, at any depth, when the route's body is
+# held to an SDK model (None otherwise). Set by `enforce_contract` for every request,
+# before the handler runs, so a value never outlives its request.
+_UNDECLARED: ContextVar[list[KeyProblem] | None] = ContextVar("mixops_undeclared_keys", default=None)
+
+
+async def enforce_contract(request: Request, state: State) -> None:
+    """Hold the body to the SDK's request model of the route (``contract.py``).
+
+    A missing required key is a 422 in every mode; an undeclared key is a 422
+    ``extra_forbidden`` in strict mode, else a warning (see ``check_extra``).
+    """
+    _UNDECLARED.set(None)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "")
+    # Routers are included under /v1; some FastAPI versions keep the route's own path.
+    template = template if template.startswith("/v1/") else "/v1" + template
+    model = route_model(request.method, template)
+    if model is None or not await request.body():
+        return
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # FastAPI answers invalid JSON itself
+    from mixops.local.api.allowances import allowed
+
+    problems = [p for p in check_body(model, body) if not allowed(request.method, template, body, p)]
+    extra = [p for p in problems if p.kind == "extra"]
+    missing = [p for p in problems if p.kind == "missing"]
+    if missing or (extra and state.settings.strict_extra_keys):
+        raise key_problems(missing + extra if state.settings.strict_extra_keys else missing)
+    _UNDECLARED.set(extra)
+
+
+def key_problems(problems: list[KeyProblem]) -> ApiProblem:
+    """422 naming each undeclared (``extra_forbidden``) or missing key and what is accepted there."""
+    extra = [p for p in problems if p.kind == "extra"]
+    missing = [p for p in problems if p.kind == "missing"]
+    parts = []
+    if extra:
+        parts.append("Unknown field(s): " + ", ".join(p.path for p in extra))
+        for loc in dict.fromkeys(p.loc for p in extra):
+            accepted = next(p.accepted for p in extra if p.loc == loc)
+            parts.append(f"Accepted fields{' in ' + dotted(loc) if loc else ''}: {', '.join(accepted)}")
+    if missing:
+        parts.append("Missing required field(s): " + ", ".join(p.path for p in missing))
+    kind = "extra_forbidden" if extra else "validation_error"
+    first = (extra or missing)[0]
+    return ApiProblem(
+        422,
+        ". ".join(parts),
+        kind,
+        "extra_forbidden" if extra else "missing_field",
+        {
+            "validation_errors": [p.error() for p in problems],
+            "accepted_fields": list(first.accepted),
+            "accepted_fields_by_location": {dotted(p.loc) or "body": list(p.accepted) for p in problems},
+        },
+    )
+
+
 def check_extra(
     state: LocalState, model: BaseModel, allowed_note: str = "", *, strict: bool | None = None
 ) -> list[str]:
-    """Warnings naming undeclared body keys, or a 422 ``extra_forbidden`` in strict mode."""
-    extra = sorted((model.model_extra or {}).keys())
-    if not extra:
-        return []
-    if state.settings.strict_extra_keys if strict is None else strict:
-        accepted = sorted(type(model).model_fields)
-        raise ApiProblem(
-            422,
-            f"Unknown field(s): {', '.join(extra)}. Accepted fields: {', '.join(accepted)}",
-            "extra_forbidden",
-            "extra_forbidden",
-            {
-                "validation_errors": [
-                    {"loc": ["body", key], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
-                    for key in extra
-                ],
-                "accepted_fields": accepted,
-            },
-        )
-    return [f"Unknown field '{key}' was ignored{allowed_note}" for key in extra]
+    """Warnings naming undeclared body keys, or a 422 ``extra_forbidden`` in strict mode.
+
+    For a route held to an SDK model the keys were already checked at every depth
+    (``enforce_contract``); otherwise only ``model``'s top level is checked.
+    """
+    undeclared = _UNDECLARED.get()
+    if undeclared is None:
+        undeclared = list(_model_extras(model, ()))
+    if undeclared and (state.settings.strict_extra_keys if strict is None else strict):
+        raise key_problems(undeclared)
+    return [f"Unknown field '{p.path}' was ignored{allowed_note}" for p in undeclared]
+
+
+def _model_extras(value: Any, loc: tuple[str | int, ...]) -> Iterator[KeyProblem]:
+    """Undeclared keys of a parsed route model and of every model nested in it."""
+    if isinstance(value, BaseModel):
+        accepted = tuple(type(value).model_fields)
+        for key in value.model_extra or {}:
+            yield KeyProblem(loc, key, "extra", accepted)
+        for name in type(value).model_fields:
+            yield from _model_extras(getattr(value, name), (*loc, name))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _model_extras(item, (*loc, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _model_extras(item, (*loc, key))
 
 
 def declared(body: BaseModel) -> dict[str, Any]:

@@ -240,20 +240,30 @@ def clone(retriever_id: str, body: CloneRetrieverRequest, state: State, ns: Name
 
 @router.post("/retrievers/{retriever_id}/publish")
 @loop_first
-def publish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return _set_published(state, ns, retriever_id, True)
+def publish(
+    retriever_id: str,
+    state: State,
+    ns: Namespace,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
+    """PublishRetrieverResponse; the body (PublishRetrieverRequest) is held to the SDK's
+    keys by ``contract.py`` and otherwise ignored: nothing is served publicly here."""
+    row = _set_published(state, ns, retriever_id, True)
+    public_id = (body or {}).get("public_name") or row.name
+    url = f"http://mixpeek.local/r/{public_id}"
+    return {"public_id": public_id, "retriever_id": row.id, "public_url": url, "short_url": url}
 
 
 @router.delete("/retrievers/{retriever_id}/publish")
 @loop_first
 def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return _set_published(state, ns, retriever_id, False)
+    row = _set_published(state, ns, retriever_id, False)
+    return {"success": True, "message": f"Retriever '{row.id}' unpublished"}
 
 
-def _set_published(state: LocalState, ns: str, retriever_id: str, value: bool) -> dict[str, Any]:
+def _set_published(state: LocalState, ns: str, retriever_id: str, value: bool) -> Row:
     row = find(state, ns, "retriever", retriever_id)
-    updated = state.db.update(ns, "retriever", row.id, row.name, {**row.body, "is_published": value})
-    return retriever_view(updated)
+    return state.db.update(ns, "retriever", row.id, row.name, {**row.body, "is_published": value})
 
 
 # -- execution -----------------------------------------------------------------------
@@ -331,7 +341,7 @@ def list_adhoc_executions(state: State, ns: Namespace, page: Page) -> dict[str, 
     records = list(reversed(state.db.list_records(ns, "adhoc_execution", None)))
     result = paginate(records, page)
     return {
-        "results": [_summary(r) | {"execution_mode": "adhoc"} for r in result.items],
+        "results": [_adhoc_summary(r) for r in result.items],
         "total": result.total,
         "pagination": result.offset_pagination(),
     }
@@ -369,6 +379,17 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
         "total_returned": record.get("total_returned", 0),
         "inputs_hash": record.get("inputs_hash"),
         "query_summary": json.dumps(record.get("inputs") or {})[:200],
+    }
+
+
+def _adhoc_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """AdhocExecutionSummary: the summary plus the mode, the time and the stage counts."""
+    return _summary(record) | {
+        "execution_mode": "adhoc",
+        "timestamp": record.get("created_at"),
+        "stages_completed": record.get("stages_completed", 0),
+        "total_stages": record.get("total_stages", 0),
+        "collection_ids": record.get("collection_ids"),
     }
 
 

@@ -165,6 +165,10 @@ class CreateCollectionRequest(Loose):
     metadata: dict[str, Any] | None = None
     taxonomy_applications: list[dict[str, Any]] | None = None
     cluster_applications: list[dict[str, Any]] | None = None
+    alert_applications: list[dict[str, Any]] | None = None
+    retriever_enrichments: list[dict[str, Any]] | None = None
+    retriever_transform: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
     embedding_task: str | None = None
 
 
@@ -254,9 +258,40 @@ class ExecuteClusterRequest(Loose):
     vis_n_components: Literal[2, 3] | None = None
 
 
+class FeatureVector(Loose):
+    vector_name: str | None = None
+    feature_address: str | None = None
+
+
+class AttributeConfig(Loose):
+    attributes: list[str] | None = None
+    hierarchical_grouping: bool | None = None
+    aggregation_method: str | None = None
+
+
+class LlmLabeling(Loose):
+    enabled: bool | None = None
+    provider: str | None = None
+    model_name: str | None = None
+    include_keywords: bool | None = None
+    include_summary: bool | None = None
+
+
+class AdhocClusterConfig(Loose):
+    """Seed 003's ``config`` (the route is documented by that page only)."""
+
+    algorithm: str | None = None
+    algorithm_params: dict[str, Any] | None = None
+    feature_vector: FeatureVector | None = None
+    attribute_config: AttributeConfig | None = None
+    normalize_features: bool | None = None
+    description: str | None = None
+    llm_labeling: LlmLabeling | None = None
+
+
 class AdhocClusterRequest(Loose):
     collection_ids: list[str] = Field(min_length=1)
-    config: dict[str, Any]
+    config: AdhocClusterConfig
     namespace_id: str | None = None
     internal_id: str | None = None
     sample_size: int | None = Field(None, ge=1, le=1_000_000)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from mixops.local import output_defaults
+from mixops.local.api.allowances import unknown_taxonomy_path_allowed
 from mixops.local.api.deps import (
     LocalState,
     Namespace,
@@ -262,9 +263,11 @@ def execute(
     warnings = check_extra(state, body) if body else []
     if body is not None and body.join_mode == "batch":
         raise invalid("join_mode 'batch' is not supported through the API; use on_demand", code="batch_unsupported")
-    row = state.db.get(ns, "taxonomy", taxonomy_identifier)
+    # The path names a taxonomy that must exist, even when the body carries the config
+    # to run (the API fetches the taxonomy by the path's identifier).
     inline = body.taxonomy if body else None
-    if row is None and not inline:
+    row = state.db.get(ns, "taxonomy", taxonomy_identifier)
+    if row is None and not unknown_taxonomy_path_allowed(taxonomy_identifier, inline):
         raise not_found("taxonomy", taxonomy_identifier)
     if inline:
         # The request's taxonomy (the seed's on-demand test) wins over the stored one.
@@ -277,11 +280,11 @@ def execute(
         taxonomy = {
             **inline,
             "config": config,
-            "taxonomy_id": row.id if row else inline.get("taxonomy_id") or taxonomy_identifier,
+            "taxonomy_id": row.id if row else taxonomy_identifier,
             "taxonomy_name": inline.get("taxonomy_name") or (row.name if row else taxonomy_identifier),
         }
     else:
-        assert row is not None
+        assert row is not None  # an unknown identifier without an inline taxonomy was refused above
         view = taxonomy_view(row, _version(state, ns, row, version))
         taxonomy = {**row.body, "config": view["config"], "taxonomy_id": row.id}
     documents = list(body.source_documents or []) if body else []

@@ -77,4 +77,4 @@ def unknown_taxonomy_path_allowed(identifier: str, inline: dict[str, Any] | None
     does not exist yet execute its desired config under the taxonomy's NAME. The API
     fetches the taxonomy by the path's identifier, so it most likely answers 404; the
     sender is being fixed. Only a name equal to the inline `taxonomy_name` is let through."""
-    return bool(inline) and inline.get("taxonomy_name") == identifier and not identifier.startswith("tax_")
+    return inline is not None and inline.get("taxonomy_name") == identifier and not identifier.startswith("tax_")

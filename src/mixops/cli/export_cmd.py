@@ -37,8 +37,9 @@ def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> No
 
     References are written by name, values equal to the API's defaults are
     left out, and secret-looking values become ${{ env.NAME }} placeholders
-    (the variables to set are listed). A plan right after an export shows no
-    changes. Only resources owned by this stack are exported unless --all.
+    (the variables to set are listed); values the manifests take from
+    ${{ env.X }} are written as that placeholder, so X must be set (export
+    refuses otherwise). A plan right after an export shows no changes. Only resources owned by this stack are exported unless --all.
 
     \b
     Examples:

@@ -10,7 +10,10 @@ read shapes to create shapes and ids to names), then:
   this is what makes "export, then plan shows no changes" hold by construction;
 - secret-looking string values (keys named like api keys, tokens, passwords,
   authorization headers) replaced by `${{ env.NAME }}` placeholders; the
-  variables to set are listed in the file header and returned to the caller.
+  variables to set are listed in the file header and returned to the caller;
+- every value the manifests take from `${{ env.X }}` put back as that placeholder
+  (by path, and by value wherever else it appears). This needs X's value: when a
+  variable the manifests use is unset, export refuses and writes nothing.
 
 Only resources owned by the project's stack are exported unless `include_all`.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,11 +32,12 @@ import yaml
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.normalise import normalise, strip_ownership
-from mixops.core.placeholders import mask_at_paths
+from mixops.core.placeholders import REF_RE, iter_placeholders, mask_at_paths
 from mixops.core.stack import KINDS, SECTION, Stack
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project
 from mixops.ports.target import connect, describe
+from mixops.ports.yamlsource import load_paths
 from mixops.schemas import SCHEMA_BASE
 
 Layout = Literal["per-kind", "per-resource"]
@@ -232,6 +236,48 @@ def restore_placeholders(node: Any, known: dict[str, str]) -> Any:
 # --- I/O --------------------------------------------------------------------------
 
 
+def env_references(project: Project) -> dict[str, str]:
+    """Every `${{ env.NAME }}` the manifests use -> where it is first used (`file:line`).
+
+    Read from the parsed files, not from a validated stack: manifests that do not
+    validate still say which values are secrets.
+    """
+    docs, _ = load_paths([project.root / p for p in project.config.manifests], root=project.root)
+    found: dict[str, str] = {}
+
+    def walk(node: Any, at: tuple[str | int, ...], doc: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*at, key), doc)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, (*at, i), doc)
+        elif isinstance(node, str) and "${{" in node:
+            for _start, _end, expr in iter_placeholders(node):
+                ref = REF_RE.match(expr)
+                if ref and ref.group(1) == "env" and ref.group(2) not in found:
+                    found[ref.group(2)] = f"{doc.file}:{doc.locate(at)[0]}"
+
+    for doc in docs:
+        if doc.may_hold_placeholders:
+            walk(doc.data, (), doc)
+    return found
+
+
+def refuse_unset_secrets(references: dict[str, str], environ: Mapping[str, str], namespace: str) -> None:
+    """Without a secret's value, export cannot find where the live namespace holds it: refuse."""
+    from mixops.errors import MixopsError
+
+    unset = sorted(name for name in references if name not in environ)
+    if unset:
+        listed = ", ".join(f"{name} (used at {references[name]})" for name in unset)
+        raise MixopsError(
+            f"export needs the value of every secret the manifests use, to keep it out of the files it writes; "
+            f"not set: {listed}. Set {'them' if len(unset) > 1 else 'it'} as for `mixops apply --env ...` "
+            f"(the values namespace {namespace!r} was applied with) and rerun; nothing was written"
+        )
+
+
 def _known_secrets(project: Project, env_name: str) -> Stack | None:
     """The project's stack (when its manifests load), so export can put its placeholders back."""
     from mixops.errors import MixopsError
@@ -296,16 +342,23 @@ async def export_env(
 ) -> Export:
     """Read the environment's namespace and write manifest files under `out_dir`."""
     info = describe(project, env_name)
+    references = env_references(project)
+    refuse_unset_secrets(references, os.environ, info.namespace)
     stack = _known_secrets(project, env_name)
-    secrets = stack.secrets if stack is not None else frozenset()
+    # Without a stack (manifests that do not validate), secrets are still put back by value.
+    by_value = {os.environ[n]: n for n in references if os.environ[n]}
+    if stack is not None:
+        by_value.update(stack.secret_names)
+    secrets = frozenset(by_value)
     async with connect(project, env_name, parallelism=parallelism, secrets=secrets) as client:
         live = await read_live(client, info.namespace)
     specs, skipped = export_specs(live, project.config.stack, include_all)
-    if stack is not None:
-        specs = {
-            kind: [restore_placeholders(restore_secret_paths(kind, spec, stack), stack.secret_names) for spec in items]
-            for kind, items in specs.items()
-        }
+    specs = {
+        kind: [
+            restore_placeholders(restore_secret_paths(kind, spec, stack) if stack else spec, by_value) for spec in items
+        ]
+        for kind, items in specs.items()
+    }
     files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
     targets = [(_inside(out_dir, f.path), f) for f in files]  # all checked before anything is written
     for target, f in targets:

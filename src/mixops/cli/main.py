@@ -57,6 +57,7 @@ class LazyGroup(click.Group):
         "drift": "mixops.cli.drift_cmd:drift",
         "doctor": "mixops.cli.doctor_cmd:doctor",
         "export": "mixops.cli.export_cmd:export",
+        "init": "mixops.cli.init_cmd:init",
         "promote": "mixops.cli.promote_cmd:promote",
         "test": "mixops.cli.test_cmd:test",
     }

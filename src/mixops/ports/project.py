@@ -55,19 +55,56 @@ class Project:
         return name
 
 
-def load_project(root: Path, *, required: bool = False, local_backend: LocalBackend | None = None) -> Project:
-    """Read `mixops.yaml` under `root`. Without one, a default single-env project (unless required).
+def searched_dirs(start: Path) -> list[Path]:
+    """Where mixops.yaml is looked for, nearest first: `start`, then its parents, as git looks for `.git`.
 
+    The search stops at the filesystem root and at a git root (a directory holding
+    `.git`, itself searched): a project never spans repositories, and a mixops.yaml
+    in an enclosing repository or in the home directory is not this project's.
+    """
+    out = [start]
+    if (start / ".git").exists():
+        return out
+    for directory in start.resolve().parents:
+        out.append(directory)
+        if (directory / ".git").exists():
+            break
+    return out
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest searched directory holding mixops.yaml (`start` as given, else absolute)."""
+    for directory in searched_dirs(start):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    return None
+
+
+def no_project_message(start: Path) -> str:
+    dirs = searched_dirs(start)
+    where = start.resolve().as_posix()
+    above = f" or above it (searched up to {dirs[-1].as_posix()})" if len(dirs) > 1 else ""
+    return (
+        f"no {PROJECT_FILE} found in {where}{above}; start a project with `mixops init` "
+        f"(or `mixops init DIR`), or name one with -C DIR"
+    )
+
+
+def load_project(start: Path, *, required: bool = True, local_backend: LocalBackend | None = None) -> Project:
+    """Read the project whose `mixops.yaml` is at or above `start` (see `find_project_root`).
+
+    Without one: a ProjectError saying how to start a project, unless not `required`
+    (then a default single-environment project rooted at `start`).
     `local_backend`: how to reach `target: local` environments (see `LocalBackend`).
     """
-    path = root / PROJECT_FILE
-    if not path.is_file():
+    if not start.is_dir():
+        raise ProjectError(f"{start.as_posix()}: no such directory (the project directory, -C)")
+    root = find_project_root(start)
+    if root is None:
         if required:
-            raise ProjectError(
-                f"no {PROJECT_FILE} in {root.as_posix() if str(root) != '.' else 'the current directory'} "
-                f"(run from the project root or pass -C DIR)"
-            )
-        return Project(root=root, config=ProjectConfig(stack="default"), has_file=False, local_backend=local_backend)
+            raise ProjectError(no_project_message(start))
+        return Project(root=start, config=ProjectConfig(stack="default"), has_file=False, local_backend=local_backend)
+    path = root / PROJECT_FILE
     docs, problems = load_file(path, display=PROJECT_FILE)
     if problems:
         raise ManifestError(problems)

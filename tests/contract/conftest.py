@@ -96,6 +96,6 @@ def flows(tmp_path_factory: pytest.TempPathFactory) -> Flows:
         run("round plan", "plan", "--prune")
         run("round apply", "apply", "--auto-approve", "--prune", "--tests", "all")
         run("drift", "drift")
-        run("export", "export", "-o", "exported")
+        run("export", "export", "-o", str(root / "exported"))
         run("promote", "promote", "--from", "local", "--to", "promo", "--auto-approve")
     return out

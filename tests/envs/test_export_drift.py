@@ -96,11 +96,11 @@ async def test_export_skips_unowned_unless_all(tmp_path: Path, server: Server) -
             },
         )
         assert made.status_code == 200, made.text
-    owned = await run_cli(dest, "export", "--env", "live", "-o", "owned")
+    owned = await run_cli(dest, "export", "--env", "live", "-o", str(dest / "owned"))
     assert owned.exit_code == 0, owned.output
     assert "hand_made" not in (dest / "owned" / "taxonomies.yaml").read_text(encoding="utf-8")
     assert "not owned by this stack" in owned.output
-    everything = await run_cli(dest, "export", "--env", "live", "-o", "all", "--all")
+    everything = await run_cli(dest, "export", "--env", "live", "-o", str(dest / "all"), "--all")
     assert everything.exit_code == 0, everything.output
     assert "name: hand_made" in (dest / "all" / "taxonomies.yaml").read_text(encoding="utf-8")
 

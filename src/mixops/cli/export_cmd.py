@@ -19,9 +19,11 @@ from mixops.errors import MixopsError
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("manifests"),
-    show_default=True,
-    help="Directory to write the manifest files to (relative to the project).",
+    default=None,
+    help="Directory to write the manifest files to (default: manifests/ of the project).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write even where YAML files are already there (same-name files are replaced)."
 )
 @click.option("--all", "include_all", is_flag=True, help="Also export resources this stack does not own.")
 @click.option(
@@ -32,7 +34,7 @@ from mixops.errors import MixopsError
     help="One file per kind (retrievers.yaml...), or one per resource (retrievers/NAME.yaml...).",
 )
 @handle_errors
-def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> None:
+def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool, layout: str) -> None:
     """Write the environment's live retrievers, taxonomies and clusters as manifests.
 
     References are written by name, values equal to the API's defaults are
@@ -43,27 +45,30 @@ def export(env: str | None, out_dir: Path, include_all: bool, layout: str) -> No
 
     \b
     Examples:
-      mixops export --env prod -o manifests/
+      mixops export --env prod                 # into manifests/ of a project without manifests yet
       mixops export --env prod --all --layout per-resource -o imported/
     """
     from mixops.cli.backend import in_process
-    from mixops.ports.export import export_env
+    from mixops.ports.export import display, export_env
     from mixops.ports.project import load_project
 
     ctx = get_ctx()
     project = load_project(ctx.project_dir, local_backend=in_process)
-    target = out_dir if out_dir.is_absolute() else ctx.project_dir / out_dir
+    # -o is relative to where the user stands, as any path on a command line; -C only finds the project
+    target = out_dir if out_dir is not None else project.root / "manifests"
     try:
         result = asyncio.run(
-            export_env(project, project.env_name(env), target, include_all=include_all, layout=layout)  # type: ignore[arg-type]
+            export_env(project, project.env_name(env), target, include_all=include_all, layout=layout, force=force)  # type: ignore[arg-type]
         )
     except OSError as err:
-        where = Path(os.fsdecode(err.filename)).as_posix() if err.filename else out_dir.as_posix()
-        raise MixopsError(f"cannot write the manifests to {where}: {err.strerror or err}") from None
+        where = Path(os.fsdecode(err.filename)) if err.filename else target
+        raise MixopsError(f"cannot write the manifests to {display(where)}: {err.strerror or err}") from None
     counts = ", ".join(f"{n} {k}" for k, n in result.exported.items())
     ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {len(result.files)} file(s):")
     for f in result.files:
-        ctx.echo(f"  {(out_dir / f.path).as_posix()}")
+        ctx.echo(
+            f"  {display(target / f.path)}" + ("  (replaced the existing file)" if f.path in result.replaced else "")
+        )
     if result.skipped_unowned:
         ctx.echo(f"Skipped {result.skipped_unowned} resource(s) not owned by this stack (--all exports them).")
     if include_all:

@@ -66,6 +66,7 @@ class Export:
     variables: tuple[SecretVar, ...]
     exported: dict[str, int]  # kind -> count
     skipped_unowned: int
+    replaced: frozenset[str] = frozenset()  # paths of `files` that existed before (--force)
 
 
 # --- pure steps -------------------------------------------------------------------
@@ -278,6 +279,37 @@ def refuse_unset_secrets(references: dict[str, str], environ: Mapping[str, str],
         )
 
 
+def manifests_in_the_way(project: Project, out_dir: Path) -> list[Path]:
+    """YAML files that exported files would sit beside: duplicate names on the next validate, or overwritten.
+
+    Those under `out_dir`, and, when `out_dir` is inside one of the project's
+    manifest paths, those the loader would read together with the exported files.
+    """
+    where = out_dir.resolve()
+    roots = [out_dir] if out_dir.is_dir() else []
+    for entry in project.config.manifests:
+        path = project.root / entry
+        if path.is_dir() and where.is_relative_to(path.resolve()):
+            roots.append(path)
+    found: dict[Path, None] = {}  # ordered, each once
+    for top in roots:
+        for current, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # as the loader skips them
+            for name in sorted(filenames):
+                if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                    found[Path(current) / name] = None
+    return list(found)
+
+
+def display(path: Path) -> str:
+    """A path as the user would type it from where they stand: relative below the current directory."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix() or "."
+    except ValueError:
+        return absolute.as_posix()
+
+
 def _known_secrets(project: Project, env_name: str) -> Stack | None:
     """The project's stack (when its manifests load), so export can put its placeholders back."""
     from mixops.errors import MixopsError
@@ -339,9 +371,24 @@ async def export_env(
     include_all: bool = False,
     layout: Layout = "per-kind",
     parallelism: int = 8,
+    force: bool = False,
 ) -> Export:
-    """Read the environment's namespace and write manifest files under `out_dir`."""
+    """Read the environment's namespace and write manifest files under `out_dir`.
+
+    Refused, before anything is read, when YAML files are in the way (see
+    `manifests_in_the_way`), unless `force`.
+    """
+    from mixops.errors import MixopsError
+
     info = describe(project, env_name)
+    in_the_way = [] if force else manifests_in_the_way(project, out_dir)
+    if in_the_way:
+        shown = ", ".join(display(f) for f in in_the_way[:5]) + (", ..." if len(in_the_way) > 5 else "")
+        raise MixopsError(
+            f"export refuses to write into {display(out_dir)}: YAML files are already there or beside it "
+            f"({shown}); exported files would duplicate their resources on the next validate, or overwrite them. "
+            f"Export into a new directory (-o DIR) and move what you need, or pass --force; nothing was written"
+        )
     references = env_references(project)
     refuse_unset_secrets(references, os.environ, info.namespace)
     stack = _known_secrets(project, env_name)
@@ -361,7 +408,9 @@ async def export_env(
     }
     files, variables = render_files(specs, layout, info.namespace, _schema_ref(project.root, out_dir))
     targets = [(_inside(out_dir, f.path), f) for f in files]  # all checked before anything is written
+    replaced = frozenset(f.path for target, f in targets if target.exists())
     for target, f in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f.text, encoding="utf-8")
-    return Export(info.namespace, tuple(files), tuple(variables), {k: len(v) for k, v in specs.items()}, skipped)
+    counts = {k: len(v) for k, v in specs.items()}
+    return Export(info.namespace, tuple(files), tuple(variables), counts, skipped, replaced)

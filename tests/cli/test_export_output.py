@@ -11,8 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
+from mixops.cli.common import plural
 from mixops.cli.main import cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog"
@@ -76,3 +78,35 @@ def test_the_default_is_the_project_s_manifests_directory_when_it_is_empty(appli
     assert result.exit_code == 0, result.output
     assert "  catalog/manifests/retrievers.yaml\n" in result.output
     assert (applied / "manifests" / "retrievers.yaml").is_file()
+
+
+def test_counts_are_in_the_right_number(applied: Path) -> None:
+    result = mixops("-C", "catalog", "export", "-o", "exported")
+    assert "Exported 5 retrievers, 2 taxonomies, 2 clusters from namespace 'catalog-local' into 3 files:" in (
+        result.output
+    ), result.output
+    assert [plural(1, "taxonomy"), plural(0, "retriever"), plural(1, "file")] == [
+        "1 taxonomy",
+        "0 retrievers",
+        "1 file",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environments", "hint"),
+    [
+        ({"dev": {"target": "local"}}, "(export SHOP_KEY=sk_..., or try it locally first with --env dev)"),
+        ({}, "(export SHOP_KEY=sk_...)"),
+    ],
+)
+def test_the_missing_key_hint_names_only_environments_the_project_has(
+    tmp_path: Path, environments: dict[str, object], hint: str
+) -> None:
+    api = {"api_url": "https://api.mixpeek.com", "namespace": "shop", "api_key_env": "SHOP_KEY"}
+    config = {"stack": "shop", "environments": {**environments, "staging": api}}
+    (tmp_path / "mixops.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(tmp_path), "export", "--env", "staging", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "reads its API key from $SHOP_KEY, which is not set" in result.output
+    assert result.output.rstrip().endswith(hint), result.output
+    assert "local environment" not in result.output

@@ -135,17 +135,24 @@ async def test_drift_reports_out_of_band_edits_not_git_edits(tmp_path: Path, ser
             for r in c.get("/v1/retrievers").json()["results"]
             if r["retriever_name"] == "product_search"
         )
-        assert c.patch(f"/v1/retrievers/{rid}", json={"description": "edited in the console"}).status_code == 200
+        schema = c.get(f"/v1/retrievers/{rid}").json()["input_schema"]
+        schema["locale"] = {"type": "text", "required": False}  # a new optional input: absent from git
+        edit = {"description": "edited in the console", "input_schema": schema}
+        assert c.patch(f"/v1/retrievers/{rid}", json=edit).status_code == 200
     drifted = await run_cli(root, "drift", "--env", "live")
     assert drifted.exit_code == 2, drifted.output
     assert "product_search" in drifted.output and "edited in the console" in drifted.output
     assert "hybrid_product_search" not in drifted.output
+    assert "      input_schema.locale: (unset) -> {" in drifted.output, drifted.output
+    # the hint names the environment it needs (issue 13 item 7)
+    assert "Run `mixops apply --env live` to restore the manifests" in drifted.output
     as_json = await run_cli(root, "drift", "--env", "live", "--format", "json")
     data = json.loads(as_json.output)
     assert as_json.exit_code == 2 and data["drifted"] is True
     [item] = data["items"]
-    assert item["name"] == "product_search" and item["changes"][0]["path"] == "description"
-    assert item["changes"][0]["live"] == "edited in the console"
+    changes = {c["path"]: c for c in item["changes"]}
+    assert item["name"] == "product_search" and changes["description"]["live"] == "edited in the console"
+    assert changes["input_schema.locale"]["written"] == "(unset)", "one spelling in text and JSON"
 
     # Applying restores the manifests: no drift left.
     await plan_and_apply(load_project(root, local_backend=local_transport), "live", PlanOptions(), apply=True)

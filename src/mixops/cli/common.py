@@ -92,6 +92,23 @@ def write_output(path: Path, text: str, what: str) -> None:
         raise MixopsError(f"cannot write {what} to {path.as_posix()}: {err.strerror or err}") from None
 
 
+_PLURALS = {"taxonomy": "taxonomies", "retriever": "retrievers", "cluster": "clusters"}
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 taxonomy`, `2 taxonomies`: the count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it from where they stand: relative below the current directory."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix() or "."
+    except ValueError:
+        return absolute.as_posix()
+
+
 def get_ctx() -> Ctx:
     obj = click.get_current_context().find_object(Ctx)
     assert obj is not None

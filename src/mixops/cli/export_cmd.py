@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mixops.cli.common import env_option, get_ctx, handle_errors
+from mixops.cli.common import env_option, get_ctx, handle_errors, plural
 from mixops.errors import MixopsError
 
 
@@ -63,14 +63,15 @@ def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool
     except OSError as err:
         where = Path(os.fsdecode(err.filename)) if err.filename else target
         raise MixopsError(f"cannot write the manifests to {display(where)}: {err.strerror or err}") from None
-    counts = ", ".join(f"{n} {k}" for k, n in result.exported.items())
-    ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {len(result.files)} file(s):")
+    counts = ", ".join(plural(n, k) for k, n in result.exported.items())
+    ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {plural(len(result.files), 'file')}:")
     for f in result.files:
         ctx.echo(
             f"  {display(target / f.path)}" + ("  (replaced the existing file)" if f.path in result.replaced else "")
         )
     if result.skipped_unowned:
-        ctx.echo(f"Skipped {result.skipped_unowned} resource(s) not owned by this stack (--all exports them).")
+        skipped = plural(result.skipped_unowned, "resource")
+        ctx.echo(f"Skipped {skipped} not owned by this stack (--all exports them).")
     if include_all:
         ctx.echo("Resources not owned by this stack need `mixops apply --adopt` before mixops manages them.")
     if result.variables:

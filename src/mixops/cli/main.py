@@ -6,7 +6,7 @@ body, so `mixops --version` loads neither numpy, scikit-learn nor the server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from difflib import get_close_matches
 from pathlib import Path
@@ -21,7 +21,7 @@ EPILOG = """\b
 Exit codes:
   0  success (no changes, or changes applied)
   1  error (invalid input or usage, API failure, refused operation)
-  2  changes present (plan/drift with --detailed-exitcode)
+  2  changes present (plan --detailed-exitcode), drift found (drift)
   3  tests failed
 """
 
@@ -39,6 +39,58 @@ def usage_errors_exit_1() -> Iterator[None]:
     except click.UsageError as err:
         err.show()  # what click's own handler would print
         raise click.exceptions.Exit(1) from None
+
+
+def _on_ctx(apply: Callable[[Ctx, Any], None]) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        obj = ctx.find_object(Ctx)
+        if obj is not None and value not in (None, False):
+            apply(obj, value)
+
+    return callback
+
+
+def _set_color_off(obj: Ctx, _value: Any) -> None:
+    obj.color = False
+
+
+def _set_debug(obj: Ctx, _value: Any) -> None:
+    obj.debug = True
+
+
+def _set_project(obj: Ctx, value: Any) -> None:
+    obj.project_dir = value
+
+
+def global_options() -> list[click.Option]:
+    """The group's options, also accepted after the command (`mixops apply --no-color`).
+
+    Given after the command they override those given before it. They are not
+    passed to the command's function: their callbacks set the shared `Ctx`.
+    """
+    return [
+        click.Option(
+            ["-C", "--project", "global_project"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_on_ctx(_set_project),
+            help="Project directory (as `mixops -C DIR`).",
+        ),
+        click.Option(
+            ["--no-color", "global_no_color"],
+            is_flag=True,
+            expose_value=False,
+            callback=_on_ctx(_set_color_off),
+            help="No colour (also when NO_COLOR is set).",
+        ),
+        click.Option(
+            ["--debug", "global_debug"],
+            is_flag=True,
+            expose_value=False,
+            callback=_on_ctx(_set_debug),
+            help="Show tracebacks for errors.",
+        ),
+    ]
 
 
 class LazyGroup(click.Group):
@@ -92,8 +144,14 @@ class LazyGroup(click.Group):
 
             module, attr = self.lazy[cmd_name].split(":")
             command: click.Command = getattr(importlib.import_module(module), attr)
-            return command
-        return super().get_command(ctx, cmd_name)
+        else:
+            found = super().get_command(ctx, cmd_name)
+            if found is None:
+                return None
+            command = found
+        if not any(p.name == "global_debug" for p in command.params):
+            command.params.extend(global_options())
+        return command
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

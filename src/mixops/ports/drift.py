@@ -28,6 +28,8 @@ from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import APPLIED_KEY
 from mixops.ports.target import connect, describe
 
+UNSET = "(unset)"  # a field absent on one side: spelled as in the text report and the plan's JSON
+
 
 @dataclass(frozen=True)
 class DriftChange:
@@ -82,18 +84,20 @@ class DriftReport:
                 out.append(
                     "      (the spec no longer has the digest mixops wrote; no field differs from the manifests)"
                 )
-        out.append("Run `mixops apply` to restore the manifests, or copy the live change into git.")
+        out.append(
+            f"Run `mixops apply --env {self.environment}` to restore the manifests, or copy the live change into git."
+        )
         return out
 
 
 def _show(value: Any) -> str:
-    return "(unset)" if value == MISSING else repr(value)
+    return UNSET if value == UNSET else repr(value)
 
 
 def _masked(value: Any, path: tuple[str | int, ...], paths: SecretPaths, stack: Stack) -> Any:
     """Masked by value and by path: the live side may hold a rotated secret's old value."""
     if value == MISSING:
-        return value
+        return UNSET
     return mask_at_paths(mask_tree(value, stack.secrets), path, paths)
 
 

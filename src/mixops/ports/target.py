@@ -61,13 +61,17 @@ def request_deadline(env: Environment, env_vars: Mapping[str, str]) -> float:
     return env.request_deadline or DEFAULT_DEADLINE
 
 
-def _api_key(env: Environment, env_name: str, env_vars: Mapping[str, str]) -> str:
+def _api_key(project: Project, env_name: str, env_vars: Mapping[str, str]) -> str:
+    env = project.config.environments[env_name]
     assert env.api_key_env is not None
     key = env_vars.get(env.api_key_env)
     if not key:
+        # Suggest only an environment this project has (`--env NAME`), never a made-up one.
+        local = [name for name, e in project.config.environments.items() if e.kind == "local"]
+        alternative = f", or try it locally first with --env {local[0]}" if local else ""
         raise ProjectError(
             f"environment {env_name!r} reads its API key from ${env.api_key_env}, which is not set "
-            f"(export {env.api_key_env}=sk_... or use the local environment)"
+            f"(export {env.api_key_env}=sk_...{alternative})"
         )
     return key
 
@@ -118,7 +122,7 @@ async def connect(
     else:
         client = MixpeekClient(
             info.url,
-            api_key=_api_key(env, env_name, variables),
+            api_key=_api_key(project, env_name, variables),
             namespace=info.namespace,
             parallelism=parallelism,
             secrets=secrets,

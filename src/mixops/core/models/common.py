@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -65,33 +65,16 @@ class EnrichmentField(StrictModel):
     merge_mode: Literal["replace", "append"] | None = None
 
 
+# The operators of a filter condition: the API's list, once. The manifest models take the
+# Literal; the local backend's filter engine takes the tuples (it evaluates the value
+# operators and refuses the geographic ones).
 FilterOperator = Literal[
     "eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with", "ends_with", "regex",
     "exists", "is_null", "text", "phrase", "words", "geo_radius", "geo_bounding_box", "geo_polygon",
 ]  # fmt: skip
-
-FILTER_OPERATORS = (
-    "eq",
-    "ne",
-    "gt",
-    "lt",
-    "gte",
-    "lte",
-    "in",
-    "nin",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "regex",
-    "exists",
-    "is_null",
-    "text",
-    "phrase",
-    "words",
-    "geo_radius",
-    "geo_bounding_box",
-    "geo_polygon",
-)
+FILTER_OPERATORS: tuple[str, ...] = get_args(FilterOperator)
+GEO_OPERATORS = ("geo_radius", "geo_bounding_box", "geo_polygon")
+VALUE_OPERATORS = tuple(op for op in FILTER_OPERATORS if op not in GEO_OPERATORS)
 
 
 def _check_logical(value: Any, path: str = "") -> None:

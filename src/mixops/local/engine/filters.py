@@ -39,30 +39,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mixops.core.models.common import GEO_OPERATORS, VALUE_OPERATORS
 from mixops.local.engine.errors import BadRequest, Unsupported
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
-OPERATORS = (
-    "eq",
-    "ne",
-    "gt",
-    "lt",
-    "gte",
-    "lte",
-    "in",
-    "nin",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "regex",
-    "exists",
-    "is_null",
-    "text",
-    "phrase",
-    "words",
-)
-GEO_OPERATORS = ("geo_radius", "geo_bounding_box", "geo_polygon")
 _GROUP_KEYS = {"and": "AND", "or": "OR", "not": "NOT"}
 _COND_KEYS = {"field", "operator", "value", "case_sensitive"}
 _MISSING = object()
@@ -194,7 +175,7 @@ def _is_operator_map(value: Any) -> bool:
     return (
         isinstance(value, Mapping)
         and bool(value)
-        and all(isinstance(k, str) and _op_name(k) in OPERATORS + GEO_OPERATORS for k in value)
+        and all(isinstance(k, str) and _op_name(k) in VALUE_OPERATORS + GEO_OPERATORS for k in value)
     )
 
 
@@ -218,8 +199,8 @@ def _compile_condition(cond: Mapping[str, Any], cs: bool, where: str) -> Predica
     op = op.lower()
     if op in GEO_OPERATORS:
         raise Unsupported(f"{where}: operator {op!r} is not supported by the local backend (no geo index)")
-    if op not in OPERATORS:
-        raise BadRequest(f"{where}.operator: unknown operator {op!r}; expected one of {', '.join(OPERATORS)}")
+    if op not in VALUE_OPERATORS:
+        raise BadRequest(f"{where}.operator: unknown operator {op!r}; expected one of {', '.join(VALUE_OPERATORS)}")
     value = cond.get("value")
     test = _value_test(op, value, cs, where)
     if op in ("exists", "is_null"):

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mixops.core.models.stages import KNOWN_STAGES
 from mixops.local.engine import documents as D
 from mixops.local.engine.credits import Budget, BudgetExceeded, stage_cost
 from mixops.local.engine.errors import BadRequest, EngineError, Unsupported
@@ -31,26 +32,9 @@ from mixops.local.engine.templates import missing_inputs, substitute
 
 SEARCH_ALIASES = ("feature_search", "feature_filter", "hybrid_search", "semantic_search")
 ALIASES = {"taxonomy_join": "taxonomy_enrich"}
-#: Catalog stages (mixpeek-api.md 5.9) that need an LLM, a model service or the network.
-UNSUPPORTED_STAGES = frozenset(
-    {
-        "llm_filter",
-        "maxsim_rerank",
-        "aggregate",
-        "cluster",
-        "summarize",
-        "llm_enrich",
-        "rag_prepare",
-        "json_transform",
-        "sql_lookup",
-        "external_web_search",
-        "external_reverse_image",
-        "query_expand",
-        "api_call",
-        "code_execution",
-        "web_scrape",
-    }
-)
+#: Catalog stages (mixpeek-api.md 5.9, as the manifest models know them) that the local backend
+#: has no handler for: they need an LLM, a model service or the network.
+UNSUPPORTED_STAGES = frozenset(KNOWN_STAGES) - {*HANDLERS, *SEARCH_ALIASES, *ALIASES}
 STAGE_TYPES = {
     "feature_search": "filter", "attribute_filter": "filter", "sort_attribute": "sort",
     "sort_relevance": "sort", "rerank": "sort", "mmr": "sort", "group_by": "reduce", "sample": "reduce",

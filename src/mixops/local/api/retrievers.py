@@ -32,7 +32,7 @@ from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import RETRIEVER_IMMUTABLE, check_input_schema, immutable_fields
-from mixops.local.stages import feature_uris_of, normalise_stages, stage_fusion
+from mixops.local.stage_catalog import feature_uris_of, normalise_stages, stage_fusion
 
 router = APIRouter(tags=["retrievers"])
 
@@ -141,7 +141,7 @@ def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[st
 
 @router.get("/retrievers/stages")
 def stage_catalog() -> list[dict[str, Any]]:
-    from mixops.local.stages import CATALOG
+    from mixops.local.stage_catalog import CATALOG
 
     return [
         {"stage_id": sid, "description": desc, "category": cat, "icon": cat}

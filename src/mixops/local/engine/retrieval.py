@@ -26,7 +26,7 @@ from mixops.local.engine.credits import Budget, BudgetExceeded, stage_cost
 from mixops.local.engine.errors import BadRequest, EngineError, Unsupported
 from mixops.local.engine.filters import and_all, compile_filter
 from mixops.local.engine.search import run_feature_search
-from mixops.local.engine.stages import HANDLERS, StageContext, StageOutput
+from mixops.local.engine.stage_handlers import HANDLERS, StageContext, StageOutput
 from mixops.local.engine.store import DocumentStore
 from mixops.local.engine.templates import missing_inputs, substitute
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from mixops.core.models import cluster as C
 from mixops.core.models import retriever as R
-from mixops.core.models import stages as S
+from mixops.core.models import retriever_stages as S
 from mixops.core.models import taxonomy as T
 
 sdk = pytest.importorskip("mixpeek.models")

@@ -78,11 +78,11 @@ def known_field_names() -> tuple[str, ...]:
 
     visit(ManifestFile)
     visit(ProjectConfig)
-    from mixops.core.models import cluster, stages
+    from mixops.core.models import cluster, retriever_stages
 
-    for model in [*stages._INNER_MODELS.values(), *cluster.VECTOR_MODELS.values()]:
+    for model in [*retriever_stages._INNER_MODELS.values(), *cluster.VECTOR_MODELS.values()]:
         visit(model)
-    for params in [*stages.TYPED_PARAMS.values(), *cluster.METHOD_PARAMS.values()]:
+    for params in [*retriever_stages.TYPED_PARAMS.values(), *cluster.METHOD_PARAMS.values()]:
         visit(params)
     return tuple(sorted(names))
 

@@ -213,7 +213,7 @@ def fill_stage_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fill_stage_defaults(kind: str, out: dict[str, Any]) -> None:
-    from mixops.core.models.stages import DEFAULT_STAGE_TYPE, STAGE_ALIASES
+    from mixops.core.models.retriever_stages import DEFAULT_STAGE_TYPE, STAGE_ALIASES
 
     if kind != "retriever":
         return

@@ -4,7 +4,7 @@ from mixops.core.models.cluster import Cluster
 from mixops.core.models.manifest import ManifestFile, Parameter
 from mixops.core.models.project import Environment, ProjectConfig
 from mixops.core.models.retriever import Retriever
-from mixops.core.models.stages import StageConfig
+from mixops.core.models.retriever_stages import StageConfig
 from mixops.core.models.taxonomy import Taxonomy
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest, TestCase
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from mixops.core.models.common import Name, StrictModel
-from mixops.core.models.stages import StageConfig
+from mixops.core.models.retriever_stages import StageConfig
 
 InputType = Literal[
     "string", "number", "integer", "float", "boolean", "object", "array", "date", "datetime",

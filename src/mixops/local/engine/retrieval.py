@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mixops.core.models.stages import KNOWN_STAGES
+from mixops.core.models.retriever_stages import KNOWN_STAGES
 from mixops.local.engine import documents as D
 from mixops.local.engine.credits import Budget, BudgetExceeded, stage_cost
 from mixops.local.engine.errors import BadRequest, EngineError, Unsupported

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mixops.core.locations import Unrepresentable
 from mixops.core.wording import with_article
 
 if TYPE_CHECKING:
@@ -104,10 +105,24 @@ class Resolution:
     secret_paths: dict[Path, Template] = field(default_factory=dict)
 
 
-def resolve(data: Any, params: Mapping[str, Any], env: Mapping[str, str], *, base: Path = ()) -> Resolution:
-    """Replace every placeholder in `data` (a YAML-shaped tree); collect all problems."""
+def resolve(
+    data: Any,
+    params: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    base: Path = (),
+    quiet: frozenset[str] | None = frozenset(),
+) -> Resolution:
+    """Replace every placeholder in `data` (a YAML-shaped tree); collect all problems.
+
+    A string whose placeholder cannot be resolved is left as an `Unrepresentable`: the
+    problem is reported once, here, and validation says nothing more about that value.
+    `quiet` names parameters whose declaration is broken (reported where declared);
+    None stands for every undeclared parameter (a file that declares parameters could
+    not be read).
+    """
     res = Resolution(data=None)
-    res.data = _walk(data, base, params, env, res)
+    res.data = _walk(data, base, params, env, res, quiet)
     return res
 
 
@@ -116,14 +131,21 @@ def _inert(value: Any) -> bool:
     return value is None or isinstance(value, int | float | bool) or (isinstance(value, str) and "${{" not in value)
 
 
-def _walk(node: Any, path: Path, params: Mapping[str, Any], env: Mapping[str, str], res: Resolution) -> Any:
+def _walk(
+    node: Any,
+    path: Path,
+    params: Mapping[str, Any],
+    env: Mapping[str, str],
+    res: Resolution,
+    quiet: frozenset[str] | None,
+) -> Any:
     """Copy-on-write: containers without placeholders are returned as they are."""
     if isinstance(node, dict):
         out: dict[Any, Any] | None = None
         for k, v in node.items():
             if _inert(v):
                 continue
-            nv = _walk(v, (*path, k), params, env, res)
+            nv = _walk(v, (*path, k), params, env, res, quiet)
             if nv is not v:
                 if out is None:
                     out = dict(node)
@@ -134,19 +156,24 @@ def _walk(node: Any, path: Path, params: Mapping[str, Any], env: Mapping[str, st
         for i, v in enumerate(node):
             if _inert(v):
                 continue
-            nv = _walk(v, (*path, i), params, env, res)
+            nv = _walk(v, (*path, i), params, env, res, quiet)
             if nv is not v:
                 if items is None:
                     items = list(node)
                 items[i] = nv
         return node if items is None else items
     if isinstance(node, str) and "${{" in node:
-        return _substitute(node, path, params, env, res)
+        return _substitute(node, path, params, env, res, quiet)
     return node
 
 
 def _lookup(
-    expr: str, path: Path, params: Mapping[str, Any], env: Mapping[str, str], res: Resolution
+    expr: str,
+    path: Path,
+    params: Mapping[str, Any],
+    env: Mapping[str, str],
+    res: Resolution,
+    quiet: frozenset[str] | None = frozenset(),
 ) -> tuple[bool, Any]:
     match = REF_RE.match(expr)
     if not match:
@@ -157,6 +184,8 @@ def _lookup(
     kind, name = match.groups()
     if kind == "params":
         if name not in params:
+            if quiet is None or name in quiet:
+                return False, None
             known = ", ".join(sorted(params)) or "none declared"
             res.problems.append(
                 (path, f"unknown parameter {name!r}", f"declare it under `parameters:`; declared: {known}")
@@ -180,25 +209,34 @@ def _lookup(
     return True, secret
 
 
-def _substitute(text: str, path: Path, params: Mapping[str, Any], env: Mapping[str, str], res: Resolution) -> Any:
+def _substitute(
+    text: str,
+    path: Path,
+    params: Mapping[str, Any],
+    env: Mapping[str, str],
+    res: Resolution,
+    quiet: frozenset[str] | None = frozenset(),
+) -> Any:
     found = list(iter_placeholders(text))
     if len(found) == 1 and not text[: found[0][0]].strip() and not text[found[0][1] :].strip():
         # The whole string is one placeholder: the value keeps its own type.
         expr = found[0][2]
-        ok, value = _lookup(expr, path, params, env, res)
+        ok, value = _lookup(expr, path, params, env, res, quiet)
         env_name = _env_name(expr)
         if ok and env_name:
             res.secret_paths[path] = ((True, env_name),)
-        return value if ok else text
+        return value if ok else Unrepresentable(text)
 
     template: list[Segment] = []
+    failed = False
     pos = 0
     for start, end, expr in found:
         template.append((False, text[pos:start]))
         pos = end
-        ok, value = _lookup(expr, path, params, env, res)
+        ok, value = _lookup(expr, path, params, env, res, quiet)
         name = _env_name(expr)
         if not ok:
+            failed = True
             template.append((False, text[start:end]))
         elif name:
             template.append((True, name))
@@ -207,7 +245,8 @@ def _substitute(text: str, path: Path, params: Mapping[str, Any], env: Mapping[s
     template.append((False, text[pos:]))
     if any(hole for hole, _ in template):
         res.secret_paths[path] = tuple(template)
-    return "".join(value if not hole else env.get(value, "") for hole, value in template)
+    out = "".join(value if not hole else env.get(value, "") for hole, value in template)
+    return Unrepresentable(out) if failed else out
 
 
 def _env_name(expr: str) -> str | None:

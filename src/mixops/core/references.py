@@ -19,7 +19,7 @@ from mixops.core.locations import Path
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import HierarchicalConfig, Taxonomy
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
-from mixops.core.stack import KINDS, Kind, Stack
+from mixops.core.stack import KINDS, Kind, Stack, Undecided
 from mixops.errors import Problem
 
 ID_PREFIX = {"retriever": "ret_", "taxonomy": "tax_", "cluster": "clust_", "collection": "col_"}
@@ -52,7 +52,13 @@ def referenced_collections(stack: Stack) -> set[str]:
     return out
 
 
-def check_references(stack: Stack) -> list[Problem]:
+def check_references(stack: Stack, undecided: Undecided | None = None) -> list[Problem]:
+    """Every cross-resource problem of the declared resources.
+
+    A reference to a name that `undecided` covers (declared by a resource or file with
+    problems of its own) is not reported: it is a consequence, not a problem.
+    """
+    undecided = undecided or Undecided()
     problems: list[Problem] = []
     edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for kind in KINDS:
@@ -74,7 +80,8 @@ def check_references(stack: Stack) -> list[Problem]:
                     continue
                 declared = stack.resources(ref.kind)  # type: ignore[arg-type]
                 if ref.name not in declared:
-                    problems.append(origin.problem(*_unknown(ref.kind, ref.name, list(declared)), ref.sub, doc))
+                    if not undecided.covers(ref.kind, ref.name):
+                        problems.append(origin.problem(*_unknown(ref.kind, ref.name, list(declared)), ref.sub, doc))
                     continue
                 if (ref.kind, ref.name) == key:
                     problems.append(origin.problem(f"{kind} {name!r} refers to itself", "", ref.sub, doc))
@@ -85,7 +92,7 @@ def check_references(stack: Stack) -> list[Problem]:
             if isinstance(res, Taxonomy):
                 problems += _check_hierarchy(res, origin, doc)
     problems += _check_cycles(stack, edges)
-    problems += _check_tests(stack)
+    problems += _check_tests(stack, undecided)
     return problems
 
 
@@ -211,7 +218,7 @@ def _check_cycles(stack: Stack, edges: dict[tuple[str, str], list[tuple[str, str
     return out
 
 
-def _check_tests(stack: Stack) -> list[Problem]:
+def _check_tests(stack: Stack, undecided: Undecided) -> list[Problem]:
     out: list[Problem] = []
     for test in stack.tests:
         origin, doc = stack.origins[("test", test.name)], stack.docs[("test", test.name)]
@@ -224,7 +231,8 @@ def _check_tests(stack: Stack) -> list[Problem]:
             target_kind, target = "cluster", test.cluster
         declared = stack.resources(target_kind)  # type: ignore[arg-type]
         if target not in declared:
-            out.append(origin.problem(*_unknown(target_kind, target, list(declared)), (target_kind,), doc))
+            if not undecided.covers(target_kind, target):
+                out.append(origin.problem(*_unknown(target_kind, target, list(declared)), (target_kind,), doc))
             continue
         if isinstance(test, RetrieverTest):
             retriever = stack.retrievers[target]

@@ -23,8 +23,8 @@ from mixops.core.models.manifest import SUPPORTED_VERSIONS, ManifestFile, Parame
 from mixops.core.models.project import ProjectConfig
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import Taxonomy
-from mixops.core.models.tests import TestCase
-from mixops.core.placeholders import Resolution, Template, check_param_value, mask, resolve
+from mixops.core.models.tests import Test, TestCase
+from mixops.core.placeholders import Resolution, Template, check_param_value, iter_placeholders, mask, resolve
 from mixops.core.refpaths import iter_refs
 from mixops.errors import ManifestError, Problem
 
@@ -132,7 +132,50 @@ class Stack:
         return h.hexdigest()[:16]
 
 
-_param_list = TypeAdapter(list[Parameter])
+_param = TypeAdapter(Parameter)
+_ITEMS: dict[str, TypeAdapter[Any]] = {
+    "retrievers": TypeAdapter(Retriever),
+    "taxonomies": TypeAdapter(Taxonomy),
+    "clusters": TypeAdapter(Cluster),
+    "tests": TypeAdapter(Test),
+}
+KIND_OF: dict[str, str] = {"retrievers": "retriever", "taxonomies": "taxonomy", "clusters": "cluster", "tests": "test"}
+
+
+@dataclass
+class Undecided:
+    """Names that broken input may declare: references to them are not reported.
+
+    A resource whose own declaration has a problem (already reported) still declares
+    its name; a file that could not be read to the end, or a section that is not a
+    list, may declare any name. Reporting "unknown retriever" for those would only
+    repeat a problem as a false one of its own.
+    """
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+    kinds: set[str] = field(default_factory=set)  # kinds any name of which may be declared
+    params: set[str] = field(default_factory=set)
+    any_param: bool = False
+    texts: list[str] = field(default_factory=list)  # of files that could not be parsed to the end
+
+    def covers(self, kind: str, name: str) -> bool:
+        return kind in self.kinds or name in self.names.get(kind, ()) or self.in_unread(name)
+
+    def in_unread(self, name: str) -> bool:
+        """Whether a file that could not be parsed may declare `name`: only if it is written there."""
+        return any(name in text for text in self.texts)
+
+    def add_item(self, section: str, item: Any) -> None:
+        kind = KIND_OF[section]
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str):
+            self.names.setdefault(kind, set()).add(name)
+        else:
+            self.kinds.add(kind)
+
+    def everything(self) -> None:
+        self.kinds.update(KIND_OF.values())
+        self.any_param = True
 
 
 def build_stack(
@@ -140,7 +183,17 @@ def build_stack(
     project: ProjectConfig,
     environment: str,
     env_vars: Mapping[str, str],
+    *,
+    unread: Mapping[str, str | None] | None = None,
 ) -> Stack:
+    """Validate `docs` into a Stack; raise ManifestError with every problem of the run.
+
+    Every independent problem is reported in one run: a document, resource or parameter
+    with a problem does not stop the others from being validated, and cross-resource
+    checks always run. `unread` maps files that could not be parsed to the end to their
+    text (None: not readable at all): a reference to a name written there is not
+    reported, since that file may be what declares it.
+    """
     problems: list[Problem] = []
     stack = Stack(project=project, environment=environment, files=tuple(sorted({d.file for d in docs})))
     if environment not in project.environments:
@@ -157,6 +210,12 @@ def build_stack(
             ]
         )
     env_conf = project.environments[environment]
+    undecided = Undecided()
+    for text in (unread or {}).values():
+        if text is None:
+            undecided.everything()
+        else:
+            undecided.texts.append(text)
 
     # Pass 1: parameter declarations from every document (they are global to the stack).
     declared: dict[str, Parameter] = {}
@@ -166,12 +225,24 @@ def build_stack(
         raw = doc.data.get("parameters")
         if raw is None:
             continue
-        try:
-            params = _param_list.validate_python(raw, strict=True)
-        except ValidationError as err:
-            problems += problems_from_validation(err, doc, base=("parameters",))
+        if not isinstance(raw, list):
+            line, col = doc.locate(("parameters",))
+            problems.append(
+                Problem(doc.file, line, col, "parameters", "`parameters` must be a list", "write `- {name: ...}` items")
+            )
+            undecided.any_param = True
             continue
-        for i, p in enumerate(params):
+        for i, item in enumerate(raw):
+            try:
+                p = _param.validate_python(item, strict=True)
+            except ValidationError as err:
+                problems += problems_from_validation(err, doc, base=("parameters", i), model=Parameter)
+                name = item.get("name") if isinstance(item, dict) else None
+                if isinstance(name, str):
+                    undecided.params.add(name)
+                else:
+                    undecided.any_param = True
+                continue
             if p.name in declared:
                 line, col = doc.locate(("parameters", i, "name"))
                 problems.append(
@@ -189,16 +260,17 @@ def build_stack(
     values: dict[str, Any] = {name: p.default for name, p in declared.items()}
     for name, value in env_conf.parameters.items():
         if name not in declared:
-            problems.append(
-                Problem(
-                    "mixops.yaml",
-                    0,
-                    0,
-                    f"environments.{environment}.parameters.{name}",
-                    f"parameter {name!r} is not declared in any manifest",
-                    "declare it under `parameters:` or remove the value",
+            if not (undecided.any_param or name in undecided.params or undecided.in_unread(name)):
+                problems.append(
+                    Problem(
+                        "mixops.yaml",
+                        0,
+                        0,
+                        f"environments.{environment}.parameters.{name}",
+                        f"parameter {name!r} is not declared in any manifest",
+                        "declare it under `parameters:` or remove the value",
+                    )
                 )
-            )
             continue
         why = check_param_value(declared[name], value)
         if why:
@@ -206,40 +278,95 @@ def build_stack(
             continue
         values[name] = value
     stack.parameters = values
+    quiet: frozenset[str] | None = None
+    if not undecided.any_param:
+        # Parameters declared with problems, and those an unparsable file may declare.
+        maybe = {name for name in _placeholder_params(docs) if undecided.in_unread(name)} if undecided.texts else set()
+        quiet = frozenset(undecided.params | maybe)
 
     # Pass 2: resolve placeholders and validate each document against the models.
     secrets: set[str] = set()
     for doc in docs:
         # Every document is a manifest or a problem: a document skipped without a word
         # would make its resources look deleted, and `apply --prune` would delete them.
-        if not isinstance(doc.data, dict) or not _version_ok(doc, problems):
+        if not isinstance(doc.data, dict) or not _check_version(doc, problems):
             continue
         body = {k: v for k, v in doc.data.items() if k != "parameters"}
         # A loader that can tell no string holds `${{` lets us skip the walk (10,000 resources: 0.1 s).
-        res = resolve(body, values, env_vars) if getattr(doc, "may_hold_placeholders", True) else Resolution(body)
+        if getattr(doc, "may_hold_placeholders", True):
+            res = resolve(body, values, env_vars, quiet=quiet)
+        else:
+            res = Resolution(body)
         secrets |= res.secrets
         stack.secret_names.update(res.secret_names)
         for path, message, fix in res.problems:
             line, col = doc.locate(path)
             problems.append(Problem(doc.file, line, col, render_path(path), message, fix))
-        if res.problems:
-            continue
-        try:
-            manifest = ManifestFile.model_validate({**res.data, "parameters": []}, strict=True)
-        except ValidationError as err:
-            problems += problems_from_validation(err, doc, data=res.data, model=ManifestFile)
-            continue
-        _merge(stack, manifest, doc, problems)
+        parts = _validate_document(doc, res.data, problems, undecided)
+        _merge(stack, parts, doc, problems)
         _record_secret_paths(stack, res.data, res.secret_paths)
 
     stack.secrets = frozenset(secrets)
-    if not problems:
-        from mixops.core.references import check_references
+    from mixops.core.references import check_references
 
-        problems += check_references(stack)
+    problems += check_references(stack, undecided)
     if problems:
         raise ManifestError([_mask_problem(p, stack.secrets) for p in problems])
     return stack
+
+
+def _placeholder_params(docs: Sequence[SourceDocLike]) -> set[str]:
+    """Names of every `${{ params.X }}` the documents use (only when some file is unreadable)."""
+    names: set[str] = set()
+    todo: list[Any] = [d.data for d in docs]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, str) and "${{" in node:
+            for _, _, expr in iter_placeholders(node):
+                if expr.startswith("params."):
+                    names.add(expr.removeprefix("params."))
+    return names
+
+
+Parts = dict[str, list[tuple[int, Any]]]  # section -> (index in the document, validated item)
+
+
+def _validate_document(
+    doc: SourceDocLike, data: dict[str, Any], problems: list[Problem], undecided: Undecided
+) -> Parts:
+    """The document's valid resources and tests by section; every problem appended.
+
+    The whole document is validated at once (the common, fast case). When that fails,
+    each item is validated on its own, so one broken resource hides neither the other
+    resources of the document nor the cross-resource checks that involve them.
+    """
+    try:
+        manifest = ManifestFile.model_validate({**data, "version": "1.0", "parameters": []}, strict=True)
+    except ValidationError as err:
+        problems += problems_from_validation(err, doc, data=data, model=ManifestFile)
+    else:
+        return {section: list(enumerate(getattr(manifest, section))) for section in MANIFEST_SECTIONS}
+    parts: Parts = {section: [] for section in MANIFEST_SECTIONS}
+    for section in MANIFEST_SECTIONS:
+        items = data.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            undecided.kinds.add(KIND_OF[section])  # reported above; what it declares is unknown
+            continue
+        for i, item in enumerate(items):
+            try:
+                parts[section].append((i, _ITEMS[section].validate_python(item, strict=True)))
+            except ValidationError:
+                undecided.add_item(section, item)  # reported above, with the whole document
+    for key in data:
+        if key not in ManifestFile.model_fields:
+            undecided.everything()  # an unknown top-level key (`retriever:`) may hold anything
+    return parts
 
 
 def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
@@ -263,10 +390,15 @@ def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
 MANIFEST_SECTIONS = ("retrievers", "taxonomies", "clusters", "tests")
 
 
-def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
+def _check_version(doc: SourceDocLike, problems: list[Problem]) -> bool:
+    """Whether to validate the document's contents; a version problem is appended.
+
+    A document with a missing or unsupported version that holds manifest sections is
+    still validated (as version 1.0): its other problems belong in the same run.
+    """
     if "version" not in doc.data:
         problems.append(_missing_version(doc))
-        return False
+        return any(k in doc.data for k in (*MANIFEST_SECTIONS, "metadata"))
     version = doc.data.get("version")
     if version in SUPPORTED_VERSIONS:
         return True
@@ -282,7 +414,7 @@ def _version_ok(doc: SourceDocLike, problems: list[Problem]) -> bool:
             f"supported: {', '.join(SUPPORTED_VERSIONS)}",
         )
     )
-    return False
+    return True
 
 
 def _missing_version(doc: SourceDocLike) -> Problem:
@@ -309,14 +441,14 @@ def _missing_version(doc: SourceDocLike) -> Problem:
     )
 
 
-def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: list[Problem]) -> None:
-    sections: list[tuple[Kind, list[Any], dict[str, Any]]] = [
-        ("retriever", manifest.retrievers, stack.retrievers),
-        ("taxonomy", manifest.taxonomies, stack.taxonomies),
-        ("cluster", manifest.clusters, stack.clusters),
+def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Problem]) -> None:
+    sections: list[tuple[Kind, list[tuple[int, Any]], dict[str, Any]]] = [
+        ("retriever", parts["retrievers"], stack.retrievers),
+        ("taxonomy", parts["taxonomies"], stack.taxonomies),
+        ("cluster", parts["clusters"], stack.clusters),
     ]
     for kind, items, table in sections:
-        for i, res in enumerate(items):
+        for i, res in items:
             path: Path = (SECTION[kind], i)
             line, col = doc.locate((*path, "name"))
             key = (kind, res.name)
@@ -337,7 +469,7 @@ def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: l
             stack.origins[key] = Origin(doc.file, line, col, path)
             stack.docs[key] = doc
     seen_tests = {t.name for t in stack.tests}
-    for i, test in enumerate(manifest.tests):
+    for i, test in parts["tests"]:
         path = ("tests", i)
         line, col = doc.locate((*path, "name"))
         if test.name in seen_tests:
@@ -354,7 +486,7 @@ def _merge(stack: Stack, manifest: ManifestFile, doc: SourceDocLike, problems: l
             )
             continue
         seen_tests.add(test.name)
-        stack.tests.append(test)  # type: ignore[arg-type]
+        stack.tests.append(test)
         stack.origins[("test", test.name)] = Origin(doc.file, line, col, path)
         stack.docs[("test", test.name)] = doc
 
@@ -365,7 +497,10 @@ def _record_secret_paths(stack: Stack, data: Any, paths: Mapping[Path, Template]
     for path, template in paths.items():
         if len(path) < 2 or path[0] not in kinds or not isinstance(path[1], int):
             continue
-        item = data[path[0]][path[1]]
+        items = data.get(path[0])
+        item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        if not isinstance(item, dict):
+            continue
         key = (kinds[str(path[0])], str(item.get("name")))
         if stack.docs.get(key) is not None and key in stack.origins:
             stack.secret_paths.setdefault(key, {})[path[2:]] = template

@@ -20,7 +20,7 @@ from mixops.core.models.project import ProjectConfig
 from mixops.core.stack import Stack, build_stack
 from mixops.errors import ManifestError, Problem, ProjectError
 from mixops.ports.gcpause import gc_paused
-from mixops.ports.yamlsource import load_file, load_paths
+from mixops.ports.yamlsource import load_file, load_sources
 
 PROJECT_FILE = "mixops.yaml"
 
@@ -134,9 +134,16 @@ def load_stack(
     targets = list(paths) if paths else [project.root / p for p in project.config.manifests]
     stack_problems: list[Problem] = []
     with gc_paused():  # validation allocates as much as parsing does, and frees as little
-        docs, problems = load_paths(targets, root=project.root)
+        sources = load_sources(targets, root=project.root)
+        problems = sources.problems
         try:
-            stack = build_stack(docs, project.config, env_name, os.environ if env_vars is None else env_vars)
+            stack = build_stack(
+                sources.docs,
+                project.config,
+                env_name,
+                os.environ if env_vars is None else env_vars,
+                unread=sources.incomplete,
+            )
         except ManifestError as err:
             stack_problems = err.problems
             stack = None

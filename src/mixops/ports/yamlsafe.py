@@ -737,7 +737,14 @@ class _Builder:
 
 
 def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
-    """Every document of ``text`` whose root is a mapping, and every problem found.
+    """Every document of ``text`` whose root is a mapping, and every problem found (see parse_stream)."""
+    docs, problems, _ = parse_stream(text, file)
+    return docs, problems
+
+
+def parse_stream(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem], bool]:
+    """Every document of ``text`` whose root is a mapping, every problem found, and whether
+    the whole text was read (False after a problem that stops the file).
 
     ``file`` is only used to label problems. Empty documents (nothing but comments, or
     what a leading or trailing ``---`` leaves) are skipped; a text with no non-empty
@@ -746,10 +753,12 @@ def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
     """
     builder = _Builder(file)
     parser: Any = None
+    complete = False
     try:
         parser = _new_parser(text)  # the pure-Python reader already checks characters here
         with gc_paused():
             builder.run(parser)
+        complete = True
     except _Fatal as fatal:
         builder.problems.append(Problem(file, fatal.line, fatal.col, fatal.path, fatal.message, fatal.fix))
     except yaml.MarkedYAMLError as err:
@@ -773,7 +782,7 @@ def parse_yaml(text: str, file: str) -> tuple[list[ParsedDoc], list[Problem]]:
                 "`tests:`, or delete the file",
             )
         )
-    return builder.docs, builder.problems
+    return builder.docs, builder.problems, complete
 
 
 _SYNTAX_HINTS = (
@@ -838,5 +847,6 @@ __all__ = [
     "ParsedDoc",
     "PositionIndex",
     "format_path",
+    "parse_stream",
     "parse_yaml",
 ]

@@ -30,7 +30,7 @@ from typing import Any
 
 from mixops.errors import Problem
 from mixops.ports.gcpause import gc_paused
-from mixops.ports.yamlsafe import PathKey, PositionIndex, parse_yaml
+from mixops.ports.yamlsafe import PathKey, PositionIndex, parse_stream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest manifest file accepted; bigger files are refused before being read."""
@@ -227,12 +227,20 @@ def _too_big(size: int) -> tuple[str, str]:
 
 def load_file(path: Path, *, display: str) -> tuple[list[SourceDoc], list[Problem]]:
     """Every usable document of one file, and every problem in it."""
+    docs, problems, _ = _load(path, display)
+    return docs, problems
+
+
+def _load(path: Path, display: str) -> tuple[list[SourceDoc], list[Problem], str | bool | None]:
+    """Documents, problems, and True when the whole file was parsed, else its text (None
+    when it could not be read)."""
     text, problems = read_text(path, display=display)
     if text is None:
-        return [], problems
-    parsed, problems = parse_yaml(text, display)
+        return [], problems, None
+    parsed, problems, complete = parse_stream(text, display)
     templated = _may_hold_placeholders(text)
-    return [SourceDoc(display, doc.index, doc.data, doc.positions, templated) for doc in parsed], problems
+    docs = [SourceDoc(display, doc.index, doc.data, doc.positions, templated) for doc in parsed]
+    return docs, problems, True if complete else text
 
 
 def _may_hold_placeholders(text: str) -> bool:
@@ -246,18 +254,40 @@ def _may_hold_placeholders(text: str) -> bool:
     return "${{" in text or "\\" in text
 
 
-def load_paths(paths: Sequence[Path], *, root: Path) -> tuple[list[SourceDoc], list[Problem]]:
+@dataclass(frozen=True)
+class Sources:
+    """What the manifest paths hold: documents, problems, and the files not read to the end."""
+
+    docs: list[SourceDoc]
+    problems: list[Problem]
+    incomplete: Mapping[str, str | None]
+    """Files that could not be parsed to the end (a syntax error, an alias bomb...), by
+    display path, with their text (None: unreadable). They may declare names that the
+    documents above do not show: only names written in that text."""
+
+
+def load_sources(paths: Sequence[Path], *, root: Path) -> Sources:
     """All documents of all manifest files under ``paths``, and ALL problems across them."""
     files, problems = discover(paths, root=root)
     docs: list[SourceDoc] = []
+    incomplete: dict[str, str | None] = {}
     # Paused across files too: the documents already loaded stay alive, and every
     # collection between files would scan all of them again.
     with gc_paused():
         for file in files:
-            file_docs, file_problems = load_file(file, display=display_path(file, root))
+            display = display_path(file, root)
+            file_docs, file_problems, complete = _load(file, display)
             docs.extend(file_docs)
             problems.extend(file_problems)
-    return docs, problems
+            if complete is not True:
+                incomplete[display] = complete or None
+    return Sources(docs, problems, incomplete)
+
+
+def load_paths(paths: Sequence[Path], *, root: Path) -> tuple[list[SourceDoc], list[Problem]]:
+    """All documents of all manifest files under ``paths``, and ALL problems across them."""
+    sources = load_sources(paths, root=root)
+    return sources.docs, sources.problems
 
 
 __all__ = [
@@ -267,5 +297,6 @@ __all__ = [
     "display_path",
     "load_file",
     "load_paths",
+    "load_sources",
     "read_text",
 ]

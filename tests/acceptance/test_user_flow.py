@@ -192,7 +192,7 @@ def flow(target: Target, namespaces: tuple[str, str], tmp_path_factory: pytest.T
 
 def test_validate(flow: Flow) -> None:
     out = flow.mixops("validate")
-    assert "valid: 2 retrievers, 1 taxonomies, 1 clusters, 2 tests in 4 files" in out
+    assert "valid: 2 retrievers, 1 taxonomy, 1 cluster, 2 tests in 4 files" in out
 
 
 def test_doctor_before_the_first_apply(flow: Flow) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from mixops.core.wording import count
 from mixops.errors import ManifestError, MixopsError
 
 # Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`. Success is 0.
@@ -55,7 +56,7 @@ def handle_errors(fn: F) -> F:
                 for p in err.problems:
                     click.echo(p.render(), err=True)
                 n = len(err.problems)
-                click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+                click.echo(f"{count(n, 'problem')} found", err=True)
             else:
                 click.echo(f"error: {err}", err=True)
             for note in getattr(err, "__notes__", ()):  # e.g. a lease that could not be released as well

@@ -52,5 +52,8 @@ def validate(paths: tuple[Path, ...], env: str | None, fmt: str) -> None:
             )
         )
         return
-    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
-    ctx.echo(f"valid: {summary} in {len(stack.files)} files (environment {stack.environment})")
+    from mixops.core.wording import count
+
+    nouns = {"retrievers": "retriever", "taxonomies": "taxonomy", "clusters": "cluster", "tests": "test"}
+    summary = ", ".join(count(n, nouns[k]) for k, n in counts.items())
+    ctx.echo(f"valid: {summary} in {count(len(stack.files), 'file')} (environment {stack.environment})")

@@ -20,6 +20,7 @@ from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import HierarchicalConfig, Taxonomy
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
 from mixops.core.stack import KINDS, Kind, Stack, Undecided
+from mixops.core.wording import plural, with_article
 from mixops.errors import Problem
 
 ID_PREFIX = {"retriever": "ret_", "taxonomy": "tax_", "cluster": "clust_", "collection": "col_"}
@@ -99,13 +100,13 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
 def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
     if name.startswith(ID_PREFIX.get(kind, "\0")):
         return (
-            f"{name!r} looks like a {kind} id; manifests reference {kind}s by name",
-            f"write the name of a {kind} declared in the manifests",
+            f"{name!r} looks like {with_article(kind)} id; manifests reference {plural(kind)} by name",
+            f"write the name of {with_article(kind)} declared in the manifests",
         )
     close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
     if close:
         return f"unknown {kind} {name!r}", f"did you mean {close[0]!r}?"
-    listing = ", ".join(sorted(declared)) if declared else f"no {kind}s are declared"
+    listing = ", ".join(sorted(declared)) if declared else f"no {plural(kind)} are declared"
     return f"unknown {kind} {name!r}", f"declare it, or use one of: {listing}"
 
 

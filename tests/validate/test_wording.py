@@ -1,0 +1,54 @@
+"""Validation's messages agree in number and article, through one helper (core/wording)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.validate.conftest import VALID_MANIFEST, run
+
+from mixops.core.wording import count, plural, with_article
+
+
+@pytest.mark.parametrize(
+    ("noun", "expected"),
+    [("taxonomy", "taxonomies"), ("retriever", "retrievers"), ("cluster", "clusters"), ("match", "matches"),
+     ("key", "keys"), ("index", "indexes"), ("file", "files"), ("class", "classes")],
+)  # fmt: skip
+def test_plural(noun: str, expected: str) -> None:
+    assert plural(noun) == expected
+
+
+def test_count_and_article() -> None:
+    assert [count(1, "taxonomy"), count(0, "cluster"), count(10_000, "test")] == [
+        "1 taxonomy",
+        "0 clusters",
+        "10,000 tests",
+    ]
+    assert [with_article(w) for w in ("integer", "string", "array", "unique name", "URL", "number")] == [
+        "an integer",
+        "a string",
+        "an array",
+        "a unique name",
+        "a URL",
+        "a number",
+    ]
+
+
+def test_validate_summary_agrees_in_number(project: Path) -> None:
+    text = VALID_MANIFEST.split("tests:\n")[0]  # one taxonomy, one cluster, no test
+    (project / "manifests" / "main.yaml").write_text(text)
+    result = run(project, "validate")
+    assert result.exit_code == 0, result.output
+    assert result.output == "valid: 2 retrievers, 1 taxonomy, 1 cluster, 0 tests in 1 file (environment local)\n"
+
+
+def test_no_kind_declared_is_plural(project: Path) -> None:
+    retrievers = VALID_MANIFEST.split("retrievers:\n", 1)[1].split("taxonomies:\n")[0]
+    manifest = 'version: "1.0"\nretrievers:\n' + retrievers.replace('"${{ params.top_k }}"', "20")
+    manifest += "  - name: enricher\n    stages:\n      - stage_name: tag\n        config:\n"
+    manifest += "          stage_id: taxonomy_enrich\n          parameters: {taxonomy_id: product_tags}\n"
+    (project / "manifests" / "main.yaml").write_text(manifest)
+    result = run(project, "validate")
+    assert result.exit_code == 1
+    assert "unknown taxonomy 'product_tags' (declare it, or use one of: no taxonomies are declared)" in result.output

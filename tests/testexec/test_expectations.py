@@ -130,12 +130,15 @@ def test_taxonomy_labels_and_fields_per_sample() -> None:
     )
 
 
-def test_cluster_expectations_from_an_adhoc_response() -> None:
+def _centroid(cid: str, n: int, reps: list[str]) -> dict[str, Any]:
+    return {"cluster_id": cid, "num_members": n, "representative_ids": [{"document_id": d} for d in reps]}
+
+
+def test_cluster_expectations_read_representative_ids_of_a_stored_run() -> None:
     resp = {
-        "run_id": "run_1", "num_clusters": 2, "num_documents": 5,
-        "metrics": {"silhouette_score": 0.4, "davies_bouldin_score": 0.9},
-        "members": [{"document_id": d, "cluster_id": c} for d, c in
-                    [("a", "cl_0"), ("b", "cl_0"), ("c", "cl_1"), ("d", "cl_1"), ("e", "cl_1")]],
+        "run_id": "run_1", "num_clusters": 2, "num_points": 5,
+        "metrics": {"silhouette_score": 0.4, "davies_bouldin_index": 0.9},
+        "centroids": [_centroid("cl_0", 2, ["a", "b"]), _centroid("cl_1", 3, ["c", "d", "e"])],
     }  # fmt: skip
     observed = observe_cluster(resp)
     assert observed["sizes"] == {"cl_0": 2, "cl_1": 3}
@@ -163,3 +166,22 @@ def test_cluster_expectations_from_an_adhoc_response() -> None:
     assert "{'cl_0': 2}" in failures
     assert "['a', 'c'] must share a cluster, observed {'a': 'cl_0', 'c': 'cl_1'}" in failures
     assert "['a', 'b'] must be in different clusters" in failures
+
+
+def test_membership_that_is_not_documented_is_skipped_with_the_reason() -> None:
+    # Seed 003's ad-hoc response documents no membership: an undocumented `members` is not read.
+    adhoc = {"success": True, "algorithm": "kmeans", "num_clusters": 1, "num_documents": 2, "execution_time_ms": 1,
+             "centroids": [{"cluster_id": "cluster_001", "num_members": 2}],
+             "members": [{"document_id": "a", "cluster_id": "cluster_001"}]}  # fmt: skip
+    expect = ClusterExpect.model_validate({"same_cluster": [["a", "b"]], "num_clusters": {"min": 1}})
+    outcome = evaluate_cluster(expect, observe_cluster(adhoc))
+    assert outcome.status is Status.PASSED and not outcome.failures
+    [skipped] = outcome.skipped_checks
+    assert skipped.check == "same_cluster ['a', 'b']" and "documents no membership field" in skipped.reason
+    # A stored run whose representatives miss one document of a pair: that pair is skipped, the rest checked.
+    stored = {"run_id": "run_2", "num_clusters": 2, "num_points": 40,
+              "centroids": [_centroid("cl_0", 20, ["a", "b"]), _centroid("cl_1", 20, ["c"])]}  # fmt: skip
+    expect = ClusterExpect.model_validate({"same_cluster": [["a", "b"], ["a", "z"]], "different_cluster": [["a", "c"]]})
+    outcome = evaluate_cluster(expect, observe_cluster(stored))
+    assert outcome.passed and [c.check for c in outcome.skipped_checks] == ["same_cluster ['a', 'z']"]
+    assert "z not among the run's representative_ids" in outcome.skipped_checks[0].reason

@@ -14,7 +14,7 @@ from typing import Any
 
 from mixops.core.irmetrics import all_metrics
 from mixops.core.models.tests import ClusterExpect, RetrieverExpect, TaxonomyExpect
-from mixops.core.outcomes import Execution
+from mixops.core.outcomes import Execution, SkippedCheck
 
 NOISE_CLUSTERS = frozenset({"cl_cluster_noise", "noise", "-1"})
 TOP_SHOWN = 5
@@ -316,21 +316,22 @@ def evaluate_taxonomy(expect: TaxonomyExpect, observed: Mapping[str, Any]) -> Ex
 
 
 def observe_cluster(response: Mapping[str, Any]) -> dict[str, Any]:
-    """Both shapes: the ad-hoc response (seed 003) and a stored execution result (by id)."""
+    """Both shapes: the ad-hoc response (seed 003) and a stored execution result (by id).
+
+    Membership comes only from what is documented: the `representative_ids` of a stored
+    run's centroids (ClusterExecutionResult; a small sample per cluster, not every
+    member). Seed 003's ad-hoc response documents no membership field, so it gives none.
+    """
     metrics = response.get("metrics") or {}
-    raw_members = response.get("members")
+    centroids = [c for c in response.get("centroids") or [] if isinstance(c, dict)]
     members: dict[str, str] = {}
-    if isinstance(raw_members, list):
-        members = {str(m["document_id"]): str(m.get("cluster_id")) for m in raw_members if isinstance(m, dict)}
-    elif isinstance(raw_members, dict):
-        members = {str(k): str(v) for k, v in raw_members.items()}
-    if members:
-        sizes: dict[str, int] = {}
-        for cid in members.values():
-            if cid not in NOISE_CLUSTERS:
-                sizes[cid] = sizes.get(cid, 0) + 1
-    else:
-        sizes = {str(c.get("cluster_id")): int(c.get("num_members") or 0) for c in response.get("centroids") or []}
+    for c in centroids:
+        for rep in c.get("representative_ids") or []:
+            doc = rep.get("document_id") if isinstance(rep, dict) else None
+            if doc is not None:
+                members[str(doc)] = str(c.get("cluster_id"))
+    sizes = {str(c.get("cluster_id")): int(c.get("num_members") or 0) for c in centroids}
+    sizes = {c: n for c, n in sizes.items() if c not in NOISE_CLUSTERS}
     return {
         "run_id": response.get("run_id"),
         "num_clusters": response.get("num_clusters", len(sizes)),
@@ -372,21 +373,34 @@ def evaluate_cluster(expect: ClusterExpect, observed: Mapping[str, Any]) -> Exec
                 f"documents, observed {small}"
             )
     members: dict[str, str] = observed.get("members") or {}
-    if (expect.same_cluster or expect.different_cluster) and not members:
-        failures.append("membership: the execution returned no cluster members to check pairs against")
-    elif members:
-        for group in expect.same_cluster or []:
-            got = {doc: members.get(doc, "not clustered") for doc in group}
-            if len(set(got.values())) != 1 or "not clustered" in got.values():
-                failures.append(f"same_cluster: {group} must share a cluster, observed {got}")
-        for group in expect.different_cluster or []:
-            got = {doc: members.get(doc, "not clustered") for doc in group}
+    skipped: list[SkippedCheck] = []
+    for check, groups in (("same_cluster", expect.same_cluster), ("different_cluster", expect.different_cluster)):
+        for group in groups or []:
+            unknown = [doc for doc in group if doc not in members]
+            if unknown:
+                skipped.append(SkippedCheck(check=f"{check} {group}", reason=_no_membership(unknown, bool(members))))
+                continue
+            got = {doc: members[doc] for doc in group}
             values = list(got.values())
-            if len(set(values)) != len(values) or "not clustered" in values:
+            if check == "same_cluster" and len(set(values)) != 1:
+                failures.append(f"same_cluster: {group} must share a cluster, observed {got}")
+            if check == "different_cluster" and len(set(values)) != len(values):
                 failures.append(f"different_cluster: {group} must be in different clusters, observed {got}")
     if failures and run:
         failures = [f"{f} (run {run})" for f in failures]
-    return Execution.verdict(failures, observed, run)
+    return Execution.verdict(failures, observed, run, skipped)
+
+
+def _no_membership(unknown: Sequence[str], any_members: bool) -> str:
+    if not any_members:
+        return (
+            "the run reports no membership (a stored run lists only its centroids' representative_ids, "
+            "and seed 003's ad-hoc clustering documents no membership field)"
+        )
+    return (
+        f"{', '.join(unknown)} not among the run's representative_ids (the API lists a small sample "
+        "of each cluster, not every member)"
+    )
 
 
 __all__ = [

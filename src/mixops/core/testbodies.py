@@ -45,14 +45,42 @@ def by_id_retriever_body(inputs: Mapping[str, Any], filters: Mapping[str, Any] |
     return body
 
 
+# Stage keys of a retriever's create shape that the SDK's StageInstanceConfig (the stages of a
+# RetrieverModelInput) has no place for: an override without them would run something else.
+_STAGE_KEYS_WITHOUT_A_PLACE = ("on_error", "output_alias", "batch_size")
+
+
 def retriever_override(name: str, spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
-    """A retriever model for a taxonomy execute's `retriever` override (RetrieverModel fields)."""
+    """A taxonomy execute's `retriever` override in the SDK's RetrieverModelInput shape.
+
+    The create shape nests a stage's implementation under `config` (`stage_type`,
+    `config.stage_id`, `config.parameters`, `config.pre_filters`); RetrieverModelInput
+    takes flat stages (`stage_name`, `stage_id`, `parameters`, `pre_filters`), the input
+    schema as `{properties: ...}` and `collection_ids`.
+    """
     full = rewrite_refs("retriever", spec, to_id)
-    body = {k: full[k] for k in ADHOC_RETRIEVER_KEYS if k in full}
-    body["retriever_name"] = name
-    body["collection_ids"] = list(body.get("collection_identifiers") or [])
-    body.setdefault("input_schema", {})
-    return body
+    stages = []
+    for i, stage in enumerate(full.get("stages") or []):
+        lost = [k for k in _STAGE_KEYS_WITHOUT_A_PLACE if stage.get(k) is not None]
+        config = stage.get("config") or {}
+        if config.get("post_filters"):
+            lost.append("config.post_filters")
+        if lost:
+            raise NotRunnable(
+                f"its retriever {name!r} sets {', '.join(lost)} on stage {i}, which a taxonomy execute's "
+                "retriever override (RetrieverModelInput) cannot carry"
+            )
+        flat: dict[str, Any] = {"stage_name": stage["stage_name"], "stage_id": config.get("stage_id")}
+        flat["parameters"] = dict(config.get("parameters") or {})
+        if config.get("pre_filters"):
+            flat["pre_filters"] = config["pre_filters"]
+        stages.append(flat)
+    return {
+        "retriever_name": name,
+        "collection_ids": list(full.get("collection_identifiers") or []),
+        "input_schema": {"properties": dict(full.get("input_schema") or {})},
+        "stages": stages,
+    }
 
 
 def sample_ids(documents: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -62,25 +90,33 @@ def sample_ids(documents: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def taxonomy_body(
     name: str,
-    spec: dict[str, Any] | None,
+    taxonomy_id: str,
+    spec: dict[str, Any],
     documents: Sequence[Mapping[str, Any]],
     to_id: ToId,
     override: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An on-demand execute; with `spec`, the inline (desired) taxonomy, else the stored one."""
+    """An on-demand execute (ExecuteTaxonomyRequest) of the taxonomy `taxonomy_id` with `spec` inline.
+
+    `taxonomy` (a TaxonomyModelInput) is required by the SDK: the config under test goes
+    there, the desired one at plan time, the live or applied one otherwise. The path names
+    the taxonomy by its id: a taxonomy that does not exist yet cannot be executed.
+    """
     ids = sample_ids(documents)
     docs = [{**d, "document_id": ids[i]} for i, d in enumerate(documents)]
-    body: dict[str, Any] = {"join_mode": "on_demand", "source_documents": docs}
-    if spec is not None:
-        full = rewrite_refs("taxonomy", spec, to_id)
-        body["taxonomy"] = {"taxonomy_name": name, "config": full["config"]}
+    full = rewrite_refs("taxonomy", spec, to_id)
+    taxonomy = {"taxonomy_id": taxonomy_id, "taxonomy_name": name, "config": full["config"]}
+    body: dict[str, Any] = {"taxonomy": taxonomy, "join_mode": "on_demand", "source_documents": docs}
     if override is not None:
         body["retriever"] = override
     return body
 
 
 def adhoc_cluster_body(spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
-    """`POST /v1/clusters/execute` (seed 003) with results not stored and members included."""
+    """`POST /v1/clusters/execute` (seed 003's fields only) with results not stored.
+
+    No `include_members`: seed 003 documents no response field that would carry them.
+    """
     if spec.get("source_cluster_ids"):
         raise NotRunnable("a cluster of clusters (source_cluster_ids) cannot run as an ad-hoc clustering")
     if spec.get("filters"):
@@ -89,7 +125,6 @@ def adhoc_cluster_body(spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
     body: dict[str, Any] = {
         "collection_ids": collections,
         "store_results": False,
-        "include_members": True,
         "compute_metrics": True,
     }
     vector = spec.get("vector_config")

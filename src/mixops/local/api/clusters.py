@@ -288,6 +288,26 @@ def _spec(row: Row, overrides: dict[str, Any]) -> ClusterSpec:
     )
 
 
+# ClusterExecutionCentroid.representative_ids: "capped upstream to a small sample (~16)" (SDK).
+REPRESENTATIVES = 16
+
+
+def _with_representatives(
+    centroids: list[dict[str, Any]], members: list[dict[str, Any]], body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each centroid with a sample of its members as `representative_ids` (document order)."""
+    collections = body.get("collection_ids") or []
+    by_cluster: dict[str, list[dict[str, Any]]] = {}
+    for m in members:
+        reps = by_cluster.setdefault(str(m.get("cluster_id")), [])
+        if len(reps) < REPRESENTATIVES:
+            rep = {"document_id": str(m["document_id"])}
+            if len(collections) == 1:  # the collection of each document is known only then
+                rep["collection_id"] = str(collections[0])
+            reps.append(rep)
+    return [{**c, "representative_ids": by_cluster.get(str(c.get("cluster_id")), [])} for c in centroids]
+
+
 def _run_in_background(
     state: LocalState, ns: str, row: Row, task_id: str, run_id: str, overrides: dict[str, Any]
 ) -> None:
@@ -327,7 +347,7 @@ def _run_in_background(
         "created_at": started,
         "completed_at": now_iso(),
         "metrics": outcome["metrics"],
-        "centroids": outcome["centroids"],
+        "centroids": _with_representatives(outcome["centroids"], outcome.get("members") or [], row.body),
         "members": outcome.get("members"),
         "mode": overrides.get("mode") or "full",
         "vectors_retrieved": outcome["num_points"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PydanticField
 
 from mixops.local import output_defaults
 from mixops.local.api.allowances import unknown_taxonomy_path_allowed
@@ -40,8 +42,80 @@ from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
+from mixops.local.stages import normalise_stages
 
 router = APIRouter(tags=["taxonomies"])
+
+
+class _StageInstance(BaseModel):
+    """A stage of RetrieverModelInput (the SDK's StageInstanceConfig): flat, no `config`."""
+
+    model_config = ConfigDict(extra="forbid")
+    stage_name: str = PydanticField(min_length=1)
+    stage_id: str | None = None
+    parameters: dict[str, Any] | None = None
+    pre_filters: dict[str, Any] | None = None
+    post_filters: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+
+
+class _RetrieverSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    properties: dict[str, dict[str, Any]] | None = None
+
+
+class _RetrieverModel(BaseModel):
+    """The taxonomy execute's `retriever` override: the SDK's RetrieverModelInput (the fields the
+    engine reads are typed; the rest of the read model is accepted and ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    retriever_name: str
+    input_schema: _RetrieverSchema
+    collection_ids: list[str]
+    stages: list[_StageInstance]
+    retriever_id: str | None = None
+    description: str | None = None
+    visibility: str | None = None
+    marketplace_listing_id: str | None = None
+    requires_subscription: bool | None = None
+    cache_config: dict[str, Any] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_executed_at: str | None = None
+    enabled: bool | None = None
+    status: str | None = None
+    usage_stats: dict[str, Any] | None = None
+    collections: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    created_by: dict[str, Any] | None = None
+    updated_by: dict[str, Any] | None = None
+    version: int | None = None
+    revision_history: list[dict[str, Any]] | None = None
+    health: dict[str, Any] | None = None
+
+
+def retriever_model_spec(raw: dict[str, Any]) -> dict[str, Any]:
+    """A RetrieverModelInput override as the engine's retriever spec (the create shape's stages)."""
+    try:
+        model = _RetrieverModel.model_validate(raw)
+    except ValidationError as exc:
+        problems = [{"loc": ["body", "retriever", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        first = problems[0]
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise invalid(f"{where}: {first['msg']}", code=str(first["type"]), validation_errors=problems) from None
+    stages = []
+    for stage in model.stages:
+        config: dict[str, Any] = {"stage_id": stage.stage_id or stage.stage_name, "parameters": stage.parameters or {}}
+        if stage.pre_filters:
+            config["pre_filters"] = stage.pre_filters
+        stages.append({"stage_name": stage.stage_name, "config": config})
+    return {
+        "retriever_name": model.retriever_name,
+        "collection_identifiers": model.collection_ids,
+        "input_schema": dict(model.input_schema.properties or {}),
+        "stages": normalise_stages(stages),
+    }
 
 
 def validate_config(
@@ -269,6 +343,7 @@ def execute(
     row = state.db.get(ns, "taxonomy", taxonomy_identifier)
     if row is None and not unknown_taxonomy_path_allowed(taxonomy_identifier, inline):
         raise not_found("taxonomy", taxonomy_identifier)
+    override = retriever_model_spec(body.retriever) if body and body.retriever is not None else None
     if inline:
         # The request's taxonomy (the seed's on-demand test) wins over the stored one.
         config = inline.get("config") if isinstance(inline.get("config"), dict) else None
@@ -292,7 +367,7 @@ def execute(
         state.store(ns),
         taxonomy,
         documents,
-        retriever_override=body.retriever if body else None,
+        retriever_override=override,
         batch_size=(body.batch_size or 1000) if body else 1000,
     )
     return with_warnings(result, warnings)

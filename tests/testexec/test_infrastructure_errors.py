@@ -25,6 +25,8 @@ class Faults:
     path: re.Pattern[str] = BY_ID
     failures: int = 0
     refused: int = 0
+    status: int = 503
+    method: str = "POST"
 
 
 class Unavailable(httpx.AsyncBaseTransport):
@@ -36,11 +38,13 @@ class Unavailable(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         faults = self.faults
-        if request.method == "POST" and faults.path.match(request.url.path) and faults.refused < faults.failures:
+        matches = request.method == faults.method and faults.path.match(request.url.path)
+        if matches and faults.refused < faults.failures:
             faults.refused += 1
-            body = {"success": False, "status": 503, "error": {"message": "service unavailable", "type": "unavailable"}}
+            error = {"message": "refused by the test", "type": "unavailable" if faults.status == 503 else "not_found"}
+            body = {"success": False, "status": faults.status, "error": error}
             # Retry-After: 0 keeps the client's retries instant.
-            return httpx.Response(503, json=body, headers={"Retry-After": "0"})
+            return httpx.Response(faults.status, json=body, headers={"Retry-After": "0"})
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -120,3 +124,33 @@ def test_an_interrupted_cluster_task_ends_the_test_as_an_error(applied: Path, mo
     assert result.exit_code == 1, result.output
     assert "ERROR  brand groups follow the brand" in result.stdout
     assert "ended INTERRUPTED instead of COMPLETED" in result.stdout
+
+
+# --- a capability the API lacks: the test is skipped with the reason, never failed -------------
+
+
+def test_no_adhoc_clustering_skips_the_plan_time_cluster_tests(fresh: Path, faults: Faults) -> None:
+    faults.path, faults.status, faults.failures = re.compile(r"^/v1/clusters/execute$"), 404, 1000
+    result = mixops(fresh, "plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    clusters = [t for t in json.loads(result.stdout)["tests"] if t["kind"] == "cluster"]
+    assert len(clusters) == 2
+    for test in clusters:
+        assert test["status"] == "skipped" and "does not offer ad-hoc clustering" in test["reason"], test
+    assert "warning: test 'product groups stay coherent' was skipped: the API does not offer" in result.stderr
+
+
+def test_no_taxonomy_execute_skips_taxonomy_tests_after_apply(applied: Path, faults: Faults) -> None:
+    faults.path, faults.status, faults.failures = re.compile(r"^/v1/taxonomies/[^/]+/execute$"), 405, 1000
+    result = mixops(applied, "test", "-k", "sample titles")
+    assert result.exit_code == 0, result.output
+    assert "2 passed" not in result.stdout and "0 passed, 0 failed, 2 skipped" in result.stdout
+    assert "does not offer the on-demand taxonomy execute" in result.stdout
+
+
+def test_no_execution_record_uses_the_execute_response(applied: Path, faults: Faults) -> None:
+    faults.path, faults.method, faults.status = re.compile(r"^/v1/retrievers/[^/]+/executions/"), "GET", 404
+    faults.failures = 1000
+    result = mixops(applied, "test", "-k", "tag matcher")
+    assert result.exit_code == 0, result.output
+    assert "2 passed" in result.stdout and faults.refused == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, env_option, get_ctx, handle_errors, write_output
-from mixops.core.outcomes import Status, TestOutcome, count
+from mixops.core.outcomes import Status, TestOutcome, count, warnings
 
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
 
@@ -32,6 +32,8 @@ def exit_for_tests(outcomes: Sequence[TestOutcome]) -> None:
 
     Skipped tests and skipped checks never change the exit code: the output says why they were skipped.
     """
+    for line in warnings(outcomes):
+        click.echo(f"warning: {line}", err=True)
     counts = count(outcomes)
     if counts[Status.ERROR]:
         click.echo(

@@ -315,17 +315,17 @@ def evaluate_taxonomy(expect: TaxonomyExpect, observed: Mapping[str, Any]) -> Ex
 # --- clusters ------------------------------------------------------------------------
 
 
-def observe_cluster(response: Mapping[str, Any]) -> dict[str, Any]:
+def observe_cluster(response: Mapping[str, Any], *, stored: bool = True) -> dict[str, Any]:
     """Both shapes: the ad-hoc response (seed 003) and a stored execution result (by id).
 
     Membership comes only from what is documented: the `representative_ids` of a stored
     run's centroids (ClusterExecutionResult; a small sample per cluster, not every
-    member). Seed 003's ad-hoc response documents no membership field, so it gives none.
+    member). Seed 003's ad-hoc response (`stored=False`) documents no membership, so none is read.
     """
     metrics = response.get("metrics") or {}
     centroids = [c for c in response.get("centroids") or [] if isinstance(c, dict)]
     members: dict[str, str] = {}
-    for c in centroids:
+    for c in centroids if stored else ():
         for rep in c.get("representative_ids") or []:
             doc = rep.get("document_id") if isinstance(rep, dict) else None
             if doc is not None:
@@ -335,9 +335,10 @@ def observe_cluster(response: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "run_id": response.get("run_id"),
         "num_clusters": response.get("num_clusters", len(sizes)),
-        "num_documents": response.get("num_documents", response.get("num_points")),
+        # Each shape's own names: ClusterExecutionResult (SDK) vs seed 003 (mixpeek-api.md section 8, rows 4 and 6).
+        "num_documents": response.get("num_points" if stored else "num_documents"),
         "silhouette": _round(_number(metrics.get("silhouette_score"))),
-        "davies_bouldin": _round(_number(metrics.get("davies_bouldin_score"), metrics.get("davies_bouldin_index"))),
+        "davies_bouldin": _round(_number(metrics.get("davies_bouldin_index" if stored else "davies_bouldin_score"))),
         "sizes": dict(sorted(sizes.items())),
         "members": members,
     }

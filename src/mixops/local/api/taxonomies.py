@@ -42,7 +42,7 @@ from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
-from mixops.local.stages import normalise_stages
+from mixops.local.stage_catalog import normalise_stages
 
 router = APIRouter(tags=["taxonomies"])
 

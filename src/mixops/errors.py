@@ -35,6 +35,7 @@ Outside the tree, on purpose (tests/arch/test_errors.py holds this list to the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,10 @@ class Problem:
     path: str = ""
     message: str = ""
     fix: str = ""
+    # The resource the problem belongs to, when it belongs to one ("retriever", "product_search"):
+    # set on plan problems, so a renderer never has to recover a name from the message.
+    kind: str = ""
+    name: str = ""
 
     def render(self) -> str:
         where = self.file
@@ -72,16 +77,20 @@ class Problem:
             text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
             return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
-        props = f"file={esc(self.file, True)}"
-        if self.line:
-            props += f",line={self.line},col={self.col or 1}"
+        props = f"file={esc(self.file, True)}," if self.file else ""
+        if self.file and self.line:
+            props += f"line={self.line},col={self.col or 1},"
         body = f"{self.path}: {self.message}" if self.path else self.message
         if self.fix:
             body += f" ({self.fix})"
-        return f"::error {props},title=mixops::{esc(body)}"
+        return f"::error {props}title=mixops::{esc(body)}"
+
+    def render_plain(self) -> str:
+        """The message and its fix, without the location: one line of a plan error's list."""
+        return f"{self.message} ({self.fix})" if self.fix else self.message
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "file": self.file,
             "line": self.line,
             "col": self.col,
@@ -89,6 +98,10 @@ class Problem:
             "message": self.message,
             "fix": self.fix,
         }
+        if self.kind:
+            out["kind"] = self.kind
+            out["name"] = self.name
+        return out
 
 
 # The `error.type` Mixpeek's envelope carries for an HTTP status: what the local backend
@@ -164,7 +177,21 @@ class PaginationError(MixopsError):
 
 
 class PlanError(MixopsError):
-    """The plan cannot be built (for example, a same-name resource this stack does not own)."""
+    """The plan cannot be built (for example, a same-name resource this stack does not own).
+
+    ``problems`` holds what was found, each located at the manifest entry that caused it
+    when there is one (file empty otherwise); the message is their text for a reader.
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, header: str, problems: Sequence[Problem]) -> PlanError:
+        """``header:`` then one indented line per distinct problem text (one problem may have several locations)."""
+        lines = dict.fromkeys(p.render_plain() for p in problems)
+        return cls(f"{header}:\n  " + "\n  ".join(lines), problems)
 
 
 class StalePlanError(MixopsError):

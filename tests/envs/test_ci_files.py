@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.envs.conftest import EXAMPLE
 
 from mixops.cli.github import error_lines
 from mixops.cli.main import cli
-from mixops.errors import PlanError
-from mixops.ports.project import load_project, load_stack
+from mixops.errors import PlanError, Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "ci" / "github-actions.yml"
@@ -104,15 +102,29 @@ def test_pre_commit_hook() -> None:
 
 
 def test_plan_errors_as_github_annotations() -> None:
-    project = load_project(EXAMPLE)
-    stack = load_stack(project, "local")
-    err = PlanError(
-        "the plan cannot be made:\n"
-        "  retriever 'product_search' exists in namespace 'x' (ret_1) but is not managed by mixops; pass --adopt\n"
-        "  collection 'products' does not exist in namespace 'x' (collections: none)"
+    located = Problem(
+        "manifests/retrievers.yaml",
+        7,
+        5,
+        "retrievers[0]",
+        "retriever 'product_search' exists in namespace 'x' (ret_1) but is not managed by mixops",
+        "pass --adopt to take it over, or rename it in the manifests",
+        kind="retriever",
+        name="product_search",
     )
-    lines = list(error_lines(err, stack))
-    assert len(lines) == 2
-    assert lines[0].startswith("::error file=manifests/retrievers.yaml,line=")
-    assert "product_search" in lines[0] and "%0A" not in lines[0]
-    assert lines[1].startswith("::error title=mixops::") and "products" in lines[1]
+    unlocated = Problem("", message="retriever 'old' would be deleted, but environment 'prod' is protected")
+    err = PlanError.of("the plan cannot be made", [located, unlocated])
+    assert str(err) == (
+        "the plan cannot be made:\n"
+        "  retriever 'product_search' exists in namespace 'x' (ret_1) but is not managed by mixops "
+        "(pass --adopt to take it over, or rename it in the manifests)\n"
+        "  retriever 'old' would be deleted, but environment 'prod' is protected"
+    )
+    lines = list(error_lines(err))
+    assert lines == [
+        "::error file=manifests/retrievers.yaml,line=7,col=5,title=mixops::retrievers[0]: retriever 'product_search' "
+        "exists in namespace 'x' (ret_1) but is not managed by mixops "
+        "(pass --adopt to take it over, or rename it in the manifests)",
+        "::error title=mixops::the plan cannot be made: retriever 'old' would be deleted, "
+        "but environment 'prod' is protected",
+    ]

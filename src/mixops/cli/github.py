@@ -1,19 +1,17 @@
 """Errors as GitHub Actions workflow commands (`::error file=...,line=...::...`), for `--format github`.
 
-Manifest problems carry their own position. A plan error names resources
-(`retriever 'product_search' ...`); each is pinned to where that resource is
-declared, so the annotation lands on the pull request's diff.
+Manifest problems and plan problems carry their own position (a plan problem is
+located where the plan found it: the `collection_identifiers` entry naming a
+missing collection, the declaration of a resource another stack owns), so the
+annotation lands on the pull request's diff. Anything else is one annotation
+without a file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from mixops.core.stack import Stack
-from mixops.errors import ManifestError, MixopsError, Problem
-
-_RESOURCE = re.compile(r"\b(retriever|taxonomy|cluster) '([^']+)'")
+from mixops.errors import ManifestError, MixopsError, PlanError
 
 
 def _escape(text: str) -> str:
@@ -25,21 +23,14 @@ def annotation(message: str, level: str = "error") -> str:
     return f"::{level} title=mixops::{_escape(message)}"
 
 
-def error_lines(err: MixopsError, stack: Stack | None) -> Iterable[str]:
+def error_lines(err: MixopsError) -> Iterable[str]:
     if isinstance(err, ManifestError):
         for p in err.problems:
             yield p.render_github()
         return
-    text = str(err)
-    head, _, rest = text.partition("\n")
-    items = [line.strip() for line in rest.splitlines() if line.strip()] if rest.startswith("  ") else []
-    for item in items or [text]:
-        origin = None
-        match = _RESOURCE.search(item)
-        if match and stack is not None:
-            origin = stack.origins.get((match.group(1), match.group(2)))
-        message = f"{head} {item}" if items else item
-        if origin is None:
-            yield annotation(message)
-        else:
-            yield Problem(origin.file, origin.line, origin.col, "", message).render_github()
+    if isinstance(err, PlanError) and err.problems:
+        head = str(err).partition("\n")[0]
+        for p in err.problems:
+            yield annotation(f"{head} {p.render_plain()}") if not p.file else p.render_github()
+        return
+    yield annotation(str(err))

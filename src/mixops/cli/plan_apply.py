@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -20,9 +20,6 @@ from mixops.cli.common import (
 )
 from mixops.cli.duration import Duration
 from mixops.errors import MixopsError
-
-if TYPE_CHECKING:
-    from mixops.ports.project import Project
 
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
@@ -127,7 +124,7 @@ def plan(
     except MixopsError as err:
         if fmt != "github":
             raise
-        _github_errors(err, project, env_name)
+        _github_errors(err)
         sys.exit(err.exit_code)
     result = planned.plan
     if out is not None:
@@ -150,16 +147,11 @@ def plan(
         sys.exit(EXIT_CHANGES)
 
 
-def _github_errors(err: MixopsError, project: Project, env_name: str) -> None:
-    """Print `err` as annotations, pinned to the declaring file when it names a resource."""
+def _github_errors(err: MixopsError) -> None:
+    """Print `err` as annotations, each at the manifest entry its problem comes from."""
     from mixops.cli.github import error_lines
-    from mixops.ports.project import load_stack
 
-    try:
-        stack = load_stack(project, env_name)
-    except MixopsError:
-        stack = None
-    for line in error_lines(err, stack):
+    for line in error_lines(err):
         click.echo(line)
 
 

@@ -9,10 +9,12 @@ doctor` shows them one per row, the satisfied ones included.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mixops.core.live import LiveState
-from mixops.core.stack import Stack
+from mixops.core.locations import Path
+from mixops.core.stack import KINDS, Stack
+from mixops.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -24,23 +26,62 @@ class CollectionFinding:
     user: str = ""  # "retriever 'x'" for a feature use
     problem: str | None = None  # None: satisfied
     collection_id: str | None = None
+    # The problem at each manifest entry that causes it (the collection's name in every
+    # resource naming it; the feature URI): what annotations and the plan error carry.
+    located: tuple[Problem, ...] = ()
 
 
-def feature_uses(stack: Stack) -> Iterable[tuple[str, str, list[str], str]]:
-    """(kind, name, collections, feature URI) for every feature URI a resource searches or clusters."""
+@dataclass(frozen=True)
+class FeatureUse:
+    """A feature URI a resource searches or clusters, on which collections, written where."""
+
+    kind: str
+    name: str
+    collections: list[str]
+    uri: str
+    sub: Path  # the URI's path inside the resource
+
+
+def feature_uses(stack: Stack) -> Iterable[FeatureUse]:
+    """Every feature URI a resource searches or clusters."""
     for name, r in stack.retrievers.items():
-        for stage in r.stages:
+        for i, stage in enumerate(r.stages):
             params = stage.parameters_dict()
+            at: Path = ("stages", i, "config", "parameters")
             if stage.stage_id in ("feature_search", "feature_filter"):
-                for search in params.get("searches") or []:
+                for j, search in enumerate(params.get("searches") or []):
                     cols = search.get("collection_identifiers") or params.get("collection_identifiers")
-                    yield "retriever", name, cols or r.collection_identifiers, search["feature_uri"]
+                    sub = (*at, "searches", j, "feature_uri")
+                    yield FeatureUse("retriever", name, cols or r.collection_identifiers, search["feature_uri"], sub)
             elif stage.stage_id == "hybrid_search":
-                yield "retriever", name, r.collection_identifiers, params["feature_uri"]
+                yield FeatureUse(
+                    "retriever", name, r.collection_identifiers, params["feature_uri"], (*at, "feature_uri")
+                )
     for name, c in stack.clusters.items():
         if c.vector_config is not None:
-            for uri in c.vector_config.feature_uris:
-                yield "cluster", name, list(c.collection_ids or []), uri
+            for k, uri in enumerate(c.vector_config.feature_uris):
+                sub = ("vector_config", "feature_uris", k)
+                yield FeatureUse("cluster", name, list(c.collection_ids or []), uri, sub)
+
+
+def _at(stack: Stack, kind: str, name: str, sub: Path, message: str) -> Problem:
+    """`message` located at `sub` inside the declaration of (kind, name)."""
+    key = (kind, name)
+    origin = stack.origins.get(key)
+    if origin is None:  # a stack built in code, without source documents
+        return Problem("", message=message, kind=kind, name=name)
+    return replace(origin.problem(message, "", sub, stack.docs.get(key)), kind=kind, name=name)
+
+
+def _collection_uses(stack: Stack, collection: str) -> Iterable[tuple[str, str, Path]]:
+    """(kind, name, sub-path) of every place the manifests name `collection`."""
+    from mixops.core.references import refs_of
+
+    for kind in KINDS:
+        for name in sorted(stack.resources(kind)):
+            for ref in refs_of(stack, kind, name):
+                if ref.kind == "collection" and ref.name == collection:
+                    yield kind, name, ref.sub
 
 
 def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
@@ -54,22 +95,27 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
         if found is None:
             known = ", ".join(sorted(live.collections)) or "none"
             problem = f"collection {name!r} does not exist in namespace {live.namespace!r} (collections: {known})"
-        out.append(CollectionFinding(name, problem=problem, collection_id=found.id if found else None))
-    for kind, name, collections, uri in feature_uses(stack):
-        for col in collections:
+        located = (
+            tuple(_at(stack, k, n, sub, problem) for k, n, sub in _collection_uses(stack, name)) if problem else ()
+        )
+        out.append(CollectionFinding(name, problem=problem, collection_id=found.id if found else None, located=located))
+    for use in feature_uses(stack):
+        for col in use.collections:
             live_col = live.collections.get(col)
             if live_col is None:
                 continue  # reported once, above
             problem = None
-            if not live_col.has_feature(uri):
+            if not live_col.has_feature(use.uri):
                 have = ", ".join(ix.feature_uri for ix in live_col.indexes) or "no vector indexes"
-                problem = f"{kind} {name!r} uses feature {uri!r}, which collection {col!r} lacks ({have})"
-            out.append(CollectionFinding(col, uri, f"{kind} {name!r}", problem, live_col.id))
+                problem = f"{use.kind} {use.name!r} uses feature {use.uri!r}, which collection {col!r} lacks ({have})"
+            located = (_at(stack, use.kind, use.name, use.sub, problem),) if problem else ()
+            out.append(CollectionFinding(col, use.uri, f"{use.kind} {use.name!r}", problem, live_col.id, located))
     return out
 
 
-def collection_problems(stack: Stack, live: LiveState) -> list[str]:
-    return [f.problem for f in check_collections(stack, live) if f.problem is not None]
+def collection_problems(stack: Stack, live: LiveState) -> list[Problem]:
+    """Every problem `check_collections` finds, at each manifest entry that causes it."""
+    return [p for f in check_collections(stack, live) for p in f.located]
 
 
-__all__ = ["CollectionFinding", "check_collections", "collection_problems", "feature_uses"]
+__all__ = ["CollectionFinding", "FeatureUse", "check_collections", "collection_problems", "feature_uses"]

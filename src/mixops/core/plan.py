@@ -26,7 +26,7 @@ from mixops.core.placeholders import mask
 from mixops.core.refpaths import rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
 from mixops.core.surfaces import Surface, classify, context, replace_reason
-from mixops.errors import PlanError
+from mixops.errors import PlanError, Problem
 
 PLAN_FORMAT = 1
 Action = Literal["create", "update", "version", "replace", "delete", "noop"]
@@ -239,7 +239,7 @@ class _Builder:
     options: PlanOptions
     desired: DesiredSide
     now: dt.datetime  # the plan's `created_at`; the caller reads the clock, the core never does
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     _recovering: dict[tuple[str, str], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _taken_temporaries: set[tuple[str, str]] = field(default_factory=set)  # handled by a replace step
@@ -260,8 +260,9 @@ class _Builder:
         self._check_protect(steps)
         if self.problems:
             # Problems quote manifest values (feature URIs, names), which may come from `${{ env.X }}`.
-            problems = [mask(p, self.stack.secrets) for p in self.problems]
-            raise PlanError("the plan cannot be made:\n  " + "\n  ".join(problems))
+            secrets = self.stack.secrets
+            problems = [_replace(p, message=mask(p.message, secrets), fix=mask(p.fix, secrets)) for p in self.problems]
+            raise PlanError.of("the plan cannot be made", problems)
         fingerprints = {f"{k}/{n}": r.fingerprint for (k, n), r in sorted(self.live.resources.items())}
         return Plan(
             stack=self.stack.project.stack,
@@ -299,8 +300,13 @@ class _Builder:
         for s in steps:
             if s.action in ("delete", "replace"):
                 self.problems.append(
-                    f"{s.kind} {s.name!r} would be {'deleted' if s.action == 'delete' else 'replaced'}, but "
-                    f"environment {self.stack.environment!r} is protected (pass --allow-delete to permit it)"
+                    self._at(
+                        s.kind,
+                        s.name,
+                        f"{s.kind} {s.name!r} would be {'deleted' if s.action == 'delete' else 'replaced'}, but "
+                        f"environment {self.stack.environment!r} is protected",
+                        "pass --allow-delete to permit it",
+                    )
                 )
 
     # --- pairing and diffing ------------------------------------------------------
@@ -430,10 +436,21 @@ class _Builder:
             return True
         owner = f"owned by stack {live.owner_stack!r}" if live.owner_stack else "not managed by mixops"
         self.problems.append(
-            f"{kind} {name!r} exists in namespace {self.live.namespace!r} ({live.id}) but is {owner}; "
-            f"pass --adopt to take it over, or rename it in the manifests"
+            self._at(
+                kind,
+                name,
+                f"{kind} {name!r} exists in namespace {self.live.namespace!r} ({live.id}) but is {owner}",
+                "pass --adopt to take it over, or rename it in the manifests",
+            )
         )
         return False
+
+    def _at(self, kind: str, name: str, message: str, fix: str) -> Problem:
+        """A problem of (kind, name), located at its declaration when the manifests declare it."""
+        origin = self.stack.origins.get((kind, name))
+        if origin is None:  # a delete: only the namespace has it
+            return Problem("", message=message, fix=fix, kind=kind, name=name)
+        return _replace(origin.problem(message, fix), kind=kind, name=name)
 
     def _deletes(self, desired: set[tuple[str, str]]) -> list[Step]:
         out = []

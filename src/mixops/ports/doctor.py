@@ -39,7 +39,7 @@ from mixops.core.plan import PlanOptions, build_plan
 from mixops.core.readiness import Check, Readiness, Status, counted, joined
 from mixops.core.stack import Stack
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
-from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, ProjectError
+from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, Problem, ProjectError
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import lock_name, probe_lease
 from mixops.ports.live_reader import build_live_state
@@ -187,7 +187,8 @@ class _Doctor:
     def _plan(self, live: LiveState) -> None:
         """Build the plan apply would build, without flags; report what only it finds."""
         assert self.stack is not None
-        shown = {mask(c.detail, self.stack.secrets) for c in self.checks if c.blocking}
+        # The collection rows above already show these; the plan row shows only what they do not.
+        shown = {_where(p) for f in check_collections(self.stack, live) for p in f.located}
         try:
             plan = build_plan(
                 self.stack,
@@ -196,11 +197,10 @@ class _Doctor:
                 now=dt.datetime.now(dt.UTC),
             )
         except PlanError as err:
-            # The message is one problem per indented line after its header (core/plan.py).
-            lines = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()]
-            others = [ln for ln in lines if ln not in shown]
-            if others:
-                self.add("plan", "plan", "failed", "; ".join(others), blocking=True)
+            others = [p for p in err.problems if _where(p) not in shown]
+            if others or not err.problems:
+                text = "; ".join(dict.fromkeys(p.render_plain() for p in others)) or str(err)
+                self.add("plan", "plan", "failed", text, blocking=True)
             else:
                 self.add("plan", "plan", "skipped", "cannot be made until the collections above exist")
             return
@@ -463,3 +463,8 @@ async def _diagnose(
 
 
 __all__ = ["run_doctor"]
+
+
+def _where(p: Problem) -> tuple[str, int, int, str, str, str]:
+    """A plan problem by where it was found (its message is masked in the plan, not here)."""
+    return (p.file, p.line, p.col, p.path, p.kind, p.name)

@@ -110,9 +110,7 @@ class Plan:
         data = asdict(self)
         data["counts"] = self.counts()
         data["tests"] = [t.to_json() for t in self.tests]
-        data["steps"] = [
-            {**asdict(s), "marker": s.marker, "depends_on": [list(d) for d in s.depends_on]} for s in self.steps
-        ]
+        data["steps"] = [step_json(s) for s in self.steps]
         return data
 
     def dumps(self) -> str:
@@ -153,6 +151,11 @@ class Plan:
             fields[key] = tuple(fields.get(key, ()))
         fields["tests"] = tuple(_test_from_json(t, f"tests[{i}]") for i, t in enumerate(fields["tests"]))
         return cls(steps=tuple(steps), **fields)
+
+
+def step_json(s: Step) -> dict[str, Any]:
+    """One step as a saved plan holds it."""
+    return {**asdict(s), "marker": s.marker, "depends_on": [list(d) for d in s.depends_on]}
 
 
 def _known_keys(what: str, data: dict[str, Any], cls: type) -> None:

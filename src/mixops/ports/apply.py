@@ -243,6 +243,12 @@ class Applier:
     async def _execute(self, step: Step, part: str, result: StepResult) -> str:
         kind, name = step.kind, step.name
         if part == "delete":
+            owned = self.live.resources.get(step.key)
+            if owned is None or owned.id != step.live_id or owned.owner_stack != self.owner:
+                # Plans only delete what this stack owns; this holds whatever a plan file says.
+                raise ApplyError(
+                    f"refusing to delete {kind} {name!r} ({step.live_id}): not owned by stack {self.owner!r}"
+                )
             return await self._delete(kind, step.live_id)
         res = self.stack.resources(kind)[name]  # type: ignore[arg-type]
         spec = spec_of(res)

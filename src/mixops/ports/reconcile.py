@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mixops.core.live import LiveState
 from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask, mask_tree
-from mixops.core.plan import DesiredSide, Plan, PlanOptions, build_plan, prepare_desired
+from mixops.core.plan import DesiredSide, Plan, PlanOptions, Step, build_plan, prepare_desired, step_json
 from mixops.core.stack import Stack
 from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
@@ -132,7 +132,7 @@ async def _plan_only(
                 planned = Planned(stack, live, build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC)))
             if saved is not None:
                 check_saved_plan(saved, planned)
-                planned = Planned(stack, live, saved)
+                planned = Planned(stack, live, dataclasses.replace(planned.plan, tests=saved.tests))
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
 
@@ -152,11 +152,28 @@ async def _plan_only(
         raise
 
 
+# A saved plan holds one step per resource (about 1.5 KB each): 64 MiB is some 40,000
+# resources. Reading stops there, so a device or endless file is refused in bounded memory.
+PLAN_FILE_MAX_BYTES = 64 * 1024 * 1024
+
+
 def load_saved_plan(path: Path) -> Plan:
+    where = f"cannot read plan file {path.as_posix()}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise MixopsError(f"cannot read plan file {path.as_posix()}: {err}") from None
+        with path.open("rb") as handle:
+            raw = handle.read(PLAN_FILE_MAX_BYTES + 1)
+    except OSError as err:
+        raise MixopsError(f"{where}: {err.strerror or err}") from None
+    if len(raw) > PLAN_FILE_MAX_BYTES:
+        raise MixopsError(
+            f"{where}: it is larger than {PLAN_FILE_MAX_BYTES // (1024 * 1024)} MiB, too large for a plan"
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise MixopsError(f"{where}: it is nested too deeply to be a plan") from None
+    except ValueError as err:
+        raise MixopsError(f"{where}: {err}") from None
     try:
         return Plan.from_json(data)
     except PlanError as err:
@@ -183,10 +200,48 @@ def check_saved_plan(saved: Plan, fresh: Planned) -> None:
             reasons.append(f"{key} disappeared from the namespace")
         else:
             reasons.append(f"{key} changed in the namespace")
+    if saved.target != fresh.plan.target:
+        reasons.append(f"it was made for target {saved.target!r}, this environment is {fresh.plan.target!r}")
     if reasons:
         raise StalePlanError(
             "the saved plan is stale and was not applied:\n  " + "\n  ".join(reasons) + "\nrun `mixops plan` again"
         )
+    differences = _step_differences(saved, fresh.plan)
+    if differences:
+        raise StalePlanError(
+            "the saved plan differs from the plan computed now and was not applied (was the file edited?):\n  "
+            + "\n  ".join(differences)
+            + "\nrun `mixops plan` again"
+        )
+
+
+def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
+    """Every step on which the two plans disagree: action, changed fields, ids, anything apply reads."""
+
+    def comparable(step: Step) -> str:
+        data = step_json(step)
+        data.pop("desired", None)  # display only, and equal whenever the manifest digest is
+        return json.dumps(data, sort_keys=True, default=str)
+
+    mine = {s.key: s for s in saved.steps}
+    now = {s.key: s for s in fresh.steps}
+    out = []
+    for key in sorted(set(mine) | set(now)):
+        kind, name = key
+        a, b = mine.get(key), now.get(key)
+        if b is not None and a is None:
+            out.append(f"{kind} {name!r}: the plan now says {b.action}, the file has no such step")
+        elif a is not None and b is None:
+            out.append(f"{kind} {name!r}: the file says {a.action}, the plan now has no such step")
+        elif a is None or b is None:
+            continue
+        elif a.action != b.action:
+            out.append(f"{kind} {name!r}: the file says {a.action}, the plan now says {b.action}")
+        elif comparable(a) != comparable(b):
+            out.append(f"{kind} {name!r}: the file's {a.action} step differs (changed fields or ids)")
+    if not out and [s.key for s in saved.steps] != [s.key for s in fresh.steps]:
+        out.append("the file's steps are duplicated or in another order")
+    return out
 
 
 async def plan_and_apply(
@@ -283,6 +338,7 @@ async def _planned(
 ) -> Planned:
     planned = await make_plan(client, stack, namespace, options)
     if saved is not None:
+        # What runs is the plan computed now, which the check found equal to the file:
+        # a saved plan can only be refused, never widen what apply does.
         check_saved_plan(saved, planned)
-        planned = Planned(stack, planned.live, saved)
     return planned

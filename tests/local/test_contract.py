@@ -137,12 +137,14 @@ async def test_inline_taxonomy_execute_under_an_unknown_path_id_is_404(client: h
         },
     }
     body = {"taxonomy": taxonomy, "source_documents": [{"title": "running shoes"}]}
-    for path in ("/v1/taxonomies/tax_nowhere/execute", "/v1/taxonomies/execute/phantom"):
+    # Even the name the inline taxonomy carries: the API fetches the taxonomy by the path.
+    for path in (
+        "/v1/taxonomies/tax_nowhere/execute",
+        "/v1/taxonomies/execute/phantom",
+        "/v1/taxonomies/ghost/execute",
+    ):
         err = assert_envelope(await client.post(path, json=body), 404)
         assert err["code"] == "taxonomy_not_found"
-    # TEMPORARY allowance (allowances.py): the name the inline taxonomy carries still runs,
-    # until mixops' plan-time taxonomy tests stop executing under a name that does not exist.
-    assert (await client.post("/v1/taxonomies/ghost/execute", json=body)).status_code == 200
 
 
 async def test_seed_only_adhoc_clustering_holds_its_config_to_the_seed(client: httpx.AsyncClient) -> None:
@@ -163,3 +165,36 @@ async def test_the_error_lists_accepted_keys_at_the_top_level_too(app: FastAPI) 
         err = assert_envelope(await c.post("/v1/namespaces", json={"namespace_name": "abc", "colour": 1}), 422)
         assert "namespace_name" in err["details"]["accepted_fields"]
         assert "Accepted fields:" in err["message"]
+
+
+async def test_an_old_mixops_lease_collection_is_refused(client: httpx.AsyncClient) -> None:
+    # Older mixops created its apply lease as a collection with no builder and no documented
+    # source; the API refuses that body, so the local backend does too (no allowance by name).
+    body = {"collection_name": "mixops_lock_catalog", "source": {"type": "none"}}
+    err = assert_envelope(await client.post("/v1/collections", json=body), 422)
+    assert err["code"] in {"collection_builder_required", "extra_forbidden", "invalid_request", "validation_error"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"source_documents": [{"title": "running shoes"}]}, id="without-taxonomy"),
+        pytest.param(
+            {
+                "taxonomy": {"taxonomy_name": "t", "config": {"taxonomy_type": "flat"}},
+                "retriever": {
+                    "retriever_name": "r",
+                    "collection_identifiers": ["col_products_v1"],
+                    "stages": [{"stage_name": "s", "stage_type": "filter", "config": {"stage_id": "feature_search"}}],
+                },
+            },
+            id="retriever-in-create-shape",
+        ),
+    ],
+)
+async def test_off_contract_taxonomy_execute_bodies_are_refused(
+    client: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    # Both bodies were let through while mixops' own senders still used them.
+    r = await client.post("/v1/taxonomies/execute/anything", json=body)
+    assert r.status_code == 422, r.text

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from mixops.local.api.allowances import allowed_without_builder
 from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, with_warnings
 from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
 from mixops.local.api.schemas import (
@@ -108,7 +107,7 @@ BUILDERS = ("feature_extractor", "features", "retriever_transform")
 def check_builder(request: dict[str, Any]) -> None:
     """422 unless the create body names exactly one of :data:`BUILDERS`."""
     given = [key for key in BUILDERS if request.get(key) not in (None, [], {})]
-    if len(given) == 1 or allowed_without_builder(request):
+    if len(given) == 1:
         return
     said = "none of them" if not given else "both " + " and ".join(given)
     raise invalid(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
 from mixops.local import output_defaults
-from mixops.local.api.allowances import unknown_taxonomy_path_allowed
 from mixops.local.api.deps import (
     LocalState,
     Namespace,
@@ -341,7 +340,7 @@ def execute(
     # to run (the API fetches the taxonomy by the path's identifier).
     inline = body.taxonomy if body else None
     row = state.db.get(ns, "taxonomy", taxonomy_identifier)
-    if row is None and not unknown_taxonomy_path_allowed(taxonomy_identifier, inline):
+    if row is None:
         raise not_found("taxonomy", taxonomy_identifier)
     override = retriever_model_spec(body.retriever) if body and body.retriever is not None else None
     if inline:

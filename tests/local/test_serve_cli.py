@@ -35,3 +35,24 @@ def test_serve_lenient_switch(tmp_path: Path, served: list[Any]) -> None:
     assert result.exit_code == 0, result.output
     assert _settings(served).strict_extra_keys is False
     assert "--lenient" in CliRunner().invoke(serve, ["--help"]).output
+
+
+def test_serve_takes_the_api_key_from_the_environment(
+    tmp_path: Path, served: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIXOPS_SERVE_API_KEY", "sk_env_one sk_env_two")
+    result = CliRunner().invoke(serve, ["--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    assert _settings(served).api_keys == frozenset({"sk_env_one", "sk_env_two"})
+    assert "sk_env_one" not in result.output
+    assert "MIXOPS_SERVE_API_KEY" in CliRunner().invoke(serve, ["--help"]).output
+
+
+def test_serve_on_a_file_that_is_not_sqlite_is_a_clean_error(tmp_path: Path, served: list[Any]) -> None:
+    db = tmp_path / "notes.db"
+    db.write_text("these are my notes, not a database\n" * 100, encoding="utf-8")
+    result = CliRunner().invoke(serve, ["--db", str(db)])
+    assert result.exit_code == 1
+    assert str(db) in result.output and "not usable" in result.output and "--db" in result.output
+    assert "Traceback" not in result.output and not served
+    assert db.read_text(encoding="utf-8").startswith("these are my notes")

@@ -33,7 +33,10 @@ INSTALL_HINT = "pip install 'mixops[local]'"
     "--api-key",
     "api_keys",
     multiple=True,
-    help="Accepted bearer key. Repeatable. Without it, any non-empty key is accepted.",
+    envvar="MIXOPS_SERVE_API_KEY",
+    show_envvar=True,
+    help="Accepted bearer key. Repeatable. Without it, any non-empty key is accepted. Prefer the "
+    "environment variable (several keys separated by spaces): a command line is visible to `ps`.",
 )
 @click.option(
     "--fault-rate",
@@ -67,7 +70,7 @@ def serve(
     \b
     Examples:
       mixops serve --seed examples/catalog/data/seed.yaml --namespace catalog-local
-      mixops serve --port 9000 --api-key sk_test --fault-rate 0.3
+      MIXOPS_SERVE_API_KEY=sk_test mixops serve --port 9000 --fault-rate 0.3
     """
     from mixops.ports.gcpause import freeze_on_resume
 
@@ -76,6 +79,7 @@ def serve(
         import uvicorn
 
         from mixops.local.app import create_app
+        from mixops.local.db import DatabaseFileError
     except ImportError as exc:
         raise MissingExtraError(
             f"mixops serve needs the local backend's dependencies ({exc.name}): {INSTALL_HINT}"
@@ -89,7 +93,7 @@ def serve(
             strict_extra_keys=not lenient,
             seed_namespace=namespace,
         )
-    except SeedError as exc:
+    except (SeedError, DatabaseFileError) as exc:
         raise click.ClickException(str(exc)) from exc
     keys = "the given --api-key values" if api_keys else "any non-empty bearer key"
     click.echo(f"mixops local backend on http://{host}:{port} (db {db_path}; accepting {keys})", err=True)

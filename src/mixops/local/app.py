@@ -42,6 +42,9 @@ from mixops.local.problems import ApiProblem, envelope
 log = logging.getLogger("mixops.local")
 
 
+# Headers that must come once: with two, which one counts would be a guess.
+SINGLE_HEADERS = frozenset({"authorization", "x-namespace"})
+
 # Routes the API serves without a key (the SDK sends none to them).
 PUBLIC_PATHS = frozenset({"/v1/collections/features", "/v1/retrievers/stages"})
 
@@ -77,8 +80,24 @@ class GuardMiddleware:
             return
         settings = self.state.settings
         path: str = scope.get("path", "")
+        raw_names = [k.decode("latin-1").lower() for k, _ in scope.get("headers", [])]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if path.startswith("/v1"):
+            repeated = sorted({n for n in raw_names if n in SINGLE_HEADERS and raw_names.count(n) > 1})
+            if repeated:
+                # A dict keeps the last copy: the key or namespace a proxy appended would win.
+                await _send_json(
+                    send,
+                    400,
+                    envelope(
+                        400,
+                        f"Header(s) sent more than once: {', '.join(repeated)}; send each once",
+                        "bad_request",
+                        "duplicate_header",
+                        {"headers": repeated},
+                    ),
+                )
+                return
             if settings.fault_rate > 0 and self.state.rng.random() < settings.fault_rate:
                 kind = self.state.rng.choice(("429", "503", "slow"))
                 if kind == "429":

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mixops.errors import MixopsError
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -183,6 +185,10 @@ def _given_or(
     return nullcontext(conn) if conn is not None else own()
 
 
+class DatabaseFileError(MixopsError):
+    """The database file exists but is not a SQLite database mixops can use."""
+
+
 class Database:
     """One SQLite file. Thread-safe; cheap to share across an app's requests."""
 
@@ -193,12 +199,19 @@ class Database:
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        with self.connection() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            with self._write(conn):
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+        try:
+            with self.connection() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                with self._write(conn):
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+        except sqlite3.DatabaseError as exc:  # "file is not a database", a locked or read-only file
+            self.close()
+            raise DatabaseFileError(
+                f"{self.path}: not usable as the local backend's SQLite database ({exc}); point the "
+                "environment's `db:` (or `mixops serve --db`) at a new file, or move this one away"
+            ) from exc
 
     # -- connections ---------------------------------------------------------------
 

@@ -143,6 +143,19 @@ async def enforce_contract(request: Request, state: State) -> None:
     ``extra_forbidden`` in strict mode, else a warning (see ``check_extra``).
     """
     _UNDECLARED.set(None)
+    if await request.body():
+        try:
+            parsed = await request.json()
+        except ValueError:
+            parsed = None  # FastAPI answers invalid JSON itself
+        where = _lone_surrogate(parsed, ())
+        if where is not None:
+            raise bad_request(
+                f"{dotted(where) or 'the body'}: a string holds a lone UTF-16 surrogate (not a Unicode "
+                "character); send text as valid UTF-8",
+                code="invalid_unicode",
+                loc=["body", *where],
+            )
     route = request.scope.get("route")
     template = getattr(route, "path", "")
     # Routers are included under /v1; some FastAPI versions keep the route's own path.
@@ -160,6 +173,28 @@ async def enforce_contract(request: Request, state: State) -> None:
     if missing or (extra and state.settings.strict_extra_keys):
         raise key_problems(missing + extra if state.settings.strict_extra_keys else missing)
     _UNDECLARED.set(extra)
+
+
+def _lone_surrogate(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """Where a string (key or value) holds a lone surrogate: JSON's \\udfff escapes decode to
+    one, and nothing can store or send it as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return loc
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, (*loc, i))
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key, (*loc, "<key>")) or _lone_surrogate(item, (*loc, key))
+            if found is not None:
+                return found
+    return None
 
 
 def key_problems(problems: list[KeyProblem]) -> ApiProblem:

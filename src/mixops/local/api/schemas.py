@@ -9,9 +9,33 @@ validate them and answer with 4xx for what they cannot run.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/]")
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9_-]{3,100}")
+
+
+def _path_safe(name: str) -> str:
+    """Names are path identifiers (every GET takes "ID or name"): no control characters
+    (NUL included) and no '/', so `../x` or `a\x00b` cannot name a resource."""
+    bad = _UNSAFE.search(name)
+    if bad:
+        raise ValueError(f"a name cannot hold {bad.group()!r} (control characters and '/' are refused)")
+    return name
+
+
+def _collection_name(name: str) -> str:
+    """The SDK's format for collection names: letters, digits, '_' and '-', 3-100 characters."""
+    if not _COLLECTION_NAME.fullmatch(name):
+        raise ValueError("a collection name is 3-100 letters, digits, '_' or '-'")
+    return name
+
+
+Name = Annotated[str, AfterValidator(_path_safe)]
+CollectionName = Annotated[str, AfterValidator(_collection_name)]
 
 
 class Loose(BaseModel):
@@ -55,7 +79,7 @@ _COLLECTIONS = Field(None, validation_alias=AliasChoices("collection_identifiers
 class _RetrieverFields(Loose):
     """A retriever's writable fields, all optional: the PATCH body; create requires some."""
 
-    retriever_name: str | None = Field(None, min_length=1, max_length=255)
+    retriever_name: Name | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     collection_identifiers: list[str] | None = _COLLECTIONS
     stages: list[StageConfig] | None = Field(None, min_length=1)
@@ -70,7 +94,7 @@ class _RetrieverFields(Loose):
 
 
 class CreateRetrieverRequest(_RetrieverFields):
-    retriever_name: str = Field(min_length=1, max_length=255)
+    retriever_name: Name = Field(min_length=1, max_length=255)
     stages: list[StageConfig] = Field(min_length=1)
 
 
@@ -79,7 +103,7 @@ class PatchRetrieverRequest(_RetrieverFields):
 
 
 class CloneRetrieverRequest(Loose):
-    retriever_name: str = Field(min_length=1, max_length=255)
+    retriever_name: Name = Field(min_length=1, max_length=255)
     description: str | None = None
     collection_identifiers: list[str] | None = _COLLECTIONS
     stages: list[StageConfig] | None = Field(None, min_length=1)
@@ -131,7 +155,7 @@ class ListRequest(Loose):
 
 
 class CreateNamespaceRequest(Loose):
-    namespace_name: str = Field(min_length=3, max_length=64)
+    namespace_name: Name = Field(min_length=3, max_length=64)
     namespace_id: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     mode: str | None = None
@@ -142,7 +166,7 @@ class CreateNamespaceRequest(Loose):
 
 
 class PatchNamespaceRequest(Loose):
-    namespace_name: str | None = Field(None, min_length=3, max_length=64)
+    namespace_name: Name | None = Field(None, min_length=3, max_length=64)
     description: str | None = None
     feature_extractors: list[dict[str, Any]] | None = None
     payload_indexes: list[dict[str, Any]] | None = None
@@ -151,7 +175,7 @@ class PatchNamespaceRequest(Loose):
 
 
 class CreateCollectionRequest(Loose):
-    collection_name: str = Field(min_length=1, max_length=100)
+    collection_name: CollectionName = Field(min_length=1, max_length=100)
     collection_id: str | None = Field(
         None, pattern=r"^col_[a-zA-Z0-9_]+$", description="Local backend only: choose the id (seed data)"
     )
@@ -173,7 +197,7 @@ class CreateCollectionRequest(Loose):
 
 
 class PatchCollectionRequest(Loose):
-    collection_name: str | None = Field(None, min_length=1, max_length=100)
+    collection_name: CollectionName | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     enabled: bool | None = None
     metadata: dict[str, Any] | None = None
@@ -189,20 +213,20 @@ class ListDocumentsRequest(ListRequest):
 
 
 class CreateTaxonomyRequest(Loose):
-    taxonomy_name: str = Field(min_length=1, max_length=255)
+    taxonomy_name: Name = Field(min_length=1, max_length=255)
     description: str | None = None
     config: dict[str, Any]
     metadata: dict[str, Any] | None = None
 
 
 class PatchTaxonomyRequest(Loose):
-    taxonomy_name: str | None = Field(None, min_length=1, max_length=255)
+    taxonomy_name: Name | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     metadata: dict[str, Any] | None = None
 
 
 class CloneTaxonomyRequest(Loose):
-    taxonomy_name: str = Field(min_length=1, max_length=255)
+    taxonomy_name: Name = Field(min_length=1, max_length=255)
     description: str | None = None
     config: dict[str, Any] | None = None
 
@@ -221,7 +245,7 @@ class ExecuteTaxonomyRequest(Loose):
 class CreateClusterRequest(Loose):
     collection_ids: list[str] | None = Field(None, min_length=1)
     source_cluster_ids: list[str] | None = Field(None, min_length=1)
-    cluster_name: str | None = Field(None, min_length=1, max_length=255)
+    cluster_name: Name | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     metadata: dict[str, Any] | None = None
     cluster_type: Literal["vector", "attribute"] | None = None
@@ -237,7 +261,7 @@ class CreateClusterRequest(Loose):
 
 
 class PatchClusterRequest(Loose):
-    cluster_name: str | None = Field(None, min_length=1, max_length=255)
+    cluster_name: Name | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     metadata: dict[str, Any] | None = None
     llm_labeling: dict[str, Any] | None = None

@@ -5,6 +5,7 @@
     ├── ProjectError             mixops.yaml missing or unusable, unknown environment
     ├── MissingExtraError        an optional dependency (`mixops[local]`) is not installed
     ├── SeedError                a seed file of the local backend cannot be read or loaded
+    ├── DatabaseFileError        the local backend's database file is not SQLite (mixops.local.db)
     ├── ApiError                 Mixpeek answered with its error envelope (or not at all)
     ├── PaginationError          a list endpoint paged inconsistently (a repeated cursor, endless pages)
     ├── PlanError                the plan cannot be made (unowned resources, missing collections...)
@@ -142,6 +143,10 @@ class ProjectError(MixopsError):
 
 class MissingExtraError(MixopsError):
     """An optional dependency group is not installed."""
+
+
+class DatabaseFileError(MixopsError):
+    """The local backend's database file exists but is not a SQLite database it can use."""
 
 
 class SeedError(MixopsError):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mixops.errors import MissingExtraError, SeedError
+from mixops.errors import DatabaseFileError, MissingExtraError, SeedError
 
 INSTALL_HINT = "pip install 'mixops[local]'"
 
@@ -79,7 +79,6 @@ def serve(
         import uvicorn
 
         from mixops.local.app import create_app
-        from mixops.local.db import DatabaseFileError
     except ImportError as exc:
         raise MissingExtraError(
             f"mixops serve needs the local backend's dependencies ({exc.name}): {INSTALL_HINT}"

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mixops.errors import MixopsError
+from mixops.errors import DatabaseFileError
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -183,10 +183,6 @@ def _given_or(
 ) -> AbstractContextManager[sqlite3.Connection]:
     """The caller's connection when it passes one (its transaction commits), else ``own()``."""
     return nullcontext(conn) if conn is not None else own()
-
-
-class DatabaseFileError(MixopsError):
-    """The database file exists but is not a SQLite database mixops can use."""
 
 
 class Database:

@@ -6,46 +6,65 @@ which anyone with API access chooses.
 
 from __future__ import annotations
 
-import asyncio
+import json
 from pathlib import Path
 
 from tests.secrets.conftest import invoke
 
-from mixops.local.inprocess import local_transport
-from mixops.ports.project import load_project
-from mixops.ports.target import connect
-
 HOSTILE = "../../escape"
 
 
-async def _create_hostile_retriever(project: Path) -> None:
-    async with connect(load_project(project, local_backend=local_transport), "local") as client:
-        await client.create_retriever(
+def _seed_hostile_retriever(project: Path) -> None:
+    """A live retriever whose name would climb out of the export directory.
+
+    The local backend refuses such a name over HTTP, but the hosted API documents no
+    pattern for retriever names, so export must hold whatever a namespace returns. A
+    seed file (loaded without the HTTP name check) puts one there.
+    """
+    (project / "data" / "hostile.yaml").write_text(
+        json.dumps(
             {
-                "retriever_name": HOSTILE,
-                "collection_identifiers": ["products"],
-                "input_schema": {"query": {"type": "text", "required": True}},
-                "stages": [
+                "retrievers": [
                     {
-                        "stage_name": "search",
-                        "stage_type": "filter",
-                        "config": {
-                            "stage_id": "hybrid_search",
-                            "parameters": {
-                                "feature_uri": "mixpeek://text_extractor@v1/embedding",
-                                "query_text": "{{INPUT.query}}",
-                                "top_k": 10,
-                            },
-                        },
+                        "retriever_name": HOSTILE,
+                        "collection_identifiers": ["products"],
+                        "input_schema": {"query": {"type": "text", "required": True}},
+                        "stages": [
+                            {
+                                "stage_name": "search",
+                                "stage_type": "filter",
+                                "config": {
+                                    "stage_id": "feature_search",
+                                    "parameters": {
+                                        "searches": [
+                                            {
+                                                "feature_uri": "mixpeek://text_extractor@v1/embedding",
+                                                "query": {"input_mode": "text", "value": "{{INPUT.query}}"},
+                                                "top_k": 10,
+                                            }
+                                        ],
+                                        "final_top_k": 10,
+                                    },
+                                },
+                            }
+                        ],
                     }
-                ],
+                ]
             }
-        )
+        ),
+        encoding="utf-8",
+    )
+    config = project / "mixops.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "seed: [data/seed.yaml]" in text
+    config.write_text(
+        text.replace("seed: [data/seed.yaml]", "seed: [data/seed.yaml, data/hostile.yaml]"), encoding="utf-8"
+    )
 
 
 def test_per_resource_export_keeps_hostile_names_inside_the_output_directory(catalog: Path, tmp_path: Path) -> None:
     invoke(catalog, {}, "apply", "--no-tests", "--auto-approve")
-    asyncio.run(_create_hostile_retriever(catalog))
+    _seed_hostile_retriever(catalog)
     out_dir = tmp_path / "deep" / "er" / "exported"
     before = {p for p in tmp_path.rglob("*") if out_dir not in p.parents}
 

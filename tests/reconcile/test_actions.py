@@ -201,8 +201,14 @@ async def test_replace_keeps_name_and_dependents_follow(applied: Path) -> None:
         assert rows["product_tags"]["config"]["retriever_id"] == new_id
         retrievers = {r["retriever_name"]: r["retriever_id"] for r in await client.list_retrievers()}
         assert old_id not in retrievers.values()
+        live = rows["product_tags"]
         out = await client.execute_taxonomy(
-            tax.id, {"source_documents": [{"document_id": "d1", "title": "white leather sneakers"}]}
+            tax.id,
+            {
+                # ExecuteTaxonomyRequest requires `taxonomy`: the live one, as read back.
+                "taxonomy": {"taxonomy_name": live["taxonomy_name"], "config": live["config"]},
+                "source_documents": [{"document_id": "d1", "title": "white leather sneakers"}],
+            },
         )
     (doc,) = out["results"]
     assert doc["tag"] and out["stats"]["errors"] == 0, out

@@ -90,8 +90,14 @@ async def test_interrupted_replacement_converges(
     async with api(project_dir) as client:
         rows = {r["taxonomy_name"]: r for r in await client.list_taxonomies()}
         assert rows["product_tags"]["config"]["retriever_id"] == new
+        row = rows["product_tags"]
         out = await client.execute_taxonomy(
-            rows["product_tags"]["taxonomy_id"], {"source_documents": [{"document_id": "d", "title": "trail shoes"}]}
+            row["taxonomy_id"],
+            {
+                # ExecuteTaxonomyRequest requires `taxonomy`: the live one, as read back.
+                "taxonomy": {"taxonomy_name": row["taxonomy_name"], "config": row["config"]},
+                "source_documents": [{"document_id": "d", "title": "trail shoes"}],
+            },
         )
     assert out["stats"]["errors"] == 0 and out["results"][0].get("tag")
 

@@ -301,6 +301,35 @@ def _mask_tree(node: Any, values: list[str]) -> Any:
 SecretPaths = Mapping[Path, Template]
 
 
+def fits_template(value: str, template: Template) -> bool:
+    """Whether `value` is the template's literal text with anything in each hole.
+
+    This is wildcard matching (each hole a `*`), decided without a regex: a pattern
+    of several `(.*?)` groups backtracks polynomially in the value's length with the
+    number of holes, and live values are not ours to bound. Anchoring the first and
+    last literal and placing each middle literal at its leftmost occurrence is exact
+    for `*`-only patterns: an earlier placement never leaves less room for the rest.
+    """
+    chunks = [""]  # literal text between holes; len(chunks) == holes + 1
+    for hole, text in template:
+        if hole:
+            chunks.append("")
+        else:
+            chunks[-1] += text
+    if len(chunks) == 1:
+        return value == chunks[0]
+    first, middle, last = chunks[0], chunks[1:-1], chunks[-1]
+    if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos, end = len(first), len(value) - len(last)
+    for literal in middle:
+        found = value.find(literal, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(literal)
+    return True
+
+
 def mask_with_template(value: Any, template: Template, fill: Callable[[str], str] | None = None) -> Any:
     """`value` with the parts matching the template's env holes replaced by `fill(NAME)` (`***`).
 
@@ -308,10 +337,8 @@ def mask_with_template(value: Any, template: Template, fill: Callable[[str], str
     string) cannot have its secret part told from the rest: it is masked whole,
     or, with `fill`, replaced by the template itself.
     """
-    if isinstance(value, str):
-        pattern = "".join("(.*?)" if hole else re.escape(text) for hole, text in template)
-        if re.fullmatch(pattern, value, re.DOTALL):
-            return "".join((fill(text) if fill else MASK) if hole else text for hole, text in template)
+    if isinstance(value, str) and fits_template(value, template):
+        return "".join((fill(text) if fill else MASK) if hole else text for hole, text in template)
     if fill is None:
         return MASK
     return "".join(fill(text) if hole else text for hole, text in template)

@@ -83,3 +83,25 @@ def test_an_endless_device_file_is_refused_in_bounded_memory(project_dir: Path) 
     result = _cli(project_dir, "apply", "/dev/zero", "--auto-approve")
     assert result.exit_code == 1, result.output
     assert "too large for a plan" in result.output and "internal error" not in result.output
+
+
+def test_a_file_edited_to_name_a_protected_environment_needs_that_environment_on_the_command_line(
+    project_dir: Path,
+) -> None:
+    # A second local environment, protected, whose fresh plan is the same as local's
+    # (both namespaces empty, same parameters): only the command line can pick it.
+    config = project_dir / "mixops.yaml"
+    text = config.read_text(encoding="utf-8")
+    local = text[text.index("  local:\n") : text.index("  staging:\n")]
+    guarded = local.replace("  local:\n", "  guarded:\n").replace("catalog-local", "catalog-guarded")
+    config.write_text(text.replace("  staging:\n", guarded + "    protect: true\n\n  staging:\n"), encoding="utf-8")
+    path, data = _saved(project_dir)
+    data["environment"], data["namespace"] = "guarded", "catalog-guarded"
+    result = _apply_file(project_dir, path, data)
+    assert result.exit_code == 1, result.output
+    assert "protected environment 'guarded'" in result.output
+    assert "--env guarded" in result.output and "Traceback" not in result.output
+    # Said on the command line, the same file applies there.
+    result = _cli(project_dir, "apply", str(path), "--env", "guarded", "--auto-approve", "--no-tests")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete" in result.output

@@ -19,7 +19,7 @@ from mixops.cli.common import (
     write_output,
 )
 from mixops.cli.duration import Duration
-from mixops.errors import MixopsError
+from mixops.errors import MixopsError, StalePlanError
 
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
@@ -216,6 +216,14 @@ def apply(
     saved = load_saved_plan(planfile) if planfile else None
     if saved is not None and env is None:
         env_name = project.env_name(saved.environment)
+        # Without a signature, a file edited to name another environment and namespace
+        # cannot be told from a genuine plan there when the fresh plan is the same (two
+        # empty namespaces). A protected environment is never chosen by a file alone.
+        if project.config.environments[env_name].protect:
+            raise StalePlanError(
+                f"{planfile}: this saved plan is for the protected environment {env_name!r}, which a plan file "
+                f"cannot choose on its own; say it on the command line: mixops apply {planfile} --env {env_name}"
+            )
     options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
 
     def confirm(p: Plan) -> bool:

@@ -99,7 +99,9 @@ def test_json_report(project: Path) -> None:
     assert {c["status"] for c in report["checks"]} <= set(STATUSES)
     by_item = {c["item"]: c for c in report["checks"]}
     assert by_item["collection products"]["status"] == "ok"
-    assert by_item["ad-hoc clustering"]["status"] == "present"
+    # Knowing it would take a (billed) clustering run: not probed unless asked.
+    assert by_item["ad-hoc clustering"]["status"] == "unknown"
+    assert "--probe-execute" in by_item["ad-hoc clustering"]["detail"]
     # The default `lock: none`: no lease is taken, so none is needed.
     assert by_item["apply lease"]["status"] == "not needed" and "lock: none" in by_item["apply lease"]["detail"]
 
@@ -199,6 +201,7 @@ async def report_through(
     namespace: str = NAMESPACE,
     rule: Rule = lambda _r: None,
     headers: Callable[[httpx.Request], dict[str, str]] = lambda _r: {},
+    probe_execute: bool = False,
 ) -> Readiness:
     from mixops.local.inprocess import local_transport
 
@@ -206,7 +209,7 @@ async def report_through(
     inner = local_transport(project / ".mixops" / "local.db", NAMESPACE, api_key=LOCAL_KEY)
     transport = Answering(inner, rule, headers)
     async with MixpeekClient(LOCAL_URL, api_key=key, namespace=namespace, transport=transport) as client:
-        return await run_doctor(loaded, "local", client=client)
+        return await run_doctor(loaded, "local", client=client, probe_execute=probe_execute)
 
 
 def rows(report: Readiness) -> dict[str, Any]:
@@ -242,13 +245,35 @@ async def test_an_unresolved_namespace_blocks(project: Path) -> None:
     assert not report.ready
 
 
+async def test_ad_hoc_clustering_is_run_only_when_asked(project: Path) -> None:
+    sent: list[tuple[str, str]] = []
+
+    def rule(request: httpx.Request) -> httpx.Response | None:
+        sent.append((request.method, request.url.path))
+        return None
+
+    row = rows(await report_through(project, rule=rule))["ad-hoc clustering"]
+    assert row.status == "unknown" and "costs credits" in row.detail
+    assert ("POST", "/v1/clusters/execute") not in sent
+    row = rows(await report_through(project, rule=rule, probe_execute=True))["ad-hoc clustering"]
+    assert row.status == "present"
+    assert ("POST", "/v1/clusters/execute") in sent
+
+
+def test_probe_execute_on_the_command_line(project: Path) -> None:
+    result = doctor(project, "--probe-execute", "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = {c["item"]: c for c in json.loads(result.output)["checks"]}
+    assert found["ad-hoc clustering"]["status"] == "present"
+
+
 async def test_absent_capabilities_are_reported_and_do_not_block(project: Path) -> None:
     absent = {("POST", "/v1/clusters/execute"), ("POST", "/v1/retrievers/executions/list")}
 
     def rule(request: httpx.Request) -> httpx.Response | None:
         return not_found(request) if (request.method, request.url.path) in absent else None
 
-    report = await report_through(project, rule=rule)
+    report = await report_through(project, rule=rule, probe_execute=True)
     assert report.ready, report.lines()
     found = rows(report)
     assert found["ad-hoc clustering"].status == "absent" and not found["ad-hoc clustering"].blocking

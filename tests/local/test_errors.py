@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from mixpeek.models import ListCollectionsResponse, ListRetrieversResponse
 from tests.local.conftest import NAMESPACE, assert_envelope, make_client
 
 from mixops.local.app import create_app
@@ -27,11 +28,39 @@ async def test_configured_keys_only(db_path: Path) -> None:
         app.state.local.close()
 
 
-async def test_namespace_must_exist(app: object) -> None:
+async def test_an_unknown_namespace_is_answered_as_the_api_answers_it(app: object) -> None:
+    """mixpeek-api.md 1.1: a list is 200 and empty, marked X-Namespace-Unresolved, and names it
+    in `warnings` where its envelope documents them; the empty list is not the namespace's contents."""
+    unresolved = {"resource": "namespace", "id": "nowhere", "reason": "unresolved"}
     async with make_client(app, namespace="nowhere") as c:  # type: ignore[arg-type]
-        assert assert_envelope(await c.get("/v1/retrievers"), 404)["code"] == "namespace_not_found"
+        for method, path in [
+            ("POST", "/v1/retrievers/list"),
+            ("GET", "/v1/retrievers"),
+            ("POST", "/v1/collections/list"),
+        ]:
+            got = await c.request(method, path, json={} if method == "POST" else None)
+            assert got.status_code == 200, (path, got.text)
+            assert got.headers["X-Namespace-Unresolved"] == "nowhere"
+            body = got.json()
+            assert body["results"] == []
+            assert [{k: w[k] for k in unresolved} for w in body["warnings"]] == [unresolved]
+            model = ListRetrieversResponse if "retrievers" in path else ListCollectionsResponse
+            model.from_dict(body)  # the SDK reads the answer
+        for path in ("/v1/taxonomies/list", "/v1/clusters/list"):  # their envelopes have no `warnings`
+            got = await c.post(path, json={})
+            assert (got.status_code, got.json()["results"]) == (200, [])
+            assert got.headers["X-Namespace-Unresolved"] == "nowhere" and "warnings" not in got.json()
+        # Nothing else can act on it: 404 with the same header.
+        for method, path in [("GET", "/v1/retrievers/r"), ("DELETE", "/v1/taxonomies/t"), ("GET", "/v1/clusters/c")]:
+            refused = await c.request(method, path)
+            assert refused.headers["X-Namespace-Unresolved"] == "nowhere"
+            assert assert_envelope(refused, 404)["code"] == "namespace_unresolved"
     async with make_client(app, namespace=None) as c:  # type: ignore[arg-type]
         assert_envelope(await c.get("/v1/retrievers"), 400)
+    async with make_client(app, namespace=NAMESPACE) as c:  # type: ignore[arg-type]
+        known = await c.get("/v1/retrievers")
+        assert known.status_code == 200 and "X-Namespace-Unresolved" not in known.headers
+        assert "warnings" not in known.json()
 
 
 async def test_bad_bodies_are_4xx(client: httpx.AsyncClient) -> None:

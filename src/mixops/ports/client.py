@@ -352,6 +352,9 @@ class MixpeekClient:
         raise self._error(request.method, redact(str(request.url), self._secrets), response)
 
     def _error(self, method: str, url: str, response: httpx.Response) -> ApiError:
+        if response.status_code == 404 and "X-Namespace-Unresolved" in response.headers:
+            # Not "this resource is missing": nothing in an unresolved namespace can be found.
+            return self._unresolved(method, url, response.status_code)
         info = parse_error(response.status_code, response.content, response.reason_phrase, self._secrets)
         return ApiError(method, url, info)
 
@@ -419,7 +422,8 @@ class MixpeekClient:
 
         One page of one row of the collections list: the API marks an unresolved namespace
         there (the X-Namespace-Unresolved header, a `warnings[]` entry) rather than failing.
-        A 404 that names the namespace (`namespace_not_found`) means the same.
+        A 404 that names the namespace (`namespace_not_found`, as some servers answer) means
+        the same.
         """
         path = "/v1/collections/list"
         try:

@@ -13,8 +13,9 @@ What it does, in order, each step one or more rows of a `Readiness` report:
    the problems it alone finds (a same-name resource this stack does not own...);
 5. the GET routes apply and the tests use, where something exists to read;
 6. the optional capabilities: taxonomy versions (listed, never created),
-   ad-hoc clustering (the plan-time test body, `store_results: false`: nothing is
-   stored), ad-hoc retriever execute (its executions list; an execute would
+   ad-hoc clustering (only with `probe_execute`, `mixops doctor --probe-execute`: it
+   runs one clustering, which costs credits on the hosted API; the plan-time test body,
+   `store_results: false`: nothing is stored), ad-hoc retriever execute (its executions list; an execute would
    record one), the lease with `lock: lease` (apply's read-only preflight and the
    current holder; taking it would create a retriever).
 
@@ -80,6 +81,7 @@ class _Doctor:
     client: MixpeekClient
     namespace: str
     stack: Stack | None
+    probe_execute: bool = False  # run one ad-hoc clustering (it costs credits on the hosted API)
     checks: list[Check] = field(default_factory=list)
 
     def add(self, area: str, item: str, status: Status, detail: str = "", *, blocking: bool = False) -> None:
@@ -365,6 +367,17 @@ class _Doctor:
         if body is None:
             self.add("capabilities", item, "unknown", f"not probed: no cluster test runs ad hoc ({joined(reasons)})")
             return
+        if not self.probe_execute:
+            # No documented route tells whether ad-hoc clustering exists without running one,
+            # and a run is billed: the doctor stays free unless asked.
+            self.add(
+                "capabilities",
+                item,
+                "unknown",
+                "not probed: POST /v1/clusters/execute runs a clustering, which costs credits on the hosted API; "
+                "`mixops doctor --probe-execute` runs one (store_results: false), as plan-time cluster tests do",
+            )
+            return
         # The call plan-time cluster tests make; `store_results: false` stores nothing.
         got = await _try(self.client.execute_adhoc_clustering(body))
         if isinstance(got, ApiError):
@@ -417,8 +430,12 @@ async def run_doctor(
     *,
     env_vars: Mapping[str, str] | None = None,
     client: MixpeekClient | None = None,
+    probe_execute: bool = False,
 ) -> Readiness:
-    """The preflight report of one environment. `client`: ask it instead of connecting (tests)."""
+    """The preflight report of one environment. `client`: ask it instead of connecting (tests).
+
+    `probe_execute`: also run one ad-hoc clustering to learn whether the route exists (it
+    stores nothing, but a run costs credits on the hosted API; off by default)."""
     info = describe(project, env_name)
     checks: list[Check] = []
     stack: Stack | None = None
@@ -437,7 +454,7 @@ async def run_doctor(
     if client is not None:
         namespace = client.namespace or namespace
         client.redact_also(secrets)
-        checks += await _diagnose(client, project, env_name, namespace, stack)
+        checks += await _diagnose(client, project, env_name, namespace, stack, probe_execute)
     else:
         entered = False
         try:
@@ -445,7 +462,7 @@ async def run_doctor(
                 project, env_name, env_vars=env_vars, secrets=secrets, create_namespace=False
             ) as connected:
                 entered = True
-                checks += await _diagnose(connected, project, env_name, info.namespace, stack)
+                checks += await _diagnose(connected, project, env_name, info.namespace, stack, probe_execute)
         except (ProjectError, MissingExtraError) as err:
             if entered:
                 raise
@@ -455,9 +472,9 @@ async def run_doctor(
 
 
 async def _diagnose(
-    client: MixpeekClient, project: Project, env_name: str, namespace: str, stack: Stack | None
+    client: MixpeekClient, project: Project, env_name: str, namespace: str, stack: Stack | None, probe_execute: bool
 ) -> list[Check]:
-    doctor = _Doctor(project, env_name, client, namespace, stack)
+    doctor = _Doctor(project, env_name, client, namespace, stack, probe_execute)
     await doctor.run()
     return doctor.checks
 

@@ -97,7 +97,9 @@ def collection_view(db: Database, ns: str, row: Row) -> dict[str, Any]:
     return out
 
 
-KIND = Kind("collection", "collections", lambda state, ns, row: collection_view(state.db, ns, row))
+KIND = Kind(
+    "collection", "collections", lambda state, ns, row: collection_view(state.db, ns, row), degraded_warnings=True
+)
 
 
 # A collection is built by exactly one of these (CreateCollectionRequest).

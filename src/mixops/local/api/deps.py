@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ParamSpec, TypeVar, get_type_hints
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -104,27 +104,69 @@ def resolve_namespace(db: Database, identifier: str) -> Row | None:
     return db.get(ROOT, "namespace", identifier)
 
 
+# The namespace a list is read from when X-Namespace does not resolve: no namespace can have
+# this id (ids are `ns_...`; a NUL is refused in every name), so the listing is empty.
+UNRESOLVED = "\x00unresolved"
+UNRESOLVED_HEADER = "X-Namespace-Unresolved"
+
+
+def is_list_route(request: Request) -> bool:
+    """POST /v1/{kinds}/list and its GET /v1/{kinds} alias (and the nested lists)."""
+    route = request.scope.get("route")
+    return getattr(route, "path", "").endswith("/list") or getattr(route, "name", "") == "list_get"
+
+
 async def namespace_id(
+    request: Request,
+    response: Response,
     state: State,
     x_namespace: Annotated[
         str | None,
         Header(alias="X-Namespace", description="Namespace id (ns_...) or name", max_length=200),
     ] = None,
 ) -> str:
+    """The id of the namespace X-Namespace names.
+
+    One that does not resolve is answered as the API answers it (mixpeek-api.md 1.1): a list
+    is 200 and empty, with the `X-Namespace-Unresolved` header and, where the list documents
+    `warnings`, an entry `{resource: namespace, reason: unresolved}` (see `unresolved_warning`);
+    the empty list does not mean the namespace is empty. Any other route has nothing to act
+    on: 404 with the same header (the API documents no body for that case; this one names it).
+    """
     if not x_namespace:
         raise bad_request("X-Namespace header is required (a namespace id or name)", code="namespace_required")
     # On the event loop, not FastAPI's thread pool: one indexed read (WAL readers never wait
     # for writers) costs less than the hop to a worker thread and back, on every request.
     row = resolve_namespace(state.db, x_namespace)
-    if row is None:
-        raise ApiProblem(
-            404,
-            f"Namespace '{x_namespace}' not found; create it with POST /v1/namespaces",
-            "not_found",
-            "namespace_not_found",
-            {"namespace": x_namespace},
-        )
-    return row.id
+    if row is not None:
+        return row.id
+    if is_list_route(request):
+        response.headers[UNRESOLVED_HEADER] = x_namespace
+        request.state.unresolved_namespace = x_namespace
+        return UNRESOLVED
+    raise ApiProblem(
+        404,
+        f"Namespace '{x_namespace}' did not resolve for this API key; create it with POST /v1/namespaces",
+        "not_found",
+        "namespace_unresolved",
+        {"namespace": x_namespace},
+        headers={UNRESOLVED_HEADER: x_namespace},
+    )
+
+
+def unresolved_warning(request: Request) -> list[dict[str, Any]]:
+    """The DegradedEntry a list's `warnings` carries when X-Namespace did not resolve."""
+    identifier = getattr(request.state, "unresolved_namespace", None)
+    if identifier is None:
+        return []
+    return [
+        {
+            "resource": "namespace",
+            "id": identifier,
+            "reason": "unresolved",
+            "next_step": "check X-Namespace (a namespace id or name this API key can see), or create the namespace",
+        }
+    ]
 
 
 Namespace = Annotated[str, Depends(namespace_id)]

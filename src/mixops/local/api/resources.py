@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, with_warnings
+from mixops.local.api.deps import LocalState, Namespace, State, check_extra, unresolved_warning, with_warnings
 from mixops.local.api.schemas import ListRequest
 from mixops.local.db import Row, UniqueViolation
 from mixops.local.engine.filters import compile_filter
@@ -48,6 +48,9 @@ class Kind:
     plural: str  # the URL segment under /v1 ("clusters")
     view: View
     envelope: Envelope = counted_page
+    # The envelope documents `warnings: [DegradedEntry]` (collections, retrievers): an
+    # unresolved namespace is named there as well as in the X-Namespace-Unresolved header.
+    degraded_warnings: bool = False
     # Turns a list body's ``filters`` into a LogicalOperator; None: the kind takes no filters.
     filters: Callable[[dict[str, Any]], dict[str, Any]] | None = _as_logical
 
@@ -117,19 +120,23 @@ def add_list_routes(router: APIRouter, kind: Kind, *, search_query: bool = False
     Call it where the routes belong in the module's order: routes match in order.
     """
 
+    def degraded(request: Request, payload: dict[str, Any]) -> dict[str, Any]:
+        entries = unresolved_warning(request) if kind.degraded_warnings else []
+        return {**payload, "warnings": [*payload.get("warnings", []), *entries]} if entries else payload
+
     def list_post(
-        state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
+        request: Request, state: State, ns: Namespace, page: Page, body: Annotated[ListRequest | None, Body()] = None
     ) -> dict[str, Any]:
         data, warnings = list_body(state, body)
-        return with_warnings(list_page(state, ns, kind, page, data), warnings)
+        return degraded(request, with_warnings(list_page(state, ns, kind, page, data), warnings))
 
-    def list_get(state: State, ns: Namespace, page: Page) -> dict[str, Any]:
-        return list_page(state, ns, kind, page, None)
+    def list_get(request: Request, state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+        return degraded(request, list_page(state, ns, kind, page, None))
 
     def list_get_searched(
-        state: State, ns: Namespace, page: Page, search: str | None = Query(None, max_length=200)
+        request: Request, state: State, ns: Namespace, page: Page, search: str | None = Query(None, max_length=200)
     ) -> dict[str, Any]:
-        return list_page(state, ns, kind, page, {"search": search} if search else None)
+        return degraded(request, list_page(state, ns, kind, page, {"search": search} if search else None))
 
     router.add_api_route(f"/{kind.plural}/list", list_post, methods=["POST"])
     # Named list_get either way: the route's name makes its OpenAPI operationId.

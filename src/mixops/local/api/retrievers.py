@@ -169,6 +169,7 @@ KIND = Kind(
     lambda _state, _ns, row: retriever_view(row),
     envelope=totalled_page,
     filters=_mongo_to_logical,
+    degraded_warnings=True,
 )
 add_list_routes(router, KIND)
 

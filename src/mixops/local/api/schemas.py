@@ -156,7 +156,7 @@ class ListRequest(Loose):
 
 class CreateNamespaceRequest(Loose):
     namespace_name: Name = Field(min_length=3, max_length=64)
-    namespace_id: str | None = Field(None, min_length=1, max_length=100)
+    namespace_id: Name | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     mode: str | None = None
     features: list[str] | None = None

@@ -42,6 +42,7 @@ ROUTES: dict[str, str] = {
     "POST /v1/collections": "CreateCollectionRequest",
     "POST /v1/collections/list": "ListCollectionsRequest",
     "POST /v1/collections/{collection_identifier}/documents/list": "ListDocumentsRequest",
+    "POST /v1/collections/{collection_identifier}/apply-taxonomy": "ApplyTaxonomyRequest",
     "POST /v1/retrievers": "CreateRetrieverRequest",
     "PATCH /v1/retrievers/{retriever_id}": "PatchRetrieverRequest",
     "POST /v1/retrievers/list": "ListRetrieversRequest",

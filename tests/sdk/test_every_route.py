@@ -243,6 +243,29 @@ def test_every_route_answers_what_the_sdk_reads(driver: tuple[Driver, Any]) -> N
         d.call(
             "TaxonomiesApi", "execute_taxonomy_taxonomies", tid, m.Payload(m.ExecuteTaxonomyRequest.from_dict(execute))
         )
+    # the taxonomy applied to a collection: materialised on ingestion, backfilled by a task
+    products_id = d.call("CollectionsApi", "get_collection", "products")["collection_id"]
+    d.call("CollectionsApi", "update_collection", products_id, {"taxonomy_applications": [{"taxonomy_id": tid}]})
+    added = d.call(
+        "CollectionDocumentsApi",
+        "create_document",
+        products_id,
+        m.DocumentCreateRequest.from_dict({"title": "hiking boots"}),
+    )
+    assert added["tag"] == "outdoor", added
+    backfill = d.call(
+        "CollectionTaxonomiesApi",
+        "apply_taxonomy_to_collection",
+        products_id,
+        m.ApplyTaxonomyRequest.from_dict({"taxonomy_id": tid, "batch_size": 100}),
+    )
+    deadline = time.monotonic() + 60
+    while d.call("TasksApi", "get_task", backfill["task_id"])["status"] in ("PENDING", "IN_PROGRESS"):
+        assert time.monotonic() < deadline, "the apply-taxonomy task did not finish"
+        time.sleep(0.05)
+    assert d.call("TasksApi", "get_task", backfill["task_id"])["status"] == "COMPLETED"
+    d.call("CollectionsApi", "update_collection", products_id, {"taxonomy_applications": []})
+    d.call("CollectionDocumentsApi", "delete_document", products_id, added["document_id"])
     tclone = d.call(
         "TaxonomiesApi", "clone_taxonomy_taxonomies", tid, m.CloneTaxonomyRequest.from_dict({"taxonomy_name": "sdk_t2"})
     )

@@ -66,6 +66,40 @@ CLUSTER_PATCH_TOP = ("description", "metadata", "llm_labeling", "filters", "sour
 CLUSTER_PATCH_VECTOR = ("sample_size", "algorithm_params", "face_cluster_merge", "layout_stability")
 CLUSTER_PATCHABLE = ("cluster_name", *CLUSTER_PATCH_TOP, *CLUSTER_PATCH_VECTOR)
 
+# Collection PATCH (mixpeek-api.md 3.4): the SDK types its body as a free object. The
+# endpoint names collection_name, description, taxonomy_applications and enabled; the
+# clone description adds metadata, schedule, tiering "and the other mutable fields";
+# model texts add index_map and retriever_transform.retriever_version. ASSUMPTION: the
+# other application lists (cluster_applications, the API itself writes entries there;
+# alert_applications; retriever_enrichments) are among "the other mutable fields".
+COLLECTION_PATCHABLE = (
+    "collection_name",
+    "description",
+    "enabled",
+    "metadata",
+    "schedule",
+    "taxonomy_applications",
+    "cluster_applications",
+    "alert_applications",
+    "retriever_enrichments",
+    "index_map",
+    "tiering",
+    "retriever_transform",  # only its retriever_version (the pin)
+)
+# Keys a collection PATCH refuses, with the remedy the refusal names.
+COLLECTION_CLONE_HINT = "cannot be changed in place; clone the collection (POST /v1/collections/{id}/clone) instead"
+COLLECTION_IMMUTABLE = {
+    "source": COLLECTION_CLONE_HINT,
+    "feature_extractor": COLLECTION_CLONE_HINT,
+    "features": COLLECTION_CLONE_HINT,
+    "input_schema": COLLECTION_CLONE_HINT,
+    "embedding_task": COLLECTION_CLONE_HINT,
+    "collection_id": "collection_id is assigned by the server",
+    "tiering_rules": "tiering_rules writes are refused; use tiering",
+}
+# The only key of retriever_transform a PATCH may send.
+COLLECTION_TRANSFORM_PATCHABLE = ("retriever_version",)
+
 # --- the manifest: which top-level spec fields change in place -----------------------
 
 RETRIEVER_IN_PLACE = (

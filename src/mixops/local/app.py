@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mixops.errors import STATUS_TYPES
-from mixops.local.api import clusters, collections, namespaces, retrievers, tasks, taxonomies
+from mixops.local.api import apply_taxonomy, clusters, collections, namespaces, retrievers, tasks, taxonomies
 from mixops.local.api.deps import LocalState, Settings, enforce_contract
 from mixops.local.db import Database
 from mixops.local.engine.embedder import Embedder, HashingEmbedder
@@ -282,7 +282,7 @@ def create_app(
     )
     app.state.local = state
     _install_error_handlers(app)
-    for module in (namespaces, collections, retrievers, taxonomies, clusters, tasks):
+    for module in (namespaces, collections, apply_taxonomy, retrievers, taxonomies, clusters, tasks):
         app.include_router(module.router, prefix="/v1")
     app.add_middleware(GuardMiddleware, state=state)
     return app

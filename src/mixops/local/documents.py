@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -110,8 +110,15 @@ def ingest(
     raw_documents: Sequence[Mapping[str, Any]],
     *,
     id_from_content: bool = False,
+    enrich: Callable[[list[dict[str, Any]], list[dict[str, npt.NDArray[np.float32]]]], None] | None = None,
+    keep_internal: bool = False,
 ) -> list[StoredDocument]:
-    """Validate, embed and store documents into ``collection`` (its stored body)."""
+    """Validate, embed and store documents into ``collection`` (its stored body).
+
+    ``enrich`` (``applications.enricher_for``) runs the collection's applications on the
+    bodies after embedding and before storing. ``keep_internal`` keeps a body's
+    ``_internal`` assignments (an enriched copy written to a target collection).
+    """
     cid = str(collection["collection_id"])
     bodies: list[dict[str, Any]] = []
     vectors: list[dict[str, npt.NDArray[np.float32]]] = []
@@ -121,6 +128,8 @@ def ingest(
                 f"documents[{i}].collection_id does not match the collection in the path", code="collection_mismatch"
             )
         fields = user_fields(raw)
+        if keep_internal and isinstance(raw.get("_internal"), Mapping):
+            fields["_internal"] = dict(raw["_internal"])
         doc_id = raw.get("document_id")
         if doc_id is not None and (not isinstance(doc_id, str) or not doc_id):
             raise invalid(f"documents[{i}].document_id must be a non-empty string")
@@ -133,6 +142,8 @@ def ingest(
             )
         )
     embed_missing(collection, embedder, bodies, vectors)
+    if enrich is not None:
+        enrich(bodies, vectors)
     return db.put_documents(namespace_id, cid, [(b["document_id"], b, v) for b, v in zip(bodies, vectors, strict=True)])
 
 
@@ -145,6 +156,7 @@ def document_view(
     """DocumentResponse: the stored body plus ``_internal`` (and vectors on request)."""
     out = dict(doc.body)
     out["_internal"] = {
+        **(doc.body.get("_internal") or {}),  # materialised taxonomy assignments (applications.py)
         "document_id": doc.document_id,
         "collection_id": doc.body.get("collection_id"),
         "namespace_id": namespace_id,

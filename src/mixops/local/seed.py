@@ -34,6 +34,7 @@ from mixops.local.api.collections import create_collection
 from mixops.local.api.deps import LocalState, Settings
 from mixops.local.api.namespaces import ensure_namespace
 from mixops.local.api.retrievers import create_retriever
+from mixops.local.applications import enricher_for
 from mixops.local.db import Database
 from mixops.local.documents import ingest
 from mixops.local.engine.embedder import HashingEmbedder
@@ -108,7 +109,15 @@ def load_seed(target: Any, path: str | Path, namespace: str = "default") -> dict
                 raise SeedError(f"{where}.documents: each document must be a mapping")
             for start in range(0, len(docs), 1000):
                 counts["documents"] += len(
-                    ingest(state.db, state.embedder, ns, row.body, docs[start : start + 1000], id_from_content=True)
+                    ingest(
+                        state.db,
+                        state.embedder,
+                        ns,
+                        row.body,
+                        docs[start : start + 1000],
+                        id_from_content=True,
+                        enrich=enricher_for(state, ns, row.body),
+                    )
                 )
         except ApiProblem as exc:
             raise SeedError(f"{where}: {exc.message}") from exc

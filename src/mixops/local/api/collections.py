@@ -7,20 +7,32 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, with_warnings
+from mixops.core.surfaces import COLLECTION_IMMUTABLE, COLLECTION_TRANSFORM_PATCHABLE
+from mixops.local.api.contract import check_field
+from mixops.local.api.deps import (
+    LocalState,
+    Namespace,
+    State,
+    check_extra,
+    declared,
+    key_problems,
+    with_warnings,
+)
 from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
 from mixops.local.api.schemas import (
     CreateCollectionRequest,
     ListDocumentsRequest,
     PatchCollectionRequest,
 )
+from mixops.local.applications import enricher_for
 from mixops.local.db import Database, Row, UniqueViolation
 from mixops.local.documents import document_view, ingest, parse_vectors, user_fields
 from mixops.local.engine.filters import compile_filter
 from mixops.local.features import derive_indexes
 from mixops.local.ids import collection_id as new_collection_id
 from mixops.local.listing import Page, PageRequest, paginate, sort_items
-from mixops.local.problems import ApiProblem, bad_request, invalid, name_taken, not_found
+from mixops.local.problems import ApiProblem, bad_request, invalid, missing_references, name_taken, not_found
+from mixops.local.rules import immutable_fields
 
 router = APIRouter(tags=["collections"])
 
@@ -125,6 +137,7 @@ def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[s
     warnings = check_extra(state, body)
     request = declared(body)
     check_builder(request)
+    check_applications(state, ns, None, request)
     row = create_collection(state, ns, request)
     return with_warnings(collection_view(state.db, ns, row), warnings)
 
@@ -161,24 +174,71 @@ def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, An
 add_list_routes(router, KIND, search_query=True)
 
 
+def check_applications(state: LocalState, ns: str, collection_id: str | None, request: dict[str, Any]) -> None:
+    """422 unless every application names an existing resource by id (mixpeek-api.md 3.2).
+
+    ClusterApplicationConfig documents its cluster as one that "must exist and use this
+    collection as input": a new collection cannot carry one yet (attach it with PATCH
+    once the cluster exists).
+    """
+    missing: dict[str, list[str]] = {}
+
+    def need(kind: str, where: str, ident: Any) -> Row | None:
+        row = state.db.get_by_id(ns, kind, str(ident))
+        if row is None:
+            missing.setdefault(where, []).append(str(ident))
+        return row
+
+    for i, app in enumerate(request.get("taxonomy_applications") or []):
+        need("taxonomy", f"taxonomy_applications[{i}].taxonomy_id", app.get("taxonomy_id"))
+        if app.get("target_collection_id"):
+            need("collection", f"taxonomy_applications[{i}].target_collection_id", app["target_collection_id"])
+    for i, app in enumerate(request.get("retriever_enrichments") or []):
+        need("retriever", f"retriever_enrichments[{i}].retriever_id", app.get("retriever_id"))
+    for i, app in enumerate(request.get("cluster_applications") or []):
+        cluster = need("cluster", f"cluster_applications[{i}].cluster_id", app.get("cluster_id"))
+        inputs = list((cluster.body.get("collection_ids") or []) if cluster else [])
+        if cluster is not None and collection_id not in inputs:
+            raise invalid(
+                f"cluster_applications[{i}].cluster_id: cluster '{cluster.id}' does not use this collection as "
+                "input (its collection_ids must include it)",
+                code="cluster_not_on_collection",
+                cluster_id=cluster.id,
+                collection_ids=inputs,
+            )
+    if missing:
+        raise missing_references(missing)
+
+
 @router.patch("/collections/{collection_identifier}")
 def patch(collection_identifier: str, body: PatchCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
+    """PATCH per core/surfaces.COLLECTION_PATCHABLE; applications are stored, not backfilled
+    (existing documents get a new taxonomy only through apply-taxonomy)."""
     row = find(state, ns, "collection", collection_identifier)
-    immutable = sorted(
-        k
-        for k in (body.model_extra or {})
-        if k in ("source", "feature_extractor", "features", "vector_configs", "collection_id", "input_schema")
-    )
+    sent = set(body.model_fields_set) | set(body.model_extra or {})
+    immutable = sorted(k for k in sent if k in COLLECTION_IMMUTABLE)
     if immutable:
-        raise invalid(
-            f"Field(s) {', '.join(immutable)} cannot be changed in place; clone the collection instead",
-            code="immutable_field",
-            fields=immutable,
-        )
+        raise immutable_fields(immutable, " ".join(dict.fromkeys(COLLECTION_IMMUTABLE[k] for k in immutable)))
     warnings = check_extra(state, body)
     changes = body.model_dump(exclude_unset=True, exclude=set(body.model_extra or {}))
     if not changes:
         raise bad_request("Empty update: send at least one field to change", code="empty_update")
+    # The SDK leaves this body untyped; its values are held to CreateCollectionRequest's types.
+    problems = [p for key, value in changes.items() for p in check_field("CreateCollectionRequest", key, value)]
+    if problems:
+        raise key_problems(problems)
+    transform = changes.get("retriever_transform")
+    if transform is not None:
+        if not isinstance(row.body.get("retriever_transform"), dict):
+            raise invalid("retriever_transform: this collection has none to re-pin", code="immutable_field")
+        other = sorted(set(transform) - set(COLLECTION_TRANSFORM_PATCHABLE))
+        if other:
+            raise immutable_fields(
+                [f"retriever_transform.{k}" for k in other],
+                "Only retriever_transform.retriever_version moves in place.",
+            )
+        changes["retriever_transform"] = {**row.body["retriever_transform"], **transform}
+    check_applications(state, ns, row.id, changes)
     new = {**row.body, **changes}
     name = changes.get("collection_name") or row.name
     updated = update_row(state, ns, "collection", row, name, new)
@@ -225,7 +285,7 @@ def create_document(
     body: Annotated[dict[str, Any], Body(examples=[{"title": "red shoes", "metadata": {}}])],
 ) -> dict[str, Any]:
     row = find(state, ns, "collection", collection_identifier)
-    stored = ingest(state.db, state.embedder, ns, row.body, [body])
+    stored = ingest(state.db, state.embedder, ns, row.body, [body], enrich=enricher_for(state, ns, row.body))
     return document_view(ns, stored[0])
 
 
@@ -282,6 +342,7 @@ def patch_document(
         ns,
         row.body,
         [{**merged, "vectors": {**kept, **{k: v.tolist() for k, v in given.items()}}}],
+        enrich=enricher_for(state, ns, row.body),
     )
     return document_view(ns, stored[0])
 

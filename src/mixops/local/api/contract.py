@@ -132,3 +132,13 @@ def _enums_agree(kind: Any, value: Any) -> bool:
         return True
     enums: dict[str, list[str]] = table()["models"][kind["model"]]["enums"]
     return all(value[key] in allowed for key, allowed in enums.items() if isinstance(value.get(key), str))
+
+
+def check_field(model: str, key: str, value: Any) -> list[KeyProblem]:
+    """Every undeclared or missing key of ``value``, held to the type of ``model``'s field ``key``.
+
+    For bodies the SDK leaves untyped whose keys mirror another model's fields (the
+    collection PATCH sends fields of CreateCollectionRequest).
+    """
+    kind = table()["models"][model]["fields"].get(key)
+    return _check(kind, value, (key,))

@@ -197,13 +197,28 @@ class CreateCollectionRequest(Loose):
 
 
 class PatchCollectionRequest(Loose):
+    """The keys of core/surfaces.COLLECTION_PATCHABLE (the SDK types this body as a free object)."""
+
     collection_name: CollectionName | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     enabled: bool | None = None
     metadata: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
     taxonomy_applications: list[dict[str, Any]] | None = None
     cluster_applications: list[dict[str, Any]] | None = None
+    alert_applications: list[dict[str, Any]] | None = None
+    retriever_enrichments: list[dict[str, Any]] | None = None
     index_map: dict[str, str] | None = None
+    tiering: dict[str, Any] | None = None
+    retriever_transform: dict[str, Any] | None = None
+
+
+class ApplyTaxonomyRequest(Loose):
+    taxonomy_id: str
+    scroll_filters: dict[str, Any] | None = None
+    batch_size: int = Field(1000, ge=100, le=5000, strict=True)
+    parallelism: int = Field(4, ge=1, le=20, strict=True)
+    budget_limits: BudgetLimits | None = None
 
 
 class ListDocumentsRequest(ListRequest):

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 from tests.envs.conftest import Server, cli_env, make_project
 
 from mixops.cli.main import cli
+from mixops.core.outcomes import Execution, TestOutcome
 from mixops.core.plan import PlanOptions
 from mixops.core.stack import Stack
 from mixops.local.inprocess import local_transport
@@ -28,18 +29,23 @@ PARAMS = {
 }
 
 
-async def search_returns_results(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
+def outcome(passed: bool) -> tuple[TestOutcome, ...]:
+    failures = [] if passed else ["the search returned no results, or too many"]
+    return (TestOutcome.ran("search", "retriever", "product_search", "applied", Execution.verdict(failures, {})),)
+
+
+async def search_returns_results(client: MixpeekClient, stack: Stack, namespace: str) -> tuple[TestOutcome, ...]:
     """A real check against the live namespace: product_search, by its id THERE, finds running shoes
     and returns no more than the environment's search_top_k."""
     live = await read_live(client, namespace)
     retriever = live.resources[("retriever", "product_search")]
     out = await client.execute_retriever(retriever.id, {"inputs": {"query": "lightweight running shoes"}})
     docs = out.get("documents") or out.get("results") or []
-    return 0 < len(docs) <= stack.parameters["search_top_k"]
+    return outcome(0 < len(docs) <= stack.parameters["search_top_k"])
 
 
-async def always_fails(client: MixpeekClient, stack: Stack, namespace: str) -> bool:
-    return False
+async def always_fails(client: MixpeekClient, stack: Stack, namespace: str) -> tuple[TestOutcome, ...]:
+    return outcome(False)
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ async def live_spec(project: Project, env: str, kind: str, name: str) -> dict[st
 async def test_promotion_gate_and_prod_ends_equal_to_manifests(project: Project) -> None:
     # dev: applied and green; promote dev -> staging is allowed.
     await apply(project, "dev")
-    assert await run_and_record(project, "dev", search_returns_results) is True
+    assert await run_and_record(project, "dev", search_returns_results) == outcome(True)
     first = await promote(project, "dev", "staging", PlanOptions(), test_run=search_returns_results)
     assert first.report is not None and first.tests_passed is True
     assert first.plan.counts()["create"] == 9
@@ -112,11 +118,12 @@ async def test_promotion_gate_and_prod_ends_equal_to_manifests(project: Project)
     # The CLI: --plan-only from staging shows no changes for prod; a refusal exits 1 and says why.
     ok = await run_cli(project, "promote", "--from", "staging", "--to", "prod", "--plan-only")
     assert ok.exit_code == 0, ok.output
-    assert "no changes" in ok.output
+    assert "No changes. Live state matches the manifests." in ok.output
     manifest.write_text(original.replace("Semantic product search", "Semantic search (v3)", 1), encoding="utf-8")
     refused = await run_cli(project, "promote", "--from", "staging", "--to", "prod", "--plan-only")
     assert refused.exit_code == 1
-    assert "refused" in refused.output and "mixops apply --env staging" in refused.output
+    assert "refused" in refused.output
+    assert f"mixops -C {project.root.as_posix()} apply --env staging --tests all" in refused.output
 
 
 async def run_cli(project: Project, *args: str) -> Result:

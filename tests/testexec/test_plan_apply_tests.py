@@ -148,3 +148,16 @@ def test_a_fresh_namespace_skips_what_cannot_run_yet(fresh: Path) -> None:
     assert len(ran) == len(plan["tests"]) - 4 and all(t["status"] == "passed" for t in ran)
     assert all(t["live"] is None and t["diff"] is None for t in plan["tests"])
     assert code == 0
+
+
+def test_a_taxonomy_with_several_changed_retrievers_says_which_in_plain_english(applied: Path) -> None:
+    # Issue 13 item 7: `department_matcher, category_matcher is new or changes` read wrong.
+    def narrower(d: dict[str, Any]) -> None:
+        for name in ("department_matcher", "category_matcher"):
+            named(d["retrievers"], name)["stages"][0]["config"]["parameters"]["final_top_k"] = 2
+
+    edit(applied, "manifests/retrievers.yaml", narrower)
+    _, plan = plan_json(applied)
+    reason = outcomes_by_name(plan)["sample titles land in the right department and category"]["reason"]
+    assert "it uses retrievers department_matcher and category_matcher; " in reason
+    assert "department_matcher and category_matcher are new or changed, and a taxonomy execute" in reason

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.validate.conftest import VALID_MANIFEST, run
 
-from mixops.core.wording import count, plural, with_article
+from mixops.core.wording import action_counts, count, listing, plural, verb, with_article
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,21 @@ def test_count_and_article() -> None:
         "a URL",
         "a number",
     ]
+
+
+def test_lists_and_plan_actions_read_as_english() -> None:
+    assert [listing([]), listing(["a"]), listing(["a", "b"]), listing(["a", "b", "c"])] == [
+        "",
+        "a",
+        "a and b",
+        "a, b and c",
+    ]
+    assert verb(1, "is", "are") == "is" and verb(2, "is", "are") == "are"
+    # One phrase per action everywhere (promote once said `1 to version`, plan `1 new version`).
+    assert action_counts({"create": 1, "version": 1}) == (
+        "1 to create, 0 to update, 1 new version, 0 to replace, 0 to delete"
+    )
+    assert action_counts({"version": 2, "delete": 1}, zeros=False) == "2 new versions, 1 to delete"
 
 
 def test_validate_summary_agrees_in_number(project: Path) -> None:

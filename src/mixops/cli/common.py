@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -108,6 +109,13 @@ def shown(path: Path) -> str:
         return absolute.relative_to(Path.cwd()).as_posix() or "."
     except ValueError:
         return absolute.as_posix()
+
+
+def invocation(project_dir: Path) -> str:
+    """How the user called mixops, for commands quoted in messages: `mixops -C DIR` when DIR is not here."""
+    if project_dir.resolve() == Path.cwd().resolve():
+        return "mixops"
+    return f"mixops -C {shlex.quote(shown(project_dir))}"
 
 
 def get_ctx() -> Ctx:

@@ -16,6 +16,7 @@ from mixops.cli.common import (
     env_option,
     get_ctx,
     handle_errors,
+    invocation,
     write_output,
 )
 from mixops.cli.duration import Duration
@@ -257,4 +258,11 @@ def apply(
         from mixops.cli.test_cmd import exit_for_tests, format_entries
 
         click.echo(format_entries(planned.applied_tests, "Tests against the applied resources"), nl=False)
+        ran, declared = len(planned.applied_tests), len(planned.stack.tests)
+        if ran < declared:
+            # Only a run of the whole set is recorded for `mixops promote` (ports/stamps.py).
+            click.echo(
+                f"{ran} of {declared} tests ran (those of what changed); to run them all and record the run "
+                f"for promote: {invocation(ctx.project_dir)} test --env {env_name}"
+            )
         exit_for_tests(planned.applied_tests)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
-from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors
+from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors, invocation
 from mixops.cli.duration import Duration
+from mixops.cli.test_cmd import MARK, exit_for_tests, why
+from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
 
 if TYPE_CHECKING:
     from mixops.core.plan import Plan
+    from mixops.ports.stamps import Records
 
 
 @click.command()
@@ -44,11 +48,17 @@ def promote(
     """Promote the current manifests from one environment to the next.
 
     Refused unless the --from namespace runs exactly these manifests (the
-    digest recorded by its last apply) and its last test run of them passed.
+    digest recorded by its last apply) and its last run of the whole test set
+    passed: a run by `mixops test`, or by an apply that ran every test, as
+    `mixops apply --tests all` does (skipped tests do not fail it). The
+    refusal names the command to run.
     Then plans and applies to --to with --to's parameters and runs its tests.
+    --plan-only shows the plan for --to as `mixops plan` does, with the tests
+    of what would change run against the desired and live configs.
 
     \b
-    Exit codes: 0 promoted (or plan shown), 1 refused or error, 3 tests failed in --to.
+    Exit codes: 0 promoted (or plan shown), 1 refused or error, 3 tests failed in --to
+    (with --plan-only: for the desired config).
 
     \b
     Examples:
@@ -60,6 +70,7 @@ def promote(
     from mixops.ports.project import load_project
     from mixops.ports.promote import promote as run_promotion
     from mixops.ports.target import describe
+    from mixops.render import render
 
     ctx = get_ctx()
     if not plan_only and not auto_approve and not sys.stdin.isatty():
@@ -69,9 +80,11 @@ def promote(
     source, target = project.env_name(source), project.env_name(target)
     options = PlanOptions(prune=prune, allow_delete=allow_delete, target=describe(project, target).label)
 
+    def gate_open(records: Records) -> None:
+        ctx.echo(gate_line(source, records))
+
     def confirm(plan: Plan) -> bool:
-        for line in plan_lines(plan):
-            click.echo(line)
+        click.echo(render(plan, "text", color=ctx.color), nl=False)
         return auto_approve or click.confirm(f"Apply these changes to {target!r}?", default=False)
 
     result = asyncio.run(
@@ -85,30 +98,48 @@ def promote(
             lock_timeout=lock_timeout,
             confirm=confirm,
             emit=lambda line: click.echo(line),
+            gate_open=gate_open,
+            mixops=invocation(ctx.project_dir),
         )
     )
-    ctx.echo(f"{source!r} runs digest {result.source.digest}, tested and passing.")
     if plan_only:
-        for line in plan_lines(result.plan):
-            click.echo(line)
+        # The same plan `mixops plan --env TARGET` shows, tests included.
+        click.echo(render(result.plan, "text", color=ctx.color), nl=False)
+        exit_for_tests(result.plan.tests)
         return
     if result.plan.has_changes and result.report is None:
         click.echo("Promotion cancelled; nothing was changed.")
         sys.exit(EXIT_ERROR)
     done = result.report.summary() if result.report else "no changes needed"
     ctx.echo(f"Promoted to {target!r} ({result.plan.namespace}): {done}.")
-    if result.tests_passed is False:
-        ctx.echo(f"Tests FAILED in {target!r} after the promotion (recorded on its resources).", err=True)
+    if result.tests is None:
+        ctx.echo(f"The manifests declare no tests; nothing was tested in {target!r}.")
+        return
+    for line in unproven_lines(result.tests):
+        ctx.echo(line)
+    for line in warnings(result.tests):
+        ctx.echo(f"warning: {line}", err=True)
+    counts = tally(count(result.tests))
+    if not green(result.tests):
+        ctx.echo(f"Tests FAILED in {target!r} after the promotion (recorded on its resources): {counts}.", err=True)
         sys.exit(EXIT_TESTS_FAILED)
-    if result.tests_passed:
-        ctx.echo(f"Tests passed in {target!r}.")
+    ctx.echo(f"Tests passed in {target!r}: {counts}.")
 
 
-def plan_lines(plan: Plan) -> list[str]:
-    """A compact plan for the terminal (the full renderers are `mixops plan --format ...`)."""
-    counts = ", ".join(f"{n} to {a}" for a, n in plan.counts().items() if n and a != "noop") or "no changes"
-    out = [f"Plan for environment {plan.environment!r} (namespace {plan.namespace}): {counts}."]
-    for s in plan.changes:
-        out.append(f"  {s.marker} {s.kind} {s.name} ({s.action})")
-        out += [f"      {c.path}: {c.old!r} -> {c.new!r}" for c in s.changes]
-    return out
+def gate_line(source: str, records: Records) -> str:
+    """`'dev' runs digest 3f2a..., tested and passing (19 passed, 2 skipped at 2026-12-01T10:00:00+00:00).`"""
+    run = tally(dict(records.counts)) if records.counts else ""
+    when = f" at {records.tested_at}" if records.tested_at else ""
+    detail = f" ({run}{when})" if run or when else ""
+    return f"{source!r} runs digest {records.digest}, tested and passing{detail}."
+
+
+def unproven_lines(outcomes: Sequence[TestOutcome]) -> list[str]:
+    """The tests that did not pass, each with why: failed and errored ones, and skipped ones."""
+    lines = []
+    for entry in outcomes:
+        if entry.status is Status.PASSED:
+            continue
+        lines.append(f"  {MARK[entry.status]}  {entry.name}  ({entry.target})")
+        lines += [f"        {line}" for line in why(entry)]
+    return lines

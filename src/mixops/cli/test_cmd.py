@@ -23,7 +23,7 @@ def format_entries(entries: Sequence[TestOutcome], title: str) -> str:
     lines = [f"{title}: " + ", ".join(f"{counts[s]} {s}" for s in shown)]
     for e in entries:
         lines.append(f"  {MARK[e.status]}  {e.name}  ({e.target})")
-        lines += [f"        {line}" for line in _why(e)]
+        lines += [f"        {line}" for line in why(e)]
     return "\n".join(lines) + "\n"
 
 
@@ -46,7 +46,7 @@ def exit_for_tests(outcomes: Sequence[TestOutcome]) -> None:
         sys.exit(EXIT_TESTS_FAILED)
 
 
-def _why(entry: TestOutcome) -> list[str]:
+def why(entry: TestOutcome) -> list[str]:
     lines = [entry.reason] if entry.reason and entry.status in (Status.SKIPPED, Status.ERROR) else []
     if entry.desired is not None:
         lines += list(entry.desired.failures)
@@ -81,7 +81,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     """
     from mixops.cli.backend import in_process
     from mixops.ports.project import load_project, load_stack
-    from mixops.ports.stamps import stamp_tests
+    from mixops.ports.stamps import record_run
     from mixops.ports.target import connect, describe
     from mixops.ports.testrunner import live_tests
     from mixops.render.junit import junit_xml
@@ -97,7 +97,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
         async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
             entries = await live_tests(client, stack, info.namespace, pattern=pattern)
             if pattern is None and entries:
-                await stamp_tests(client, stack, info.namespace, all(e.passed for e in entries))
+                await record_run(client, stack, info.namespace, entries)
             return entries
 
     entries = asyncio.run(run())

@@ -178,6 +178,22 @@ def count(outcomes: Iterable[TestOutcome]) -> dict[Status, int]:
     return out
 
 
+def green(outcomes: Iterable[TestOutcome]) -> bool:
+    """True when no test failed or errored: what exit code 0 means, and what promotion's gate accepts.
+
+    Skipped tests (and skipped checks) do not make a run red: they say why they did not
+    run, and every summary shows how many there were.
+    """
+    return not any(o.status in (Status.FAILED, Status.ERROR) for o in outcomes)
+
+
+def tally(counts: Mapping[str, int] | Mapping[Status, int]) -> str:
+    """`19 passed, 2 skipped`: passed always, the other statuses when there are any."""
+    by_name = {str(k): v for k, v in counts.items()}
+    shown = [s for s in Status if s is Status.PASSED or by_name.get(str(s), 0)]
+    return ", ".join(f"{by_name.get(str(s), 0):,} {s}" for s in shown)
+
+
 def warnings(outcomes: Iterable[TestOutcome]) -> list[str]:
     """One line per test or check that was skipped, saying why: what a user must know is unproven."""
     lines = []
@@ -189,4 +205,15 @@ def warnings(outcomes: Iterable[TestOutcome]) -> list[str]:
     return lines
 
 
-__all__ = ["Execution", "Kind", "Phase", "SkippedCheck", "Status", "TestOutcome", "count", "warnings"]
+__all__ = [
+    "Execution",
+    "Kind",
+    "Phase",
+    "SkippedCheck",
+    "Status",
+    "TestOutcome",
+    "count",
+    "green",
+    "tally",
+    "warnings",
+]

@@ -6,6 +6,8 @@ declared` and `expected an integer` everywhere, whatever the noun.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 # Nouns whose written vowel is not spoken as one ("a unique name", "a URL").
 _CONSONANT_SOUND = ("uni", "use", "usa", "url", "one")
 # Nouns whose plural the rules below would get wrong.
@@ -35,4 +37,42 @@ def with_article(noun: str) -> str:
     return f"{'an' if vowel else 'a'} {noun}"
 
 
-__all__ = ["count", "plural", "with_article"]
+def listing(items: Sequence[str], conjunction: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c`: names in a sentence."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def verb(n: int, one: str, many: str) -> str:
+    """The verb agreeing with `n` things: `verb(2, "is", "are")` -> `are`."""
+    return one if n == 1 else many
+
+
+# A plan's actions as its summary counts them, in plan order. `version` has no "to ..."
+# form ("1 to version" reads wrong), so every action is one phrase, used everywhere
+# (text, Markdown, promote, apply): `1 to create`, `2 new versions`.
+ACTION_PHRASES: tuple[tuple[str, str, str], ...] = (
+    ("create", "to create", "to create"),
+    ("update", "to update", "to update"),
+    ("version", "new version", "new versions"),
+    ("replace", "to replace", "to replace"),
+    ("delete", "to delete", "to delete"),
+)
+
+
+def action_count(action: str, n: int) -> str:
+    """`1 to create`, `1 new version`, `2 new versions`, `0 to delete`."""
+    for name, one, many in ACTION_PHRASES:
+        if name == action:
+            return f"{n:,} {one if n == 1 else many}"
+    raise ValueError(f"unknown plan action {action!r}")
+
+
+def action_counts(counts: Mapping[str, int], *, zeros: bool = True) -> str:
+    """`1 to create, 0 to update, 1 new version, 0 to replace, 0 to delete` (without zeros: only the others)."""
+    parts = [action_count(a, counts.get(a, 0)) for a, _, _ in ACTION_PHRASES if zeros or counts.get(a, 0)]
+    return ", ".join(parts)
+
+
+__all__ = ["ACTION_PHRASES", "action_count", "action_counts", "count", "listing", "plural", "verb", "with_article"]

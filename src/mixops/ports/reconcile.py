@@ -23,7 +23,7 @@ from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import DEFAULT_TTL, stack_lock
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
-from mixops.ports.stamps import stamp_applied, stamp_tests
+from mixops.ports.stamps import record_run, stamp_applied
 from mixops.ports.target import connect, describe
 
 if TYPE_CHECKING:
@@ -309,9 +309,9 @@ async def plan_and_apply(
                 changed=changed,
             )
             if test_pattern is None and len(planned.applied_tests) == len(stack.tests):
-                # The whole test set ran against what was just applied: record it for promotion.
-                passed = all(e.passed for e in planned.applied_tests)
-                await stamp_tests(client, stack, info.namespace, passed)
+                # The whole test set ran against what was just applied: record it for promotion,
+                # exactly as `mixops test` would (same digest, same tests).
+                await record_run(client, stack, info.namespace, planned.applied_tests)
         lease.check()
         return planned, report
 

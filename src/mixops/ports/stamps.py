@@ -5,13 +5,20 @@ alone, that A runs exactly the current manifests and that they were tested
 there. Every resource this stack declares carries two metadata keys:
 
     mixops_applied: <Stack.digest()>                    # after every apply
-    mixops_tests:   {digest: ..., passed: bool, at: ISO} # after every test run
+    mixops_tests:   {digest: ..., passed: bool, at: ISO, counts: {passed: N, ...}}
+                                                         # after every run of the WHOLE test set
 
 An apply stamps `mixops_applied` on the resources it touched AND on the
 unchanged ones (a metadata-only PATCH, skipped when the stamp is already
 right), so a change that only touched tests or one resource still moves the
 whole namespace to the new digest. A new digest drops the old test record:
 tests of another digest say nothing about this one.
+
+A run is recorded only when it ran every declared test: `mixops test` without
+`-k`, and `mixops apply` when its selection covered every test (`--tests all`,
+or a change that touched every test's target). A run passes when no test
+failed or errored (core/outcomes.green): skipped tests say why, and their
+number is in `counts`, which promotion shows.
 
 Both keys are in `normalise.OWNER_KEYS`, so they never show up in a diff.
 """
@@ -20,11 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mixops.core.live import LiveResource, LiveState
+from mixops.core.outcomes import TestOutcome, count, green
 from mixops.core.stack import KINDS, Stack
 from mixops.errors import MixopsError
 from mixops.ports.client import MixpeekClient
@@ -76,19 +84,29 @@ async def stamp_tests(
     namespace: str,
     passed: bool,
     *,
+    counts: Mapping[str, int] | None = None,
     at: str | None = None,
     live: LiveState | None = None,
 ) -> int:
-    """Record the outcome of a test run of the manifests' digest; returns how many were patched."""
+    """Record the outcome of a run of the whole test set of the manifests' digest; returns how many
+    resources were patched. `counts`: tests per status (`{"passed": 19, "skipped": 2}`)."""
     live = live if live is not None else await read_live(client, namespace)
-    record = {
+    record: dict[str, Any] = {
         "digest": stack.digest(),
         "passed": passed,
         "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
+    if counts is not None:
+        record["counts"] = {str(k): int(v) for k, v in counts.items() if v}
     owned = list(declared_owned(stack, live))
     await _patch_all(client, [(res, {**res.metadata, TESTS_KEY: record}) for res in owned], "the test outcome")
     return len(owned)
+
+
+async def record_run(client: MixpeekClient, stack: Stack, namespace: str, outcomes: Sequence[TestOutcome]) -> int:
+    """Record a run of the whole test set: passing when none failed or errored, with its counts."""
+    counts = {str(status): n for status, n in count(outcomes).items()}
+    return await stamp_tests(client, stack, namespace, green(outcomes), counts=counts)
 
 
 async def _patch_all(client: MixpeekClient, patches: list[tuple[LiveResource, dict[str, Any]]], what: str) -> None:
@@ -120,6 +138,10 @@ class Records:
     untested: tuple[str, ...]  # no test record for this digest
     failed: tuple[tuple[str, str], ...]  # (resource, when the failing run happened)
     declared: int
+    # The passing run of this digest, when every declared resource records it: when it ran
+    # and its tests per status (empty for records written before counts were kept).
+    tested_at: str | None = None
+    counts: tuple[tuple[str, int], ...] = ()
 
     @property
     def applied(self) -> bool:
@@ -134,6 +156,7 @@ def read_records(stack: Stack, live: LiveState) -> Records:
     digest = stack.digest()
     owner = stack.project.stack
     missing, other, untested, failed = [], [], [], []
+    runs: list[dict[str, Any]] = []
     declared = 0
     for kind in KINDS:
         for name in sorted(stack.resources(kind)):
@@ -152,4 +175,22 @@ def read_records(stack: Stack, live: LiveState) -> Records:
                 untested.append(label)
             elif tests.get("passed") is not True:
                 failed.append((label, str(tests.get("at") or "unknown time")))
-    return Records(digest, tuple(missing), tuple(other), tuple(untested), tuple(failed), declared)
+            else:
+                runs.append(tests)
+    tested_at, counts = _one_run(runs) if runs and len(runs) == declared else (None, ())
+    return Records(digest, tuple(missing), tuple(other), tuple(untested), tuple(failed), declared, tested_at, counts)
+
+
+def _one_run(runs: list[dict[str, Any]]) -> tuple[str | None, tuple[tuple[str, int], ...]]:
+    """When and with what counts the recorded run happened, if every resource records the same one."""
+    first = runs[0]
+    if any(r.get("at") != first.get("at") or r.get("counts") != first.get("counts") for r in runs):
+        return None, ()
+    raw = first.get("counts")
+    counts = (
+        tuple((str(k), v) for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool))
+        if isinstance(raw, dict)
+        else ()
+    )
+    at = first.get("at")
+    return (at if isinstance(at, str) else None), counts

@@ -69,6 +69,7 @@ from mixops.core.testbodies import (
     sample_ids,
     taxonomy_body,
 )
+from mixops.core.wording import listing, verb
 from mixops.errors import ApiError, MixopsError
 from mixops.ports.client import MixpeekClient
 
@@ -301,8 +302,8 @@ class TestRunner:
             return None
         if len(used) > 1:
             raise NotRunnable(
-                f"it uses retrievers {', '.join(used)}; {', '.join(stale)} is new or changes, and a taxonomy "
-                "execute takes one retriever override, which cannot stand in for one of several"
+                f"it uses retrievers {listing(used)}; {listing(stale)} {verb(len(stale), 'is', 'are')} new or "
+                "changed, and a taxonomy execute takes one retriever override, which cannot stand in for several"
             )
         return retriever_override(used[0], spec_of(self.stack.retrievers[used[0]]), ctx.to_id)
 

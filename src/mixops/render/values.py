@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mixops.core.plan import FieldChange, Plan, Step
+from mixops.core.wording import action_counts
 
 UNSET = "(unset)"  # what Plan puts on the absent side of an added or removed field
 VALUE_LIMIT = 120
@@ -102,16 +103,8 @@ def _row(step: Step, change: FieldChange) -> Row:
     return Row("change", change.path, compact(change.old), compact(change.new), note)
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     if not plan.has_changes:
         return "No changes. Live state matches the manifests."
-    return (
-        f"Plan: {c['create']} to create, {c['update']} to update, "
-        f"{_plural(c['version'], 'new version', 'new versions')}, {c['replace']} to replace, "
-        f"{c['delete']} to delete ({c['noop']} unchanged)."
-    )
+    return f"Plan: {action_counts(c)} ({c['noop']} unchanged)."

@@ -150,7 +150,15 @@ class DatabaseFileError(MixopsError):
 
 
 class SeedError(MixopsError):
-    """A seed file of the local backend cannot be read or loaded; the message names the file and the entry."""
+    """A seed file of the local backend cannot be read or loaded; the message names the file and the entry.
+
+    ``needs_reset``: the local database disagrees with the seed in a way only
+    `mixops local reset` repairs (the caller that knows the environment names it).
+    """
+
+    def __init__(self, message: str, *, needs_reset: bool = False) -> None:
+        super().__init__(message)
+        self.needs_reset = needs_reset
 
 
 @dataclass

@@ -36,7 +36,11 @@ TOKEN = re.compile(
 
 
 def _options(command: click.Command) -> set[str]:
-    return {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+    own = {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+    if isinstance(command, click.Group):  # `mixops local reset --env`: the subcommands' options count
+        for sub in command.commands.values():
+            own |= _options(sub)
+    return own
 
 
 def _unknown(text: str, own: str | None) -> list[str]:

@@ -110,6 +110,7 @@ class LazyGroup(click.Group):
         "doctor": "mixops.cli.doctor_cmd:doctor",
         "export": "mixops.cli.export_cmd:export",
         "init": "mixops.cli.init_cmd:init",
+        "local": "mixops.cli.local_cmd:local",
         "promote": "mixops.cli.promote_cmd:promote",
         "test": "mixops.cli.test_cmd:test",
     }

@@ -20,6 +20,7 @@ from mixops.core.models.project import ProjectConfig
 from mixops.core.stack import Stack, build_stack
 from mixops.errors import ManifestError, Problem, ProjectError
 from mixops.ports.gcpause import gc_paused
+from mixops.ports.seedfile import check_seed_files
 from mixops.ports.yamlsource import load_file, load_sources
 
 PROJECT_FILE = "mixops.yaml"
@@ -147,7 +148,10 @@ def load_stack(
         except ManifestError as err:
             stack_problems = err.problems
             stack = None
-    if problems or stack_problems:
-        raise ManifestError([*problems, *stack_problems])
+    # The environment's seed files (local backend data) are checked like manifests.
+    env = project.config.environments.get(env_name)
+    seed_problems = check_seed_files([project.root / s for s in env.seed], root=project.root) if env else []
+    if problems or stack_problems or seed_problems:
+        raise ManifestError([*problems, *stack_problems, *seed_problems])
     assert stack is not None
     return stack

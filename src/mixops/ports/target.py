@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mixops.core.models.project import Environment
-from mixops.errors import ProjectError
+from mixops.errors import ProjectError, SeedError
 from mixops.ports.client import DEFAULT_DEADLINE, MixpeekClient
 from mixops.ports.project import LocalBackend, Project
 
@@ -41,6 +41,27 @@ def describe(project: Project, env_name: str) -> TargetInfo:
     namespace = env.namespace or f"{project.config.stack}-{env_name}"
     url = LOCAL_URL if env.kind == "local" else str(env.api_url)
     return TargetInfo(env_name, env.kind, namespace, url)
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    """Where a `target: local` environment lives: its database file, namespace and seed files."""
+
+    db: Path
+    namespace: str
+    seeds: list[Path]
+
+
+def local_paths(project: Project, env_name: str) -> LocalPaths | None:
+    """The local backend's paths of the environment; None when it is not `target: local`."""
+    env = project.config.environments[env_name]
+    if env.kind != "local":
+        return None
+    return LocalPaths(
+        project.root / (env.db or DEFAULT_LOCAL_DB),
+        describe(project, env_name).namespace,
+        [project.root / s for s in env.seed],
+    )
 
 
 DEADLINE_VAR = "MIXOPS_REQUEST_DEADLINE"
@@ -103,13 +124,20 @@ async def connect(
                 f"environment {env_name!r} uses the embedded local backend, and none was given "
                 "(pass local_backend= to load_project)"
             )
-        db = project.root / (env.db or DEFAULT_LOCAL_DB)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        seeds = [project.root / s for s in env.seed]
-        for seed in seeds:
+        paths = local_paths(project, env_name)
+        assert paths is not None
+        paths.db.parent.mkdir(parents=True, exist_ok=True)
+        for seed in paths.seeds:
             if not seed.is_file():
                 raise ProjectError(f"seed file {Path(seed).as_posix()} of environment {env_name!r} does not exist")
-        transport = backend(db, info.namespace, seed_files=seeds, api_key=LOCAL_KEY)
+        try:
+            transport = backend(paths.db, info.namespace, seed_files=paths.seeds, api_key=LOCAL_KEY)
+        except SeedError as err:
+            if not err.needs_reset:
+                raise
+            # The backend cannot know the environment's name; the command it names needs it.
+            message = str(err).replace("`mixops local reset`", f"`mixops local reset --env {env_name}`")
+            raise SeedError(message, needs_reset=True) from None
         client = MixpeekClient(
             LOCAL_URL,
             api_key=LOCAL_KEY,

@@ -33,6 +33,7 @@ from mixops.local.ids import collection_id as new_collection_id
 from mixops.local.listing import Page, PageRequest, paginate, sort_items
 from mixops.local.problems import ApiProblem, bad_request, invalid, missing_references, name_taken, not_found
 from mixops.local.rules import immutable_fields
+from mixops.local.seeded import load_waiting
 
 router = APIRouter(tags=["collections"])
 
@@ -139,6 +140,8 @@ def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[s
     check_builder(request)
     check_applications(state, ns, None, request)
     row = create_collection(state, ns, request)
+    # A seed's documents for a collection the manifests declare load when apply creates it.
+    warnings += load_waiting(state, ns, row)
     return with_warnings(collection_view(state.db, ns, row), warnings)
 
 
@@ -242,6 +245,8 @@ def patch(collection_identifier: str, body: PatchCollectionRequest, state: State
     new = {**row.body, **changes}
     name = changes.get("collection_name") or row.name
     updated = update_row(state, ns, "collection", row, name, new)
+    if updated.name != row.name:  # a replacement taking the name gets the name's seed documents
+        warnings += load_waiting(state, ns, updated)
     return with_warnings(collection_view(state.db, ns, updated), warnings)
 
 

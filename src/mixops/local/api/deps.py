@@ -41,6 +41,9 @@ class LocalState:
     cache: ReadCache = field(default_factory=ReadCache)
     rng: random.Random = field(default_factory=random.Random)
     threads: list[threading.Thread] = field(default_factory=list)
+    # (namespace id, collection name) -> the seed's documents for it (local/seed.py): loaded
+    # when a collection of that name is created or renamed to it (`mixops apply`).
+    seed_documents: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def store(self, namespace_id: str) -> SqliteStore:
         return SqliteStore(self.db, namespace_id, self.embedder, self.cache)

@@ -1,0 +1,111 @@
+"""Issue 13 item 2 from the command line: seed files checked by `mixops validate` like
+manifests, a stale local database named with its fix, and `mixops local reset`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from mixops.cli.main import cli
+
+
+def mixops(project: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(project), *args], env={"NO_COLOR": "1"})
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "proj"
+    created = CliRunner().invoke(cli, ["init", str(project)], env={"NO_COLOR": "1"})
+    assert created.exit_code == 0, created.output
+    return project
+
+
+def _seed(project: Path) -> Path:
+    return project / "data" / "seed.yaml"
+
+
+def test_validate_reports_a_seed_typo_at_its_place_with_did_you_mean(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    seed = _seed(project)
+    text = seed.read_text(encoding="utf-8")
+    assert "input_mappings:" in text
+    seed.write_text(text.replace("input_mappings:", "input_mapping:", 1), encoding="utf-8")
+    line = next(n for n, row in enumerate(seed.read_text().splitlines(), 1) if "input_mapping:" in row)
+    result = mixops(project, "validate")
+    assert result.exit_code == 1, result.output
+    assert f"data/seed.yaml:{line}:" in result.output
+    assert "input_mapping: unknown field 'input_mapping' (did you mean 'input_mappings'?)" in result.output
+    assert "internal error" not in result.output
+
+
+def test_validate_reports_a_seed_that_is_not_the_right_shape(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _seed(project).write_text("collections: 3\n", encoding="utf-8")
+    result = mixops(project, "validate")
+    assert result.exit_code == 1, result.output
+    assert "data/seed.yaml:1:1: collections: input should be a valid list, got 3" in result.output
+    assert "TypeError" not in result.output and "internal error" not in result.output
+
+
+def test_validate_reports_a_missing_documents_file_and_a_bad_line(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "data" / "more.jsonl").write_text('{"title": "ok"}\n[1, 2]\n', encoding="utf-8")
+    _seed(project).write_text(
+        "collections:\n"
+        "  - collection_name: a_col\n"
+        "    feature_extractor: {feature_extractor_name: text_extractor, version: v1}\n"
+        "    documents_file: nowhere.jsonl\n"
+        "  - collection_name: b_col\n"
+        "    feature_extractor: {feature_extractor_name: text_extractor, version: v1}\n"
+        "    documents_file: more.jsonl\n",
+        encoding="utf-8",
+    )
+    result = mixops(project, "validate")
+    assert result.exit_code == 1, result.output
+    assert "data/seed.yaml:4:5: collections[0].documents_file: data/nowhere.jsonl: file does not exist" in result.output
+    assert "data/more.jsonl:2:1: each line must be a JSON object" in result.output
+
+
+def test_a_changed_seed_only_collection_is_refused_until_reset(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    applied = mixops(project, "apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    seed = _seed(project)
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("version: v1", "version: v1\n      params: {dimensions: 8}", 1), encoding="utf-8")
+    stale = mixops(project, "plan")
+    assert stale.exit_code == 1, stale.output
+    assert "feature_extractor.params differ" in stale.output
+    assert "`mixops local reset --env local`" in stale.output
+
+    reset = mixops(project, "local", "reset", "--env", "local")
+    assert reset.exit_code == 0, reset.output
+    assert "removed 1 collection (6 documents), 1 retriever, 0 taxonomies, 0 clusters" in reset.output
+    assert "Loaded from 1 seed file: 1 collection, 6 documents" in reset.output
+    assert "Next: mixops apply --env local" in reset.output
+    again = mixops(project, "apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+
+
+def test_local_reset_refuses_an_api_environment(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    config = project / "mixops.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "  prod:\n    api_url: https://api.mixpeek.com\n    namespace: prod-ns\n    api_key_env: K\n",
+        encoding="utf-8",
+    )
+    result = mixops(project, "local", "reset", "--env", "prod")
+    assert result.exit_code == 1, result.output
+    assert "environment 'prod' is not a local environment" in result.output
+
+
+def test_local_reset_reports_seed_problems_before_dropping_anything(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    assert mixops(project, "apply", "--auto-approve").exit_code == 0
+    _seed(project).write_text("collections: [{collection_name: x, bogus: 1}]\n", encoding="utf-8")
+    result = mixops(project, "local", "reset")
+    assert result.exit_code == 1, result.output
+    assert "data/seed.yaml:1:" in result.output and "bogus" in result.output
+    assert "Reset" not in result.output

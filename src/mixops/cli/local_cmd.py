@@ -11,7 +11,12 @@ from mixops.errors import ManifestError, MissingExtraError, ProjectError
 
 @click.group("local")
 def local() -> None:
-    """The embedded local backend's database (`target: local` environments)."""
+    """The embedded local backend's database (`target: local` environments).
+
+    \b
+    Examples:
+      mixops local reset --env local
+    """
 
 
 @local.command("reset")

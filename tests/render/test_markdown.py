@@ -48,12 +48,17 @@ def test_tests_table_and_behavioural_diff() -> None:
     assert "| ✅ | groups stay well separated \\| strict |" in md  # a pipe cannot break the table
     assert "| ✅ | new retriever answers | <code>retriever/brand_new</code> | passed | not live |" in md
     assert "❌ running shoes come first: behavioural diff, live → desired</summary>" in md
-    assert "+ entered the top 3: doc_9\n- left the top 3: doc_1\n! moved: doc_2 3 -> 2\n" in md
-    assert "Against the desired config:\n\n```text\nexpected a document" in md
+    assert (
+        "  top 3, live -> desired: overlap@3 0.667, RBO 0.512\n"
+        "+ entered the top 3: doc_9\n- left the top 3: doc_1\n! moved: doc_2 3 -> 2\n! ndcg@10"
+    ) in md
+    # The text plan's marks: `x` a failure or an error, `!` what was skipped.
+    assert "Against the desired config:\n\n```text\nx expected a document" in md
+    assert "```text\n! skipped: the run's test_budget (50 credits) would be exceeded\n```" in md
     assert "| ⏭️ | stays within budget | <code>retriever/product_search</code> | skipped | not live |" in md
     assert "| ⛔ | the matcher answers | <code>retriever/tag_matcher</code> | error | not live |" in md
     assert "error: HTTP 503 service_unavailable: try again later" in md
-    assert "skipped check same_cluster: the API returned no cluster membership" in md
+    assert "! skipped check same_cluster: the API returned no cluster membership" in md
     assert md.splitlines()[1].startswith("## ") and "❌ **Plan:" in md  # a failing test turns the verdict red
 
 

@@ -3,9 +3,9 @@
 One `<testsuite>` per run; one `<testcase>` per test, `classname` the target
 (`retriever.product_search`). A test whose expectations failed gets a
 `<failure>`, one whose execution failed (API error) an `<error>`, one that
-did not run a `<skipped>` with the reason. The observed top results, and the
-checks that were skipped, go to `<system-out>`, so a CI report shows why
-without the plan.
+did not run a `<skipped>` with the reason (never a failure). The observed top
+results, and the checks that were skipped (marked `!` as in the plan), go to
+`<system-out>`, so a CI report shows why without the plan.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 
 from mixops.core.outcomes import Status, TestOutcome, count
+from mixops.render.outcomes import SKIPPED
 
 
 def _seconds(value: float | None) -> str:
@@ -31,7 +32,7 @@ def _observed_text(entry: TestOutcome) -> str:
         if run.execution_id:
             lines.append(f"execution: {run.execution_id}")
         lines.append("observed: " + json.dumps(observed, sort_keys=True, default=str))
-        lines += [f"skipped check {c.check}: {c.reason}" for c in run.skipped_checks]
+        lines += [f"{SKIPPED} skipped check {c.check}: {c.reason}" for c in run.skipped_checks]
     if entry.diff:
         lines.append("diff live -> desired: " + json.dumps(entry.diff, sort_keys=True, default=str))
     return "\n".join(lines)

@@ -14,6 +14,12 @@ from mixops.core.outcomes import Execution, Status, TestOutcome, count
 from mixops.render.values import compact
 
 Sign = Literal["+", "-", "~", " "]
+# The mark of each line said under a test, the same in every renderer: `x` a failure or an
+# error (a verdict, or no verdict at all), `!` something that was not checked and why (a
+# skipped test, a skipped check): a warning, never to be read as a failure.
+Mark = Literal["x", "!"]
+FAILED: Mark = "x"
+SKIPPED: Mark = "!"
 ID_LIMIT = 10
 CLUSTER_METRICS = (("num_clusters", "clusters"), ("silhouette", "silhouette"), ("davies_bouldin", "Davies-Bouldin"))
 
@@ -51,17 +57,16 @@ def _execution_lines(run: Execution) -> list[str]:
     return lines
 
 
-def failure_lines(entry: TestOutcome) -> list[str]:
-    """Why the test failed, errored or did not run, and what was observed."""
-    lines = [f"skipped: {entry.reason}"] if entry.status is Status.SKIPPED else []
+def said_lines(entry: TestOutcome) -> list[tuple[Mark, str]]:
+    """What is said under a test, each line with its mark: why it did not run (`!`), why it
+    failed or errored and what was observed (`x`), and the checks that were skipped (`!`)."""
+    lines: list[tuple[Mark, str]] = []
+    if entry.status is Status.SKIPPED:
+        lines.append((SKIPPED, f"skipped: {entry.reason}"))
     if entry.desired is not None:
-        lines += _execution_lines(entry.desired)
+        lines += [(FAILED, line) for line in _execution_lines(entry.desired)]
+    lines += [(SKIPPED, f"skipped check {c.check}: {c.reason}") for c in entry.skipped_checks]
     return lines
-
-
-def skipped_check_lines(entry: TestOutcome) -> list[str]:
-    """Expectations that were not checked, and why: warnings, not failures."""
-    return [f"skipped check {c.check}: {c.reason}" for c in entry.skipped_checks]
 
 
 def _ids(ids: list[Any]) -> str:
@@ -91,22 +96,27 @@ def behaviour_lines(entry: TestOutcome) -> list[tuple[Sign, str]]:
         return []
     if diff.get("unchanged"):
         return [(" ", "results unchanged")]
-    top = f"top {diff['k']}" if "k" in diff else "top k"
+    k = diff.get("k")
+    top = f"top {k}" if k is not None else "top k"
     out: list[tuple[Sign, str]] = []
     ranked = [key for key in ("entered", "left", "moved") if key in diff]
     if ranked and not any(diff[key] for key in ranked):
         out.append((" ", f"{top} unchanged"))
+    elif ranked:
+        # The scores describe the whole top k, so they head its block: printed after the
+        # last document that left, they read as a statement about that document.
+        scores = [
+            f"{label} {_num(diff[key])}"
+            for key, label in (("overlap_at_k", f"overlap@{k if k is not None else 'k'}"), ("rbo", "RBO"))
+            if key in diff
+        ]
+        out.append((" ", f"{top}, live -> desired" + (f": {', '.join(scores)}" if scores else "")))
     if diff.get("entered"):
         out.append(("+", f"entered the {top}: {_ids(diff['entered'])}"))
     if diff.get("left"):
         out.append(("-", f"left the {top}: {_ids(diff['left'])}"))
     if diff.get("moved"):
         out.append(("~", f"moved: {_ids([f'{doc} {old} -> {new}' for doc, old, new in diff['moved']])}"))
-    scores = [
-        f"{label} {_num(diff[key])}" for key, label in (("overlap_at_k", "overlap@k"), ("rbo", "RBO")) if key in diff
-    ]
-    if scores:
-        out.append((" ", ", ".join(scores)))
     for metric, pair in sorted((diff.get("metric_deltas") or {}).items()):
         out.append(("~", f"{metric}: {_delta(pair)}"))
     for doc, old, new in diff.get("label_changes") or ():

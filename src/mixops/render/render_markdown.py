@@ -22,9 +22,8 @@ from mixops.core.outcomes import Status, TestOutcome
 from mixops.core.plan import Plan, Step
 from mixops.render.outcomes import (
     behaviour_lines,
-    failure_lines,
     live_status,
-    skipped_check_lines,
+    said_lines,
     status,
     target_of,
     tests_line,
@@ -61,9 +60,7 @@ class _Units:
 def render_markdown(plan: Plan, *, max_chars: int = GITHUB_BUDGET) -> str:
     units = _Units(
         resources=[_resource(step) for step in plan.changes],
-        test_details=[
-            _test_details(t) for t in plan.tests if failure_lines(t) or skipped_check_lines(t) or behaviour_lines(t)
-        ],
+        test_details=[_test_details(t) for t in plan.tests if said_lines(t) or behaviour_lines(t)],
         test_rows=[_test_row(t) for t in plan.tests],
     )
     full = _assemble(plan, units, note="")
@@ -173,7 +170,7 @@ def _test_details(entry: TestOutcome) -> str:
     changes = behaviour_lines(entry)
     summary = f"{icon} {name}" + (": behavioural diff, live → desired" if changes else "")
     body = ""
-    said = failure_lines(entry) + skipped_check_lines(entry)
+    said = [f"{mark} {line}" for mark, line in said_lines(entry)]  # the text plan's marks: x failed, ! skipped
     if said:
         body += "Against the desired config:\n\n" + _fence("text", said)
     if changes:

@@ -9,9 +9,8 @@ from mixops.core.outcomes import TestOutcome
 from mixops.core.plan import Plan, Step
 from mixops.render.outcomes import (
     behaviour_lines,
-    failure_lines,
     live_status,
-    skipped_check_lines,
+    said_lines,
     status,
     target_of,
     tests_line,
@@ -31,6 +30,7 @@ ANSI = {
     "bold": "1",
 }
 ROW_MARKERS = {"add": "+", "remove": "-", "change": "~"}
+MARK_COLOR = {"x": "failed", "!": "warn"}
 
 
 class _Paint:
@@ -90,7 +90,6 @@ def _test(entry: TestOutcome, paint: _Paint) -> list[str]:
     verdict = status(entry)
     head = f"  {paint(f'{verdict:<7}', verdict)} {entry.name}  [{target_of(entry)}; live: {live_status(entry)}]"
     lines = [head]
-    lines += [f"      x {failure}" for failure in failure_lines(entry)]
-    lines += [f"      {paint('!', 'warn')} {line}" for line in skipped_check_lines(entry)]
+    lines += [f"      {paint(mark, MARK_COLOR[mark])} {line}" for mark, line in said_lines(entry)]
     lines += [f"      {paint(sign, sign) if sign != ' ' else ' '} {text}" for sign, text in behaviour_lines(entry)]
     return lines

@@ -35,6 +35,7 @@ ROUTES: dict[str, str | None] = {
     "GET /v1/collections/{collection_identifier}/documents/{document_id}": None,
     "GET /v1/retrievers/{retriever_id}/executions/{execution_id}": None,
     "GET /v1/tasks/{task_id}": None,
+    "GET /v1/taxonomies/{taxonomy_id}/versions": None,
     "PATCH /v1/clusters/{cluster_identifier}": None,
     "PATCH /v1/retrievers/{retriever_id}": None,
     "PATCH /v1/taxonomies/{taxonomy_identifier}": None,

@@ -330,3 +330,22 @@ async def test_a_lease_that_cannot_work_blocks(project: Path) -> None:
     row = rows(report)["apply lease"]
     assert (row.status, row.blocking) == ("failed", True)
     assert "`lock: lease` cannot work here" in row.detail and not report.ready
+
+
+async def test_without_taxonomy_versions_the_doctor_says_config_changes_are_replacements(
+    applied: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixops.local.app import VERSIONS_ENV
+
+    monkeypatch.setenv(VERSIONS_ENV, "off")
+    taxonomies = applied / "manifests" / "taxonomies.yaml"
+    text = taxonomies.read_text(encoding="utf-8")
+    assert text.count("      top_k: 2\n") == 1
+    taxonomies.write_text(text.replace("      top_k: 2\n", "      top_k: 3\n"), "utf-8")
+    report = await report_through(applied)
+    found = rows(report)
+    assert "taxonomy versions" in found, report.lines()
+    versions = found["taxonomy versions"]
+    assert versions.status == "absent" and not versions.blocking
+    assert "answered HTTP 404" in versions.detail and "replacement (clone-and-swap)" in versions.detail
+    assert "config change: a replacement (this API has no taxonomy versions)" in found["taxonomy product_tags"].detail

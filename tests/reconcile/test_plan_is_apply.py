@@ -289,3 +289,23 @@ def test_plan_announces_what_apply_performs(
                 await _round(root, batch, monkeypatch)
 
         asyncio.run(scenario())
+
+
+# The same property on an API without taxonomy versions (the local backend configured to lack
+# the routes): every taxonomy config change, a re-pointed one included, is then a replacement.
+@settings(
+    max_examples=3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rounds=rounds)
+@example(rounds=[[("taxonomy config top_k", 0), ("taxonomy node label", 1)]])
+@example(rounds=[[("retriever budget_limits", 0)], [("taxonomy config top_k", 2), ("taxonomy description", 0)]])
+def test_plan_announces_what_apply_performs_without_taxonomy_versions(
+    rounds: list[list[tuple[str, int]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixops.local.app import VERSIONS_ENV
+
+    monkeypatch.setenv(VERSIONS_ENV, "off")
+    test_plan_announces_what_apply_performs.hypothesis.inner_test(rounds, monkeypatch)  # type: ignore[attr-defined]

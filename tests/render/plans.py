@@ -75,6 +75,7 @@ STEPS = (
             FieldChange("config.input_mappings[0].path", "title", "name", "new_version"),
             FieldChange("description", "old", "new", "in_place"),
         ),
+        taxonomy_config="new_version",
     ),
     Step(
         "cluster",
@@ -199,6 +200,9 @@ def full_plan() -> Plan:
         fingerprints={"retriever/tag_matcher": "fp1", "cluster/old_groups": "fp2"},
         warnings=warnings,
         tests=TESTS,
+        capabilities={
+            "taxonomy_versions": {"present": True, "evidence": "present: GET /v1/taxonomies/tax_7/versions answers"}
+        },
         **header(),
     )
 

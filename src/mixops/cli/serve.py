@@ -54,6 +54,12 @@ INSTALL_HINT = "pip install 'mixops[local]'"
 )
 # Strict is the default now; the old flag is still accepted so scripts that pass it keep working.
 @click.option("--strict-extra-keys", is_flag=True, hidden=True)
+@click.option(
+    "--without-taxonomy-versions",
+    is_flag=True,
+    help="Serve no /v1/taxonomies/{id}/versions routes (404), as an API without taxonomy versions "
+    "would: mixops then replaces a taxonomy whose config changes. Also MIXOPS_LOCAL_TAXONOMY_VERSIONS=off.",
+)
 def serve(
     host: str,
     port: int,
@@ -64,6 +70,7 @@ def serve(
     namespace: str,
     lenient: bool,
     strict_extra_keys: bool,
+    without_taxonomy_versions: bool,
 ) -> None:
     """Serve the local Mixpeek-compatible API (docs at /docs, OpenAPI at /openapi.json).
 
@@ -91,6 +98,7 @@ def serve(
             fault_rate=fault_rate,
             strict_extra_keys=not lenient,
             seed_namespace=namespace,
+            taxonomy_versions=False if without_taxonomy_versions else None,
         )
     except (SeedError, DatabaseFileError) as exc:
         raise click.ClickException(str(exc)) from exc

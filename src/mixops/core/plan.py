@@ -25,7 +25,15 @@ from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask
 from mixops.core.refpaths import rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
-from mixops.core.surfaces import Surface, classify, context, replace_reason
+from mixops.core.surfaces import (
+    NO_VERSIONS,
+    Context,
+    Surface,
+    classify,
+    context,
+    replace_reason,
+    taxonomy_config_surface,
+)
 from mixops.errors import PlanError, Problem
 
 PLAN_FORMAT = 1
@@ -61,6 +69,10 @@ class Step:
     reuse_temporary: str | None = None
     reuse_changes: tuple[FieldChange, ...] = ()
     clear_temporary: str | None = None
+    # A taxonomy whose config changes (a re-pointed reference included): how, as the rule book
+    # decided from the API's capability: `new_version` (POST /v1/taxonomies/{id}/versions, same
+    # id) or `replacement` (a new taxonomy under a temporary name, dependents re-pointed, swap).
+    taxonomy_config: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -84,6 +96,9 @@ class Plan:
     created_at: str = ""
     format: int = PLAN_FORMAT
     tests: tuple[TestOutcome, ...] = ()  # test outcomes, filled by the test runner
+    # What the plan learned of the API's optional capabilities, by name: {"present": bool | None,
+    # "evidence": str}; only those it asked (see PlanOptions.taxonomy_versions).
+    capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # Hazard: reprs of these aggregates are taken implicitly (asyncio.run's clean-up formats the
     # finished task, result included, on Python 3.11); a full dataclass repr of a large stack
@@ -202,11 +217,25 @@ def _step_from_json(raw: Any, where: str) -> Step:
 
 
 @dataclass(frozen=True)
+class Capability:
+    """An optional capability of the API as a probe found it (ports/capabilities.py)."""
+
+    present: bool
+    evidence: str  # what answered, e.g. "GET /v1/taxonomies/tax_1/versions answered 404"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"present": self.present, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
     adopt: bool = False
     allow_delete: bool = False
     target: str = "local"
+    # Whether the API takes POST /v1/taxonomies/{id}/versions. None: not asked, because no
+    # taxonomy config changes (`needs_taxonomy_versions`); a plan built so assumes versions.
+    taxonomy_versions: Capability | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -277,7 +306,17 @@ class _Builder:
             fingerprints=fingerprints,
             warnings=tuple(mask(w, self.stack.secrets) for w in self.warnings),
             created_at=self.now.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
+            capabilities=self._capabilities(),
         )
+
+    @property
+    def _versions(self) -> bool:
+        found = self.options.taxonomy_versions
+        return found is None or found.present
+
+    def _capabilities(self) -> dict[str, dict[str, Any]]:
+        found = self.options.taxonomy_versions
+        return {} if found is None else {"taxonomy_versions": found.to_json()}
 
     # --- checks -------------------------------------------------------------------
 
@@ -335,6 +374,9 @@ class _Builder:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
         fcs, reasons, worst = self._classified(kind, name, live_norm, desired, published=live.published)
+        taxonomy_config = None
+        if kind == "taxonomy" and any(c.path.split(".")[0] == "config" for c in fcs):
+            taxonomy_config = "new_version" if self._versions else "replacement"
         if worst is None and (adopt or recover_from):
             worst = Surface.IN_PLACE
         if recover_from:
@@ -355,6 +397,7 @@ class _Builder:
             adopt=adopt,
             recover_from=recover_from,
             desired=None if action == "noop" else self._as_written(res),
+            taxonomy_config=taxonomy_config,
             **(self._stale_temporary(kind, name, desired) if action == "replace" else {}),
         )
 
@@ -363,7 +406,7 @@ class _Builder:
     ) -> tuple[list[FieldChange], list[str], Surface | None]:
         """Every field change from `old` to `new` with its surface (the rule book's), the fields
         that force a replacement, and the worst surface (None: no change)."""
-        ctx = context(kind, old, new, published=published)
+        ctx = context(kind, old, new, published=published, taxonomy_versions=self._versions)
         fcs: list[FieldChange] = []
         reasons: list[str] = []
         worst: Surface | None = None
@@ -474,24 +517,47 @@ class _Builder:
         return out
 
     def _repoint_dependents(self, steps: list[Step]) -> list[Step]:
-        """A replaced resource gets a new id; every dependent must be re-pointed to it."""
+        """A replaced resource gets a new id; every dependent must be re-pointed to it.
+
+        A taxonomy's references live in its config: where the API has no taxonomy versions,
+        re-pointing one replaces it, and its own dependents are then re-pointed in turn
+        (repeated until nothing more is replaced).
+        """
         # key -> the live id being replaced (a recovered temporary's id, under its real name)
         replaced = {s.key: s.live_id or "" for s in steps if s.action == "replace"}
-        if not replaced:
-            return steps
-        out = []
-        for s in steps:
-            hits = tuple(f"{k} {n!r}" for k, n in s.depends_on if (k, n) in replaced)
-            if not hits or s.action in ("create", "replace", "delete"):
-                out.append(s)
-                continue
-            surface = Surface.NEW_VERSION if s.kind == "taxonomy" else Surface.IN_PLACE
-            action: Action = s.action
-            if ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
-                action = "version" if surface == Surface.NEW_VERSION else "update"
-            notes = tuple(self._repoint_changes(s, replaced, surface))
-            out.append(_replace(s, action=action, changes=s.changes + notes, repoint=hits))
-        return out
+        out = steps
+        while replaced:
+            out = [self._repointed(s, replaced) for s in steps]
+            more = {s.key: s.live_id or "" for s in out if s.action == "replace" and s.key not in replaced}
+            if not more:
+                break
+            replaced |= more
+        # A temporary an interrupted apply left is handled by its replace step (reused or
+        # cleared) when re-pointing made one: not deleted a second time.
+        return [s for s in out if not (s.action == "delete" and s.key in self._taken_temporaries)]
+
+    def _repointed(self, s: Step, replaced: dict[tuple[str, str], str]) -> Step:
+        hits = tuple(f"{k} {n!r}" for k, n in s.depends_on if (k, n) in replaced)
+        if not hits or s.action in ("create", "replace", "delete"):
+            return s
+        ctx = Context(taxonomy_versions=self._versions)
+        surface = taxonomy_config_surface(ctx) if s.kind == "taxonomy" else Surface.IN_PLACE
+        action: Action = s.action
+        extra: dict[str, Any] = {}
+        if surface == Surface.REPLACE:
+            action = "replace"
+            reason = f"config ({NO_VERSIONS})"
+            extra = {
+                "replace_reasons": s.replace_reasons + (() if reason in s.replace_reasons else (reason,)),
+                "desired": s.desired or self._as_written(self.stack.resources(s.kind)[s.name]),  # type: ignore[arg-type]
+                **self._stale_temporary(s.kind, s.name, self.desired.normalised[s.key]),  # type: ignore[arg-type]
+            }
+        elif ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
+            action = "version" if surface == Surface.NEW_VERSION else "update"
+        if s.kind == "taxonomy":
+            extra["taxonomy_config"] = "new_version" if surface == Surface.NEW_VERSION else "replacement"
+        notes = tuple(self._repoint_changes(s, replaced, surface))
+        return _replace(s, action=action, changes=s.changes + notes, repoint=hits, **extra)
 
     def _repoint_changes(self, step: Step, replaced: dict[tuple[str, str], str], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
@@ -540,6 +606,11 @@ def _with_wave(s: Step, wave: int) -> Step:
 
 def _show(value: Any) -> Any:
     return "(unset)" if value == MISSING else value
+
+
+def needs_taxonomy_versions(plan: Plan) -> bool:
+    """True when a taxonomy's config changes, so the path depends on the API having versions."""
+    return any(s.taxonomy_config is not None for s in plan.steps)
 
 
 def build_plan(

@@ -113,7 +113,11 @@ RETRIEVER_IN_PLACE = (
     "input_schema",  # only non-breaking changes: see input_schema_violations
 )
 TAXONOMY_IN_PLACE = ("description", "metadata")
-TAXONOMY_VERSIONED = ("config",)  # a config change is a new version (or a replacement)
+# A config change is a new version where the API shows it has them (POST
+# /v1/taxonomies/{id}/versions, same id), else a replacement: the SDK contradicts itself
+# ("Version: (Not implemented) - Use clone"), so the plan asks (ports/capabilities.py).
+TAXONOMY_VERSIONED = ("config",)
+NO_VERSIONS = "this API has no taxonomy versions"
 
 # In-place fields with no clear value: null leaves them untouched, and `sample_size`
 # or a `display_config` (required title, inputs, exposed_fields) has no "unset"
@@ -162,13 +166,42 @@ class Context:
 
     schema_violations: tuple[str, ...] = ()  # input_schema_violations(live, desired)
     published: bool = False  # the live retriever is published: its stages are frozen
+    taxonomy_versions: bool = True  # the API takes POST /v1/taxonomies/{id}/versions
 
 
-def context(kind: str, old: Mapping[str, Any], new: Mapping[str, Any], *, published: bool = False) -> Context:
+def context(
+    kind: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    published: bool = False,
+    taxonomy_versions: bool = True,
+) -> Context:
+    if kind == "taxonomy":
+        return Context(taxonomy_versions=taxonomy_versions)
     if kind != "retriever":
         return Context()
     violations = input_schema_violations(old.get("input_schema"), new.get("input_schema"))
     return Context(tuple(violations), published)
+
+
+TAXONOMY_PATHS = {
+    "new_version": "a new version (POST /v1/taxonomies/{id}/versions, same id): this API has taxonomy versions",
+    "replacement": (
+        f"a replacement ({NO_VERSIONS}): a new taxonomy under a temporary name, tested, dependents "
+        "re-pointed, the old one deleted, then renamed"
+    ),
+}
+
+
+def taxonomy_path(taxonomy_config: str) -> str:
+    """How a taxonomy's config change is made, in words (a plan step's `taxonomy_config`)."""
+    return TAXONOMY_PATHS.get(taxonomy_config, taxonomy_config)
+
+
+def taxonomy_config_surface(ctx: Context) -> Surface:
+    """How a taxonomy's config changes (a re-pointed reference included): a new version, or a replacement."""
+    return Surface.NEW_VERSION if ctx.taxonomy_versions else Surface.REPLACE
 
 
 def classify(kind: str, path: Path, ctx: Context = Context(), *, removed: bool = False) -> Surface:
@@ -185,7 +218,7 @@ def classify(kind: str, path: Path, ctx: Context = Context(), *, removed: bool =
     if kind == "taxonomy":
         if head in TAXONOMY_IN_PLACE:
             return Surface.IN_PLACE
-        return Surface.NEW_VERSION if head in TAXONOMY_VERSIONED else Surface.REPLACE
+        return taxonomy_config_surface(ctx) if head in TAXONOMY_VERSIONED else Surface.REPLACE
     if head in CLUSTER_PATCH_TOP:
         return Surface.IN_PLACE
     if head == "vector_config" and len(path) > 1 and str(path[1]) in CLUSTER_PATCH_VECTOR:
@@ -201,4 +234,6 @@ def replace_reason(kind: str, path: Path, ctx: Context) -> str:
         return "input_schema (" + "; ".join(ctx.schema_violations) + ")"
     if kind == "retriever" and path and path[0] == "stages" and ctx.published:
         return "stages (the retriever is published)"
+    if kind == "taxonomy" and path and path[0] in TAXONOMY_VERSIONED and not ctx.taxonomy_versions:
+        return f"config ({NO_VERSIONS})"
     return render_path(path[:2] if path and path[0] == "vector_config" else path[:1])

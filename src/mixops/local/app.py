@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -41,6 +42,8 @@ from mixops.local.problems import ApiProblem, envelope
 
 log = logging.getLogger("mixops.local")
 
+
+VERSIONS_ENV = "MIXOPS_LOCAL_TAXONOMY_VERSIONS"
 
 # Headers that must come once: with two, which one counts would be a guess.
 SINGLE_HEADERS = frozenset({"authorization", "x-namespace"})
@@ -241,12 +244,17 @@ def create_app(
     fault_seed: int | None = None,
     embedder: Embedder | None = None,
     max_body_bytes: int = 10 * 1024 * 1024,
+    taxonomy_versions: bool | None = None,
 ) -> FastAPI:
     """Build the app on the SQLite file ``db_path`` (created if missing).
 
     ``seed_files`` are loaded (idempotently) into ``seed_namespace`` unless a seed file
-    names its own namespace.
+    names its own namespace. ``taxonomy_versions=False`` serves no taxonomy versions
+    routes; None reads ``MIXOPS_LOCAL_TAXONOMY_VERSIONS`` (``off``/``0``/``false``: none),
+    so the embedded backend of a command can lack them too.
     """
+    if taxonomy_versions is None:
+        taxonomy_versions = os.environ.get(VERSIONS_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
     if not 0.0 <= fault_rate <= 1.0:
         raise ValueError("fault_rate must be between 0 and 1")
     settings = Settings(
@@ -255,6 +263,7 @@ def create_app(
         fault_seed=fault_seed,
         strict_extra_keys=strict_extra_keys,
         max_body_bytes=max_body_bytes,
+        taxonomy_versions=taxonomy_versions,
     )
     state = LocalState(
         db=Database(db_path),

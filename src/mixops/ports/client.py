@@ -169,6 +169,9 @@ class MixpeekClient:
         if deadline is not None and deadline <= 0:
             raise ValueError("deadline must be positive (or None)")
         self.deadline = deadline
+        # What this run learned of the API's optional capabilities (ports/capabilities.py):
+        # asked once per client, so once per command.
+        self.capabilities: dict[str, object] = {}
         self._timeout = timeout
         self.base_url = base_url
         self.namespace = namespace

@@ -36,15 +36,18 @@ from mixops.core.collection_checks import check_collections
 from mixops.core.live import LiveState
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
 from mixops.core.placeholders import mask
-from mixops.core.plan import PlanOptions, build_plan
+from mixops.core.plan import PlanOptions
 from mixops.core.readiness import Check, Readiness, Status, counted, joined
 from mixops.core.stack import Stack
+from mixops.core.surfaces import taxonomy_path
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
 from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, Problem, ProjectError
+from mixops.ports.capabilities import probe_taxonomy_versions
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import lock_name, probe_lease
 from mixops.ports.live_reader import build_live_state
 from mixops.ports.project import Project, load_stack
+from mixops.ports.reconcile import build_for
 from mixops.ports.target import connect, describe
 
 T = TypeVar("T")
@@ -94,7 +97,7 @@ class _Doctor:
         if live is None or self.stack is None:
             return
         self._collections(live)
-        self._plan(live)
+        await self._plan(live)
         await self._routes(live)
         await self._capabilities(live)
 
@@ -186,17 +189,14 @@ class _Doctor:
             else:
                 self.add("collections", item, "ok", f"resolves (used by {joined(users)})")
 
-    def _plan(self, live: LiveState) -> None:
+    async def _plan(self, live: LiveState) -> None:
         """Build the plan apply would build, without flags; report what only it finds."""
         assert self.stack is not None
         # The collection rows above already show these; the plan row shows only what they do not.
         shown = {_where(p) for f in check_collections(self.stack, live) for p in f.located}
         try:
-            plan = build_plan(
-                self.stack,
-                live,
-                PlanOptions(target=describe(self.project, self.env_name).label),
-                now=dt.datetime.now(dt.UTC),
+            plan = await build_for(
+                self.client, self.stack, live, PlanOptions(target=describe(self.project, self.env_name).label)
             )
         except PlanError as err:
             others = [p for p in err.problems if _where(p) not in shown]
@@ -209,6 +209,9 @@ class _Doctor:
         counts = plan.counts()
         summary = ", ".join(f"{counts[a]} {a}" for a in ("create", "update", "version", "replace", "delete"))
         self.add("plan", "plan", "ok", f"can be made: {summary}, {counts['noop']} unchanged")
+        for step in plan.steps:
+            if step.taxonomy_config is not None:
+                self.add("plan", f"taxonomy {step.name}", "ok", f"config change: {taxonomy_path(step.taxonomy_config)}")
 
     # --- routes apply and the tests read --------------------------------------------
 
@@ -319,28 +322,28 @@ class _Doctor:
         await self._lease()
 
     async def _taxonomy_versions(self, live: LiveState) -> None:
+        """The plan's own probe (ports/capabilities.py): what it finds decides each config change's path."""
         item = "taxonomy versions"
         if "taxonomy" not in self._needed():
             self.add("capabilities", item, "not needed", "no taxonomies in the manifests")
             return
-        taxonomies = sorted((n, r.id) for (k, n), r in live.resources.items() if k == "taxonomy")
-        if not taxonomies:
-            self.add(
-                "capabilities", item, "unknown", "not probed: no taxonomy in the namespace; creating one would write"
-            )
-            return
-        name, tid = taxonomies[0]
-        got = await _try(self.client.request("GET", f"/v1/taxonomies/{tid}/versions"))
-        if isinstance(got, ApiError):
-            status: Status = "absent" if got.status in ABSENT else "unknown"
-            self.add("capabilities", item, status, f"GET /v1/taxonomies/{tid}/versions: {_why(got)}")
-        else:
+        probe = await probe_taxonomy_versions(self.client, live)
+        if probe is None:
             self.add(
                 "capabilities",
                 item,
-                "present",
-                f"GET /v1/taxonomies/{{id}}/versions answers ({name!r}); creating a version not probed: would write",
+                "unknown",
+                "not probed: no taxonomy in the namespace to read (GET /v1/taxonomies/{id}/versions); "
+                "creating one would write. Until then a config change cannot arise",
             )
+            return
+        then = {
+            "present": "a taxonomy config change is a new version (POST /v1/taxonomies/{id}/versions, same id; "
+            "the POST itself not probed: it would write)",
+            "absent": "a taxonomy config change is a replacement (clone-and-swap)",
+            "unknown": "a taxonomy config change is a replacement (clone-and-swap), the path that needs no versions",
+        }[probe.status]
+        self.add("capabilities", item, probe.status, f"{probe.evidence}: {then}")
 
     async def _adhoc_clustering(self, live: LiveState) -> None:
         assert self.stack is not None

@@ -14,10 +14,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from mixops.core.live import LiveState
 from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask, mask_tree
-from mixops.core.plan import DesiredSide, Plan, PlanOptions, Step, build_plan, prepare_desired, step_json
+from mixops.core.plan import (
+    DesiredSide,
+    Plan,
+    PlanOptions,
+    Step,
+    build_plan,
+    needs_taxonomy_versions,
+    prepare_desired,
+    step_json,
+)
 from mixops.core.stack import Stack
 from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
+from mixops.ports.capabilities import probe_taxonomy_versions
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import DEFAULT_TTL, stack_lock
@@ -48,8 +58,24 @@ TestSelect = Literal["none", "changed", "all"]
 
 async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
     live = await read_live(client, namespace)
+    return Planned(stack, live, await build_for(client, stack, live, options))
+
+
+async def build_for(
+    client: MixpeekClient, stack: Stack, live: LiveState, options: PlanOptions, desired: DesiredSide | None = None
+) -> Plan:
+    """The plan for this API: built once, and again with the answer when a taxonomy's config
+    changes, whose path (new version or replacement) depends on the API (ports/capabilities.py)."""
     with gc_paused():
-        return Planned(stack, live, build_plan(stack, live, options, now=dt.datetime.now(dt.UTC)))
+        plan = build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC))
+    if options.taxonomy_versions is not None or not needs_taxonomy_versions(plan):
+        return plan
+    probe = await probe_taxonomy_versions(client, live)
+    if probe is None:
+        return plan
+    with gc_paused():
+        options = dataclasses.replace(options, taxonomy_versions=probe.capability())
+        return build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC))
 
 
 def _load_desired(project: Project, env_name: str) -> tuple[Stack, DesiredSide]:
@@ -128,8 +154,7 @@ async def _plan_only(
                 stack, desired, live = await _read_while_loading(client, info.namespace, loading)
             else:
                 live = await read_live(client, info.namespace)
-            with gc_paused():
-                planned = Planned(stack, live, build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC)))
+            planned = Planned(stack, live, await build_for(client, stack, live, options, desired))
             if saved is not None:
                 check_saved_plan(saved, planned)
                 planned = Planned(stack, live, dataclasses.replace(planned.plan, tests=saved.tests))

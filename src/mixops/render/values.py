@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mixops.core.plan import FieldChange, Plan, Step
+from mixops.core.surfaces import taxonomy_path
 from mixops.core.wording import action_counts
 
 UNSET = "(unset)"  # what Plan puts on the absent side of an added or removed field
@@ -80,6 +81,8 @@ def step_notes(step: Step) -> list[str]:
         notes.append(f'resumes an interrupted replacement from "{step.recover_from}"')
     if step.action == "delete" and step.live_id:
         notes.append(f"live id {step.live_id}; owned by this stack and no longer declared")
+    if step.taxonomy_config is not None:
+        notes.append(f"config change: {taxonomy_path(step.taxonomy_config)}")
     return notes
 
 

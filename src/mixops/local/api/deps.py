@@ -31,6 +31,10 @@ class Settings:
     # False (`mixops serve --lenient`): they are ignored and named in `warnings`.
     strict_extra_keys: bool = True
     max_body_bytes: int = 10 * 1024 * 1024
+    # False: answer /v1/taxonomies/{id}/versions (GET and POST) 404 as an unknown route, as an
+    # API without taxonomy versions would (the SDK says versioning is "not implemented").
+    # `mixops serve --without-taxonomy-versions`, or MIXOPS_LOCAL_TAXONOMY_VERSIONS=off.
+    taxonomy_versions: bool = True
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mixops.local import output_defaults
 from mixops.local.api.deps import (
@@ -293,6 +294,12 @@ def clone(taxonomy_identifier: str, body: CloneTaxonomyRequest, state: State, ns
     return with_warnings({"taxonomy": taxonomy_view(row), "source_taxonomy_id": source.id}, warnings)
 
 
+def _versions_served(state: LocalState) -> None:
+    """Without taxonomy versions (Settings.taxonomy_versions) the routes answer as unknown ones do."""
+    if not state.settings.taxonomy_versions:
+        raise StarletteHTTPException(404, "Not Found")
+
+
 @router.post("/taxonomies/{taxonomy_id}/versions")
 @loop_first
 def create_version(
@@ -301,6 +308,7 @@ def create_version(
     ns: Namespace,
     body: Annotated[dict[str, Any], Body(examples=[{"config": {"taxonomy_type": "flat"}}])],
 ) -> dict[str, Any]:
+    _versions_served(state)
     row = find_by_id(state, ns, "taxonomy", taxonomy_id)
     # The body is "a new config snapshot": either {config: {...}} or the config itself.
     config = body.get("config") if isinstance(body.get("config"), dict) else body
@@ -317,6 +325,7 @@ def create_version(
 
 @router.get("/taxonomies/{taxonomy_id}/versions")
 def list_versions(taxonomy_id: str, state: State, ns: Namespace, page: Page) -> dict[str, Any]:
+    _versions_served(state)
     row = find_by_id(state, ns, "taxonomy", taxonomy_id)
     records: list[dict[str, Any]] = sorted(
         state.db.list_records(ns, "taxonomy_version", row.id), key=lambda r: -int(r["version"])

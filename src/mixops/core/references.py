@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,11 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
                 declared = stack.resources(ref.kind)  # type: ignore[arg-type]
                 if ref.name not in declared:
                     if not undecided.covers(ref.kind, ref.name):
-                        problems.append(origin.problem(*_unknown(ref.kind, ref.name, list(declared)), ref.sub, doc))
+                        problems.append(
+                            origin.problem(
+                                *_unknown(ref.kind, ref.name, _names(declared, undecided, ref.kind)), ref.sub, doc
+                            )
+                        )
                     continue
                 if (ref.kind, ref.name) == key:
                     problems.append(origin.problem(f"{kind} {name!r} refers to itself", "", ref.sub, doc))
@@ -95,6 +99,15 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
     problems += _check_cycles(stack, edges)
     problems += _check_tests(stack, undecided)
     return problems
+
+
+def _names(declared: Iterable[str], undecided: Undecided, kind: str) -> list[str]:
+    """Names to suggest: the valid resources and those declared with problems of their own.
+
+    A retriever with a schema error is not in the stack, but its name is still the one
+    a misspelt reference most likely meant; "no retrievers are declared" would be false.
+    """
+    return sorted({*declared, *undecided.names.get(kind, ())})
 
 
 def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
@@ -233,7 +246,11 @@ def _check_tests(stack: Stack, undecided: Undecided) -> list[Problem]:
         declared = stack.resources(target_kind)  # type: ignore[arg-type]
         if target not in declared:
             if not undecided.covers(target_kind, target):
-                out.append(origin.problem(*_unknown(target_kind, target, list(declared)), (target_kind,), doc))
+                out.append(
+                    origin.problem(
+                        *_unknown(target_kind, target, _names(declared, undecided, target_kind)), (target_kind,), doc
+                    )
+                )
             continue
         if isinstance(test, RetrieverTest):
             retriever = stack.retrievers[target]

@@ -202,3 +202,39 @@ async def test_seed_documents_a_new_collection_refuses_are_a_create_warning(tmp_
         (warning,) = made.json()["warnings"]
         assert "seed documents not loaded" in warning and "custom_vec" in warning
     app.state.local.close()
+
+
+async def test_reloading_a_seed_rewrites_only_changed_documents_and_backfills_nothing(tmp_path: Path) -> None:
+    """Seeds load at every command: unchanged documents are not re-ingested, so a taxonomy
+    attached since then does not enrich them implicitly (that is apply-taxonomy's job)."""
+    from tests.local.test_collection_applications import _tagging
+
+    docs = [{"document_id": "d1", "title": "red running shoes"}, {"document_id": "d2", "title": "hiking boots"}]
+    seed = _write(
+        tmp_path / "seed.yaml", [{"collection_name": "shop", "feature_extractor": TEXT_EXTRACTOR, "documents": docs}]
+    )
+    app = _app(tmp_path, seed)
+    async with make_client(app, NS) as client:
+        tax_id, _ = await _tagging(client)
+        patched = await client.patch("/v1/collections/shop", json={"taxonomy_applications": [{"taxonomy_id": tax_id}]})
+        assert patched.status_code == 200, patched.text
+        first = (await client.get("/v1/collections/shop/documents/d1")).json()
+    app.state.local.close()
+    _write(
+        seed,
+        [
+            {
+                "collection_name": "shop",
+                "feature_extractor": TEXT_EXTRACTOR,
+                "documents": [docs[0], {"document_id": "d2", "title": "trail running shoes"}],
+            }
+        ],
+    )
+    app = _app(tmp_path, seed)
+    async with make_client(app, NS) as client:
+        same = (await client.get("/v1/collections/shop/documents/d1")).json()
+        changed = (await client.get("/v1/collections/shop/documents/d2")).json()
+    app.state.local.close()
+    assert same["_internal"]["updated_at"] == first["_internal"]["updated_at"]
+    assert "tag" not in same
+    assert changed["title"] == "trail running shoes" and changed["tag"] == "footwear"

@@ -50,60 +50,60 @@ PRODUCT_SEARCH = {
 }
 
 STEPS = (
-    Step("retriever", "product_search", "create", desired=PRODUCT_SEARCH),
+    Step(kind="retriever", name="product_search", action="create", desired=PRODUCT_SEARCH),
     Step(
-        "retriever",
-        "tag_matcher",
-        "update",
+        kind="retriever",
+        name="tag_matcher",
+        action="update",
         live_id="ret_11",
         wave=0,
         changes=(
-            FieldChange("stages[0].config.parameters.final_top_k", 20, 25, "in_place"),
-            FieldChange("description", UNSET, "Matches tags", "in_place"),
-            FieldChange("tags", ["old"], UNSET, "in_place"),
-            FieldChange("collection_identifiers", ["tags_v1"], ["tags_v1", "tags_v2"], "in_place"),
+            FieldChange(path="stages[0].config.parameters.final_top_k", old=20, new=25, surface="in_place"),
+            FieldChange(path="description", old=UNSET, new="Matches tags", surface="in_place"),
+            FieldChange(path="tags", old=["old"], new=UNSET, surface="in_place"),
+            FieldChange(path="collection_identifiers", old=["tags_v1"], new=["tags_v1", "tags_v2"], surface="in_place"),
         ),
     ),
     Step(
-        "taxonomy",
-        "product_tags",
-        "version",
+        kind="taxonomy",
+        name="product_tags",
+        action="version",
         live_id="tax_7",
         wave=1,
         depends_on=(("retriever", "tag_matcher"),),
         changes=(
-            FieldChange("config.input_mappings[0].path", "title", "name", "new_version"),
-            FieldChange("description", "old", "new", "in_place"),
+            FieldChange(path="config.input_mappings[0].path", old="title", new="name", surface="new_version"),
+            FieldChange(path="description", old="old", new="new", surface="in_place"),
         ),
         taxonomy_config="new_version",
     ),
     Step(
-        "cluster",
-        "product_groups",
-        "replace",
+        kind="cluster",
+        name="product_groups",
+        action="replace",
         live_id="clu_3",
         replace_reasons=("vector_config.clustering_method",),
         changes=(
-            FieldChange("vector_config.clustering_method", "kmeans", "hdbscan", "replace"),
+            FieldChange(path="vector_config.clustering_method", old="kmeans", new="hdbscan", surface="replace"),
             FieldChange(
-                "vector_config.algorithm_params",
-                {"n_clusters": 5, "init": "k-means++" * 20},
-                {"min_cluster_size": 4},
-                "in_place",
+                path="vector_config.algorithm_params",
+                old={"n_clusters": 5, "init": "k-means++" * 20},
+                new={"min_cluster_size": 4},
+                surface="in_place",
             ),
         ),
     ),
     Step(
-        "retriever",
-        "legacy_search",
-        "update",
+        kind="retriever",
+        name="legacy_search",
+        action="update",
         live_id="ret_9",
         adopt=True,
-        changes=(FieldChange("metadata.owner", "someone", "team-search", "in_place"),),
+        changes=(FieldChange(path="metadata.owner", old="someone", new="team-search", surface="in_place"),),
     ),
-    Step("cluster", "old_groups", "delete", live_id="clu_1", wave=0),
-    Step("taxonomy", "unchanged_tags", "noop", live_id="tax_2"),
-    Step("cluster", "steady_groups", "noop", live_id="clu_8"),
+    Step(kind="cluster", name="old_groups", action="delete", live_id="clu_1", wave=0),
+    Step(kind="taxonomy", name="unchanged_tags", action="noop", live_id="tax_2"),
+    Step(kind="cluster", name="steady_groups", action="noop", live_id="clu_8"),
 )
 
 # Outcomes built with the runner's own builders (core/outcomes.py): a renamed or
@@ -208,14 +208,19 @@ def full_plan() -> Plan:
 
 
 def noop_plan() -> Plan:
-    steps = (Step("retriever", "product_search", "noop", live_id="ret_1"),)
+    steps = (Step(kind="retriever", name="product_search", action="noop", live_id="ret_1"),)
     return Plan(steps=steps, fingerprints={"retriever/product_search": "fp"}, **header(environment="prod"))
 
 
 def big_plan(n: int) -> Plan:
     """`n` creates with realistic specs and one failing test, for the size limit."""
     steps = tuple(
-        Step("retriever", f"search_{i:05d}", "create", desired=PRODUCT_SEARCH | {"name": f"search_{i:05d}"})
+        Step(
+            kind="retriever",
+            name=f"search_{i:05d}",
+            action="create",
+            desired=PRODUCT_SEARCH | {"name": f"search_{i:05d}"},
+        )
         for i in range(n)
     )
     warnings = tuple(f"warning number {i}" for i in range(60))

@@ -72,11 +72,11 @@ def test_no_changes_verdict() -> None:
 def test_values_with_backticks_or_html_cannot_break_the_comment() -> None:
     nasty = "```\n</details> <b>"
     step = Step(
-        "retriever",
-        "r<x>",
-        "update",
+        kind="retriever",
+        name="r<x>",
+        action="update",
         live_id="ret_1",
-        changes=(FieldChange("description", "plain", nasty, "in_place"),),
+        changes=(FieldChange(path="description", old="plain", new=nasty, surface="in_place"),),
     )
     tests = (TestOutcome.ran("</summary>", "retriever", "r", "plan", Execution.verdict([nasty], {})),)
     md = render(Plan(steps=(step,), fingerprints={}, tests=tests, **header()), "markdown")
@@ -124,7 +124,7 @@ def test_the_structure_checker_catches_breakage() -> None:
 def test_limit_counts_like_github_utf16_units() -> None:
     """GitHub measures UTF-16 units: emoji in values take two, which the budget must see."""
     spec = {"description": "🚀" * 100, "tags": ["🧭"] * 30}
-    steps = tuple(Step("retriever", f"r{i}", "create", desired=spec) for i in range(200))
+    steps = tuple(Step(kind="retriever", name=f"r{i}", action="create", desired=spec) for i in range(200))
     md = render(Plan(steps=steps, fingerprints={}, **header()), "markdown", max_chars=20_000)
     assert size(md) <= 20_000 < len(md) * 2
     assert "Plan truncated:" in md and not structure_problems(md)

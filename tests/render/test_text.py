@@ -66,7 +66,10 @@ def test_create_shows_the_desired_spec_flat_and_masked() -> None:
 
 def test_create_spec_is_capped() -> None:
     spec = {f"field_{i:03d}": i for i in range(100)}
-    out = render(Plan(steps=(Step("retriever", "wide", "create", desired=spec),), fingerprints={}, **header()), "text")
+    out = render(
+        Plan(steps=(Step(kind="retriever", name="wide", action="create", desired=spec),), fingerprints={}, **header()),
+        "text",
+    )
     assert sum(1 for line in out.splitlines() if line.startswith("      + field_")) == 40
     assert "        ... 60 more" in out.splitlines()
 

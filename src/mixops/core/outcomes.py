@@ -55,11 +55,23 @@ class Execution(_Frozen):
     status: Literal[Status.PASSED, Status.FAILED, Status.ERROR] = Field(
         description="`passed`, `failed` (an expectation did not hold) or `error` (the execution failed)."
     )
-    failures: tuple[str, ...] = Field(default=(), description="One message per failed expectation.")
+    failures: tuple[str, ...] = Field(
+        default=(), description="One message per failed expectation: expected vs observed."
+    )
     reason: str | None = Field(default=None, description="`error`: why the execution failed.")
-    observed: dict[str, Any] = Field(default_factory=dict, description="What the test looked at; free-form per kind.")
-    execution_id: str | None = Field(default=None, description="The Mixpeek execution or cluster run, when known.")
-    skipped_checks: tuple[SkippedCheck, ...] = Field(default=(), description="Expectations that were not checked.")
+    observed: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the test looked at (top results with the fields it checked, metrics, latency); "
+        "free-form per kind.",
+    )
+    execution_id: str | None = Field(
+        default=None, description="The Mixpeek execution (or cluster run), when the API returned one."
+    )
+    skipped_checks: tuple[SkippedCheck, ...] = Field(
+        default=(),
+        description="Expectations that were not checked, with why (e.g. `same_cluster` when the API returns no "
+        "membership): the rest of the test still gives its status.",
+    )
 
     @classmethod
     def verdict(
@@ -96,15 +108,32 @@ class TestOutcome(_Frozen):
 
     name: str = Field(description="The test's name from the manifests.")
     kind: Kind = Field(description="`retriever`, `taxonomy` or `cluster`.")
-    target: str = Field(description="`kind/name` of the resource under test.")
+    target: str = Field(description="`kind/name` of the resource under test, e.g. `retriever/product_search`.")
     phase: Phase = Field(description="`plan` (against the desired config) or `applied` (against applied resources).")
-    status: Status = Field(description="`passed`, `failed`, `error` or `skipped`.")
-    reason: str | None = Field(default=None, description="`skipped` and `error`: why.")
-    desired: Execution | None = Field(
-        default=None, description="Against the desired config (after apply: the applied resources); null if skipped."
+    status: Status = Field(
+        description="`passed`, `failed` (an expectation did not hold), `error` (the execution itself failed, "
+        "e.g. HTTP 503 after retries: no verdict) or `skipped` (the test did not run). Same as `desired.status` "
+        "when the test ran."
     )
-    live: Execution | None = Field(default=None, description="Plan time: against the live config; null if not live.")
-    diff: dict[str, Any] | None = Field(default=None, description="The behavioural diff live -> desired.")
+    reason: str | None = Field(
+        default=None,
+        description="`skipped` and `error`: why (e.g. the run's `test_budget` would be exceeded, the desired "
+        "config cannot be executed yet, the API lacks a capability).",
+    )
+    desired: Execution | None = Field(
+        default=None,
+        description="Execution against the desired config (after apply: against the applied resources); `null` "
+        "when skipped.",
+    )
+    live: Execution | None = Field(
+        default=None,
+        description="Plan time: the same execution against the live config; `null` when the target does not "
+        "exist live yet.",
+    )
+    diff: dict[str, Any] | None = Field(
+        default=None,
+        description="The behavioural diff live -> desired (see `tests[].diff` below); `null` without a live run.",
+    )
     seconds: float | None = Field(default=None, description="Wall time of the test.")
 
     @classmethod

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from dataclasses import replace as _replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from mixops.core.collection_checks import collection_problems
 from mixops.core.diff import MISSING, field_changes
@@ -36,195 +36,276 @@ from mixops.core.surfaces import (
 )
 from mixops.errors import PlanError, Problem
 
-PLAN_FORMAT = 1
+PLAN_FORMAT: Literal[1] = 1
 Action = Literal["create", "update", "version", "replace", "delete", "noop"]
 ACTION_ORDER: dict[str, int] = {"create": 0, "update": 1, "version": 2, "replace": 3, "delete": 4, "noop": 5}
 MARKERS = {"create": "+", "update": "~", "version": "~", "replace": "-/+", "delete": "-", "noop": " "}
+SurfaceName = Literal["in_place", "new_version", "replace"]
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    path: str
-    old: Any
-    new: Any
-    surface: str  # in_place | new_version | replace
+class _Strict(BaseModel):
+    """Frozen and strict: a saved plan is read with these models, so nothing is coerced or ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-@dataclass(frozen=True)
-class Step:
-    kind: str
-    name: str
-    action: Action
-    live_id: str | None = None
-    changes: tuple[FieldChange, ...] = ()
-    replace_reasons: tuple[str, ...] = ()
-    depends_on: tuple[tuple[str, str], ...] = ()
-    wave: int = 0
-    adopt: bool = False
-    recover_from: str | None = None  # a temporary replacement left by an interrupted apply
-    repoint: tuple[str, ...] = ()  # references to resources replaced in this plan
-    desired: dict[str, Any] | None = None  # the spec as written, secrets masked (display only)
+class FieldChange(_Strict):
+    path: str = Field(
+        description="Field path in manifest terms, e.g. `stages[0].config.parameters.final_top_k`. A change of "
+        "a referenced resource's id caused by its replacement reads `(reference to retriever 'x')`."
+    )
+    old: Any = Field(description="The live value; the string `(unset)` when the field is absent live (an added field).")
+    new: Any = Field(
+        description="The desired value; `(unset)` when the field is absent from the manifests (a removed field)."
+    )
+    surface: SurfaceName = Field(
+        description="How Mixpeek can apply this change: `in_place`, `new_version` or `replace` (forces "
+        "replacement). The step's action is the strongest surface among its changes."
+    )
+
+
+class Step(_Strict):
+    kind: Kind = Field(description="`retriever`, `taxonomy` or `cluster`.")
+    name: str = Field(description="The resource's name, its identity within the namespace.")
+    action: Action = Field(
+        description="`create`, `update` (in place), `version` (taxonomy config: new version), `replace`, "
+        "`delete` or `noop`."
+    )
+    live_id: str | None = Field(default=None, description="Id of the live resource; `null` for a create.")
+    changes: tuple[FieldChange, ...] = Field(
+        default=(), description="Field-level changes live -> desired (empty for create, delete and noop)."
+    )
+    replace_reasons: tuple[str, ...] = Field(
+        default=(),
+        description="For `replace`: the fields that force it, e.g. `vector_config.clustering_method`, or "
+        "`input_schema (input 'q' removed)`.",
+    )
+    depends_on: tuple[tuple[Kind, str], ...] = Field(
+        default=(),
+        description="`[kind, name]` of each resource this one references (collections excluded); apply "
+        "creates and updates them first.",
+    )
+    wave: int = Field(
+        default=0,
+        ge=0,
+        description="Dependency depth: a step runs after all steps of lower waves that it depends on; steps of "
+        "one wave may run concurrently. `0` for deletes, which run last, bottom-up.",
+    )
+    adopt: bool = Field(
+        default=False,
+        description="`true` when the live resource is not owned by this stack and `--adopt` takes it over "
+        "(apply writes the ownership metadata).",
+    )
+    recover_from: str | None = Field(
+        default=None,
+        description="Name of a temporary replacement an interrupted apply left behind; apply resumes from it "
+        "instead of creating another.",
+    )
+    repoint: tuple[str, ...] = Field(
+        default=(),
+        description="Resources replaced in this plan that this one references (e.g. `retriever 'tag_matcher'`): "
+        "apply points it at the replacement's new id.",
+    )
+    desired: dict[str, Any] | None = Field(
+        default=None,
+        description="The desired spec as written in the manifests (manifest field names, references as names, "
+        "placeholders resolved, secrets masked); `null` for deletes and unchanged resources. For display and "
+        "review: apply rebuilds requests from the manifests.",
+    )
     # A replace step and the temporary an interrupted apply left under the replacement's name:
     # taken over with these changes (`reuse_temporary`), or deleted first (`clear_temporary`).
-    reuse_temporary: str | None = None
-    reuse_changes: tuple[FieldChange, ...] = ()
-    clear_temporary: str | None = None
+    reuse_temporary: str | None = Field(
+        default=None,
+        description="On a `replace` step: the id of a temporary replacement an interrupted apply left under the "
+        "temporary name, which apply takes over (patched by `reuse_changes`) instead of creating another.",
+    )
+    reuse_changes: tuple[FieldChange, ...] = Field(
+        default=(),
+        description="The field changes that bring `reuse_temporary` to the desired spec, each as in `changes` "
+        "(never `replace`).",
+    )
+    clear_temporary: str | None = Field(
+        default=None,
+        description="On a `replace` step: the id of a leftover temporary that cannot be changed in place; apply "
+        "deletes it before it creates the replacement.",
+    )
     # A taxonomy whose config changes (a re-pointed reference included): how, as the rule book
-    # decided from the API's capability: `new_version` (POST /v1/taxonomies/{id}/versions, same
-    # id) or `replacement` (a new taxonomy under a temporary name, dependents re-pointed, swap).
-    taxonomy_config: str | None = None
+    # decided from the API's capability.
+    taxonomy_config: Literal["new_version", "replacement"] | None = Field(
+        default=None,
+        description="On a taxonomy whose config changes (a re-pointed reference included): `new_version` "
+        "(`POST /v1/taxonomies/{id}/versions`, same id; action `version`) or `replacement` (the API has no "
+        "taxonomy versions: a new taxonomy under a temporary name, then swapped; action `replace`). `null` "
+        "otherwise.",
+    )
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The action's marker in the text plan: `+`, `~`, `~`, `-/+`, `-`, or a space for `noop`."
+    )
+    @property
+    def marker(self) -> str:
+        return MARKERS[self.action]
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.kind, self.name)
 
-    @property
-    def marker(self) -> str:
-        return MARKERS[self.action]
+
+class Capability(_Strict):
+    """An optional capability of the API as a probe found it (ports/capabilities.py)."""
+
+    present: bool = Field(
+        description="`true`: `GET /v1/taxonomies/{id}/versions` of a live taxonomy answered, so config changes "
+        "are new versions; `false` (it answered 404/405/422/501, or failed): they are replacements."
+    )
+    evidence: str = Field(
+        description="`present`, `absent` or `unknown`, then what answered, e.g. `absent: GET "
+        "/v1/taxonomies/tax_1/versions answered HTTP 404 not_found`."
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"present": self.present, "evidence": self.evidence}
 
 
-@dataclass(frozen=True, repr=False)
-class Plan:
-    stack: str
-    environment: str
-    namespace: str
-    target: str
-    manifest_digest: str
-    steps: tuple[Step, ...]
-    fingerprints: dict[str, str]  # "kind/name" -> fingerprint of the live object read
-    warnings: tuple[str, ...] = ()
-    created_at: str = ""
-    format: int = PLAN_FORMAT
-    tests: tuple[TestOutcome, ...] = ()  # test outcomes, filled by the test runner
-    # What the plan learned of the API's optional capabilities, by name: {"present": bool | None,
-    # "evidence": str}; only those it asked (see PlanOptions.taxonomy_versions).
-    capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+CapabilityName = Literal["taxonomy_versions"]
+
+
+class Counts(_Strict):
+    """Steps per action (derived from `steps`; never read back)."""
+
+    create: int = Field(description="Resources to create.")
+    update: int = Field(description="Resources updated in place (PATCH).")
+    version: int = Field(description="Taxonomies that get a new version (same id).")
+    replace: int = Field(description="Resources replaced (a new one under a temporary name, then swapped).")
+    delete: int = Field(description="Resources deleted (`--prune`, or leftovers of an interrupted replacement).")
+    noop: int = Field(description="Resources that already match.")
+
+
+class Plan(_Strict):
+    """The plan document: what `plan --format json` prints, `plan --out` saves and `apply plan.json` reads."""
+
+    format: Literal[1] = Field(default=PLAN_FORMAT, description="Schema version of this document: `1`.")
+    stack: str = Field(description="The stack (`stack:` in `mixops.yaml`) whose ownership marker the plan uses.")
+    environment: str = Field(description="The environment planned (`--env`, or the default one).")
+    namespace: str = Field(description="The Mixpeek namespace the environment points at.")
+    target: str = Field(description="Where the namespace lives: an API URL, or the embedded local backend.")
+    manifest_digest: str = Field(
+        description="Digest of the desired state (resources and tests) the plan was made from; `apply plan.json` "
+        "refuses the plan when the manifests' digest has changed since."
+    )
+    created_at: str = Field(default="", description="When the plan was made, ISO 8601 in UTC, to the second.")
+    fingerprints: dict[str, str] = Field(
+        description='`"kind/name"` -> fingerprint of every live object read (including unmanaged ones and '
+        "temporaries). `apply plan.json` re-reads the namespace and refuses the plan when any object appeared, "
+        "disappeared or changed."
+    )
+    warnings: tuple[str, ...] = Field(
+        default=(),
+        description="Things the user should know that do not stop the plan, e.g. an owned resource no longer "
+        "declared (without `--prune`).",
+    )
+    steps: tuple[Step, ...] = Field(
+        description="One step per resource, desired or live, in apply order (see Stability)."
+    )
+    tests: tuple[TestOutcome, ...] = Field(
+        default=(),
+        description="Test outcomes at plan time, filled by the test runner; empty when no tests ran "
+        "(`--no-tests`, or nothing to test).",
+    )
+    capabilities: dict[CapabilityName, Capability] = Field(
+        default_factory=dict,
+        description="Optional capabilities of the API the plan asked about (read-only, once per command), by "
+        "name; empty when none decided anything. `taxonomy_versions` is asked only when a taxonomy's config "
+        "changes: whether `POST /v1/taxonomies/{id}/versions` is taken, which decides each such step's "
+        "`taxonomy_config`.",
+    )
 
     # Hazard: reprs of these aggregates are taken implicitly (asyncio.run's clean-up formats the
-    # finished task, result included, on Python 3.11); a full dataclass repr of a large stack
+    # finished task, result included, on Python 3.11); a full repr of a large stack
     # took over 20 s at 1,000 resources. Keep them short.
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.counts().items() if v)
         return f"Plan({self.stack!r}, {self.environment!r}, {self.namespace!r}, {counts or 'empty'})"
+
+    __str__ = __repr__
 
     @property
     def changes(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.action != "noop")
 
     def counts(self) -> dict[str, int]:
+        """Steps per action, every action present."""
         out = dict.fromkeys(("create", "update", "version", "replace", "delete", "noop"), 0)
         for s in self.steps:
             out[s.action] += 1
         return out
+
+    @computed_field(  # type: ignore[prop-decorator]
+        alias="counts", description="Number of steps per action, all six keys always present."
+    )
+    @property
+    def counts_by_action(self) -> Counts:
+        return Counts(**self.counts())
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["counts"] = self.counts()
-        data["tests"] = [t.to_json() for t in self.tests]
-        data["steps"] = [step_json(s) for s in self.steps]
-        return data
+        out: dict[str, Any] = self.model_dump(mode="json", by_alias=True, fallback=str)
+        return out
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n"
 
     @classmethod
     def from_json(cls, data: Any) -> Plan:
-        """A saved plan back from its JSON; a PlanError names the first thing that is not a plan's."""
+        """A saved plan back from its JSON value; a PlanError names what is not a plan's.
+
+        Validated in JSON mode, where the models are strict (no coercion, no unknown keys) but
+        a JSON array is a tuple. Hazard: pydantic's JSON parser stops at 200 levels of nesting,
+        which a plan (a manifest spec inside a step) never reaches; deeper is refused.
+        """
         if not isinstance(data, dict):
             raise PlanError(f"not a mixops plan: expected a JSON object, found {type(data).__name__}")
         if data.get("format") != PLAN_FORMAT:
             raise PlanError(f"unsupported plan format {data.get('format')!r}; this mixops writes {PLAN_FORMAT}")
-        for key, kind in (
-            ("stack", str),
-            ("environment", str),
-            ("namespace", str),
-            ("target", str),
-            ("manifest_digest", str),
-            ("steps", (list, tuple)),
-            ("fingerprints", dict),
-        ):
-            if not isinstance(data.get(key), kind):
-                raise PlanError(f"not a mixops plan: {key!r} is missing or of the wrong type")
-        fields = {k: v for k, v in data.items() if k not in ("steps", "counts")}
-        _known_keys("the plan", fields, cls)
-        steps = []
-        for i, raw in enumerate(data["steps"]):
-            where = f"steps[{i}]"
-            try:
-                steps.append(_step_from_json(raw, where))
-            except (TypeError, ValueError, KeyError) as err:
-                raise PlanError(f"not a mixops plan: {where}: {err}") from None
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["fingerprints"].items()):
-            raise PlanError("not a mixops plan: 'fingerprints' must map names to strings")
-        for key in ("warnings", "tests"):
-            if not isinstance(fields.get(key, []), (list, tuple)):
-                raise PlanError(f"not a mixops plan: {key!r} is not a list")
-            fields[key] = tuple(fields.get(key, ()))
-        fields["tests"] = tuple(_test_from_json(t, f"tests[{i}]") for i, t in enumerate(fields["tests"]))
-        return cls(steps=tuple(steps), **fields)
+        try:
+            return cls.model_validate_json(json.dumps(_without_derived(data)))
+        except ValidationError as err:
+            raise PlanError(f"not a mixops plan: {_plan_problems(err)}") from None
+
+
+def _without_derived(data: dict[str, Any]) -> dict[str, Any]:
+    """The plan without what is derived from it (`counts`, each step's `marker`): written for
+    readers, ignored when a plan is read back. (Not a model validator: one that returns new data
+    makes pydantic validate it as Python objects, where a JSON array is not a tuple.)"""
+    out = {k: v for k, v in data.items() if k != "counts"}
+    steps = out.get("steps")
+    if isinstance(steps, list):
+        out["steps"] = [{k: v for k, v in s.items() if k != "marker"} if isinstance(s, dict) else s for s in steps]
+    return out
+
+
+def _plan_problems(err: ValidationError, limit: int = 3) -> str:
+    """What is wrong, by location in the file (`steps[0].action`), the first few of them."""
+    lines = []
+    for e in err.errors(include_url=False)[:limit]:
+        where = render_path(tuple(e["loc"])) or "the plan"
+        if e["type"] == "missing":
+            lines.append(f"{where!r} is missing")
+        elif e["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key (a plan file holds only the keys mixops writes)")
+        else:
+            lines.append(f"{where}: {e['msg']}")
+    more = len(err.errors()) - limit
+    return "; ".join(lines) + (f"; and {more} more" if more > 0 else "")
 
 
 def step_json(s: Step) -> dict[str, Any]:
     """One step as a saved plan holds it."""
-    return {**asdict(s), "marker": s.marker, "depends_on": [list(d) for d in s.depends_on]}
-
-
-def _known_keys(what: str, data: dict[str, Any], cls: type) -> None:
-    from dataclasses import fields as dataclass_fields
-
-    unknown = sorted(set(data) - {f.name for f in dataclass_fields(cls)})
-    if unknown:
-        raise PlanError(f"not a mixops plan: {what} has unknown keys {', '.join(map(repr, unknown))}")
-
-
-def _test_from_json(raw: Any, where: str) -> TestOutcome:
-    try:
-        return TestOutcome.model_validate(raw)
-    except ValidationError as err:
-        first = err.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
-        raise PlanError(f"not a mixops plan: {where}{'.' + path if path else ''}: {first['msg']}") from None
-
-
-def _step_from_json(raw: Any, where: str) -> Step:
-    if not isinstance(raw, dict):
-        raise PlanError(f"not a mixops plan: {where} is not an object")
-    s = {k: v for k, v in raw.items() if k != "marker"}
-    _known_keys(where, s, Step)
-    if s.get("kind") not in KINDS or not isinstance(s.get("name"), str) or s.get("action") not in ACTION_ORDER:
-        raise PlanError(f"not a mixops plan: {where} needs a known kind, a name and a known action")
-    changes = s.get("changes", [])
-    if not isinstance(changes, (list, tuple)) or not all(isinstance(c, dict) for c in changes):
-        raise PlanError(f"not a mixops plan: {where}.changes is not a list of objects")
-    s["changes"] = tuple(FieldChange(**c) for c in changes)
-    reuse = s.get("reuse_changes", [])
-    if not isinstance(reuse, (list, tuple)) or not all(isinstance(c, dict) for c in reuse):
-        raise PlanError(f"not a mixops plan: {where}.reuse_changes is not a list of objects")
-    s["reuse_changes"] = tuple(FieldChange(**c) for c in reuse)
-    deps = s.get("depends_on", [])
-    if not isinstance(deps, (list, tuple)) or not all(isinstance(d, (list, tuple)) and len(d) == 2 for d in deps):
-        raise PlanError(f"not a mixops plan: {where}.depends_on is not a list of [kind, name] pairs")
-    s["depends_on"] = tuple((str(d[0]), str(d[1])) for d in deps)
-    for key in ("replace_reasons", "repoint"):
-        if not isinstance(s.get(key, []), (list, tuple)):
-            raise PlanError(f"not a mixops plan: {where}.{key} is not a list")
-        s[key] = tuple(s.get(key, ()))
-    return Step(**s)
-
-
-@dataclass(frozen=True)
-class Capability:
-    """An optional capability of the API as a probe found it (ports/capabilities.py)."""
-
-    present: bool
-    evidence: str  # what answered, e.g. "GET /v1/taxonomies/tax_1/versions answered 404"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"present": self.present, "evidence": self.evidence}
+    out: dict[str, Any] = s.model_dump(mode="json", fallback=str)
+    return out
 
 
 @dataclass(frozen=True)
@@ -246,7 +327,7 @@ class DesiredSide:
     """
 
     normalised: dict[tuple[str, str], dict[str, Any]]
-    deps: dict[tuple[str, str], tuple[tuple[str, str], ...]]
+    deps: dict[tuple[str, str], tuple[tuple[Kind, str], ...]]
     digest: str  # Stack.digest()
 
     def __repr__(self) -> str:
@@ -255,12 +336,13 @@ class DesiredSide:
 
 def prepare_desired(stack: Stack) -> DesiredSide:
     normalised: dict[tuple[str, str], dict[str, Any]] = {}
-    deps: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+    deps: dict[tuple[str, str], tuple[tuple[Kind, str], ...]] = {}
     for kind in KINDS:
         for name in stack.resources(kind):
             key = (kind, name)
             normalised[key] = normalise(kind, stack.spec(kind, name))
-            deps[key] = tuple(sorted({(rk, rv) for _, rk, rv in stack.refs(kind, name) if rk != "collection"}))
+            refs = {(cast(Kind, rk), rv) for _, rk, rv in stack.refs(kind, name) if rk != "collection"}
+            deps[key] = tuple(sorted(refs))
     return DesiredSide(normalised, deps, stack.digest())
 
 
@@ -314,9 +396,9 @@ class _Builder:
         found = self.options.taxonomy_versions
         return found is None or found.present
 
-    def _capabilities(self) -> dict[str, dict[str, Any]]:
+    def _capabilities(self) -> dict[CapabilityName, Capability]:
         found = self.options.taxonomy_versions
-        return {} if found is None else {"taxonomy_versions": found.to_json()}
+        return {} if found is None else {"taxonomy_versions": found}
 
     # --- checks -------------------------------------------------------------------
 
@@ -362,7 +444,7 @@ class _Builder:
             live = self.live.resources[(kind, name + TEMP_SUFFIX)]
             recover_from = live.name
         if live is None:
-            return Step(kind, name, "create", depends_on=deps, desired=self._as_written(res))
+            return Step(kind=kind, name=name, action="create", depends_on=deps, desired=self._as_written(res))
         adopt = self._ownership(kind, name, live)
         live_spec = live.spec
         if self._recovering:
@@ -374,22 +456,22 @@ class _Builder:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
         live_norm["name"] = name  # a recovered temporary keeps its old name until renamed
         fcs, reasons, worst = self._classified(kind, name, live_norm, desired, published=live.published)
-        taxonomy_config = None
+        taxonomy_config: Literal["new_version", "replacement"] | None = None
         if kind == "taxonomy" and any(c.path.split(".")[0] == "config" for c in fcs):
             taxonomy_config = "new_version" if self._versions else "replacement"
         if worst is None and (adopt or recover_from):
             worst = Surface.IN_PLACE
         if recover_from:
-            fcs.insert(0, FieldChange("name", recover_from, name, "in_place"))
+            fcs.insert(0, FieldChange(path="name", old=recover_from, new=name, surface="in_place"))
         action: Action
         if worst is None:
             action = "noop"
         else:
             action = {Surface.IN_PLACE: "update", Surface.NEW_VERSION: "version", Surface.REPLACE: "replace"}[worst]  # type: ignore[assignment]
         return Step(
-            kind,
-            name,
-            action,
+            kind=kind,
+            name=name,
+            action=action,
             live_id=live.id,
             changes=tuple(fcs),
             replace_reasons=tuple(reasons),
@@ -414,10 +496,10 @@ class _Builder:
             surface = classify(kind, c.path, ctx, removed=c.new == MISSING)
             fcs.append(
                 FieldChange(
-                    c.dotted,
-                    self._shown(kind, name, c.path, c.old),
-                    self._shown(kind, name, c.path, c.new),
-                    surface.name.lower(),
+                    path=c.dotted,
+                    old=self._shown(kind, name, c.path, c.old),
+                    new=self._shown(kind, name, c.path, c.new),
+                    surface=_surface_name(surface),
                 )
             )
             if surface == Surface.REPLACE:
@@ -509,7 +591,7 @@ class _Builder:
             is_temp = name.endswith(TEMP_SUFFIX)
             if is_temp or self.options.prune:
                 # Temporary replacements of an interrupted apply are always ours to clean up.
-                out.append(Step(kind, name, "delete", live_id=live.id))
+                out.append(Step(kind=cast(Kind, kind), name=name, action="delete", live_id=live.id))
             else:
                 self.warnings.append(
                     f"{kind} {name!r} is owned by this stack but no longer declared (--prune deletes it)"
@@ -549,28 +631,28 @@ class _Builder:
             reason = f"config ({NO_VERSIONS})"
             extra = {
                 "replace_reasons": s.replace_reasons + (() if reason in s.replace_reasons else (reason,)),
-                "desired": s.desired or self._as_written(self.stack.resources(s.kind)[s.name]),  # type: ignore[arg-type]
-                **self._stale_temporary(s.kind, s.name, self.desired.normalised[s.key]),  # type: ignore[arg-type]
+                "desired": s.desired or self._as_written(self.stack.resources(s.kind)[s.name]),
+                **self._stale_temporary(s.kind, s.name, self.desired.normalised[s.key]),
             }
         elif ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
             action = "version" if surface == Surface.NEW_VERSION else "update"
         if s.kind == "taxonomy":
             extra["taxonomy_config"] = "new_version" if surface == Surface.NEW_VERSION else "replacement"
         notes = tuple(self._repoint_changes(s, replaced, surface))
-        return _replace(s, action=action, changes=s.changes + notes, repoint=hits, **extra)
+        return s.model_copy(update={"action": action, "changes": s.changes + notes, "repoint": hits, **extra})
 
     def _repoint_changes(self, step: Step, replaced: dict[tuple[str, str], str], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
         out = []
-        for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):  # type: ignore[arg-type]
+        for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):
             if (ref_kind, ref_name) in replaced:
                 old_id = replaced[(ref_kind, ref_name)]
                 out.append(
                     FieldChange(
-                        render_path(path),
-                        f"{ref_name} ({old_id})",
-                        f"{ref_name} (its replacement)",
-                        surface.name.lower(),
+                        path=render_path(path),
+                        old=f"{ref_name} ({old_id})",
+                        new=f"{ref_name} (its replacement)",
+                        surface=_surface_name(surface),
                     )
                 )
         return out
@@ -601,7 +683,16 @@ class _Builder:
 
 
 def _with_wave(s: Step, wave: int) -> Step:
-    return s if s.wave == wave else _replace(s, wave=wave)
+    return s if s.wave == wave else s.model_copy(update={"wave": wave})
+
+
+def _surface_name(surface: Surface) -> SurfaceName:
+    names: dict[Surface, SurfaceName] = {
+        Surface.IN_PLACE: "in_place",
+        Surface.NEW_VERSION: "new_version",
+        Surface.REPLACE: "replace",
+    }
+    return names[surface]
 
 
 def _show(value: Any) -> Any:

@@ -250,7 +250,7 @@ class Applier:
                     f"refusing to delete {kind} {name!r} ({step.live_id}): not owned by stack {self.owner!r}"
                 )
             return await self._delete(kind, step.live_id)
-        res = self.stack.resources(kind)[name]  # type: ignore[arg-type]
+        res = self.stack.resources(kind)[name]
         spec = spec_of(res)
         if part == "finalise":
             # The dependents now point at the replacement: drop the old one, take its name.

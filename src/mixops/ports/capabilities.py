@@ -43,7 +43,7 @@ class Probe:
 
     def capability(self) -> Capability:
         """For the plan: only an answering route means versions; otherwise the replacement."""
-        return Capability(self.status == "present", f"{self.status}: {self.evidence}")
+        return Capability(present=self.status == "present", evidence=f"{self.status}: {self.evidence}")
 
 
 def _why(err: ApiError) -> str:

@@ -157,14 +157,14 @@ async def _plan_only(
             planned = Planned(stack, live, await build_for(client, stack, live, options, desired))
             if saved is not None:
                 check_saved_plan(saved, planned)
-                planned = Planned(stack, live, dataclasses.replace(planned.plan, tests=saved.tests))
+                planned = Planned(stack, live, planned.plan.model_copy(update={"tests": saved.tests}))
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
 
                 outcomes = await TestRunner(client, stack, budget=budget).plan_tests(
                     planned.plan, planned.live, select=tests, pattern=test_pattern
                 )
-                planned.plan = dataclasses.replace(planned.plan, tests=outcomes)
+                planned.plan = planned.plan.model_copy(update={"tests": outcomes})
             return planned
     except Exception:
         # Connecting failed (no API key, say) while the manifests were loading: if they

@@ -64,7 +64,7 @@ async def test_with_versions_a_config_change_is_a_new_version(
         planned = await plan(project_dir)
     step = next(s for s in planned.steps if s.key == TAXONOMY)
     assert (step.action, step.taxonomy_config) == ("version", "new_version")
-    assert planned.capabilities["taxonomy_versions"]["present"] is True
+    assert planned.capabilities["taxonomy_versions"].present is True
     # The probe, once: a read of one live taxonomy's versions.
     taxonomy_ids = {r.id for (kind, _), r in (await live(project_dir)).resources.items() if kind == "taxonomy"}
     assert [(m, p.split("/")[3]) for m, p in _versions_asked(sent)] in ([("GET", t)] for t in taxonomy_ids)
@@ -88,7 +88,7 @@ async def test_without_versions_a_config_change_is_a_replacement(
     assert (step.action, step.taxonomy_config) == ("replace", "replacement")
     assert step.replace_reasons == ("config (this API has no taxonomy versions)",)
     found = planned.capabilities["taxonomy_versions"]
-    assert found["present"] is False and "answered HTTP 404" in found["evidence"]
+    assert found.present is False and "answered HTTP 404" in found.evidence
     text = render_text(planned)
     assert '-/+ taxonomy "product_tags" must be replaced (config (this API has no taxonomy versions)' in text
     assert "config change: a replacement (this API has no taxonomy versions)" in text

@@ -148,9 +148,19 @@ def load_stack(
         except ManifestError as err:
             stack_problems = err.problems
             stack = None
-    # The environment's seed files (local backend data) are checked like manifests.
+    # The environment's seed files (local backend data) are checked like manifests, and
+    # against the collections the manifests declare when all of them were loaded.
     env = project.config.environments.get(env_name)
-    seed_problems = check_seed_files([project.root / s for s in env.seed], root=project.root) if env else []
+    declared = getattr(stack, "collections", None) if stack is not None and not paths else None
+    seed_problems = (
+        check_seed_files(
+            [project.root / s for s in env.seed],
+            root=project.root,
+            declared=list(declared) if isinstance(declared, Mapping) else None,
+        )
+        if env
+        else []
+    )
     if problems or stack_problems or seed_problems:
         raise ManifestError([*problems, *stack_problems, *seed_problems])
     assert stack is not None

@@ -9,7 +9,7 @@ files of the environment it loads, which makes ``mixops validate`` report them t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -17,33 +17,72 @@ from pydantic import ValidationError
 from mixops.core.locations import problems_from_validation
 from mixops.core.models.seed import SeedFile
 from mixops.errors import Problem
-from mixops.ports.yamlsource import display_path, load_file, read_text
+from mixops.ports.yamlsource import SourceDoc, display_path, load_file, read_text
 
 _SHAPE_FIX = "a seed file is a mapping: `collections:` (a list), optional `retrievers:` and `namespace:`"
 
 
-def check_seed_files(paths: Sequence[Path], *, root: Path) -> list[Problem]:
-    """Every problem of every seed file in ``paths``."""
+def check_seed_files(paths: Sequence[Path], *, root: Path, declared: Collection[str] | None = None) -> list[Problem]:
+    """Every problem of every seed file in ``paths``.
+
+    ``declared``: the collection names the manifests declare, when all of them were
+    loaded. Then a documents-only entry must name one of them (or a collection one of
+    these seed files builds): its documents would otherwise wait for a collection
+    nothing creates. (A seed-only collection may also be declared: `--adopt` takes
+    over collections the seed made.)
+    """
     problems: list[Problem] = []
+    loaded: list[tuple[SeedFile, SourceDoc]] = []
     for path in dict.fromkeys(paths):
-        problems += check_seed_file(path, root=root)
+        seed, doc, found = check_seed_file(path, root=root)
+        problems += found
+        if seed is not None and doc is not None:
+            loaded.append((seed, doc))
+    if declared is not None:
+        built = {e.collection_name for seed, _ in loaded for e in seed.collections if not e.documents_only}
+        for seed, doc in loaded:
+            problems += _against_manifests(seed, doc, set(declared), built)
     return problems
 
 
-def check_seed_file(path: Path, *, root: Path) -> list[Problem]:
+def _against_manifests(seed: SeedFile, doc: SourceDoc, declared: set[str], built: set[str]) -> list[Problem]:
+    """Documents-only entries naming a collection nothing declares or builds."""
+    out: list[Problem] = []
+    for i, entry in enumerate(seed.collections):
+        name = entry.collection_name
+        line, col = doc.locate(("collections", i, "collection_name"))
+        where = f"collections[{i}].collection_name"
+        if entry.documents_only and name not in declared and name not in built:
+            known = ", ".join(sorted(declared | built)) or "none"
+            out.append(
+                Problem(
+                    doc.file,
+                    line,
+                    col,
+                    where,
+                    f"documents for collection {name!r}, which no manifest declares (declared: {known})",
+                    "declare it under `collections:` in a manifest, or give this entry a feature_extractor "
+                    "to make it a seed-only collection",
+                )
+            )
+    return out
+
+
+def check_seed_file(path: Path, *, root: Path) -> tuple[SeedFile | None, SourceDoc | None, list[Problem]]:
+    """The seed file, its located document, and its problems (the seed is None when invalid)."""
     display = display_path(path, root)
     docs, problems = load_file(path, display=display)
     if problems:
-        return problems
+        return None, None, problems
     if len(docs) != 1:
-        return [Problem(display, 1, 1, "", f"expected one YAML document, found {len(docs)}", _SHAPE_FIX)]
+        return None, None, [Problem(display, 1, 1, "", f"expected one YAML document, found {len(docs)}", _SHAPE_FIX)]
     doc = docs[0]
     if not isinstance(doc.data, dict):
-        return [Problem(display, 1, 1, "", "a seed file must be a mapping", _SHAPE_FIX)]
+        return None, None, [Problem(display, 1, 1, "", "a seed file must be a mapping", _SHAPE_FIX)]
     try:
         seed = SeedFile.model_validate(doc.data, strict=True)
     except ValidationError as err:
-        return problems_from_validation(err, doc, model=SeedFile)
+        return None, None, problems_from_validation(err, doc, model=SeedFile)
     seen: dict[str, int] = {}
     for i, entry in enumerate(seed.collections):
         where = ("collections", i)
@@ -67,7 +106,7 @@ def check_seed_file(path: Path, *, root: Path) -> list[Problem]:
                 display_path(path.parent / entry.documents_file, root),
                 Problem(display, line, col, f"collections[{i}].documents_file"),
             )
-    return problems
+    return seed, doc, problems
 
 
 def _check_jsonl(path: Path, display: str, at: Problem) -> list[Problem]:

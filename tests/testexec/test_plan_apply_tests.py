@@ -161,3 +161,17 @@ def test_a_taxonomy_with_several_changed_retrievers_says_which_in_plain_english(
     reason = outcomes_by_name(plan)["sample titles land in the right department and category"]["reason"]
     assert "it uses retrievers department_matcher and category_matcher; " in reason
     assert "department_matcher and category_matcher are new or changed, and a taxonomy execute" in reason
+
+
+def test_a_budget_does_not_count_what_no_response_prices(applied: Path) -> None:
+    """Taxonomy executes and clustering document no cost field: under test_budget.max_credits
+    their tests carry a skipped check saying so (a warning), and still pass."""
+    edit(applied, "mixops.yaml", lambda d: d["environments"]["local"].update(test_budget={"max_credits": 1000}))
+    result = mixops(applied, "test", "-k", "sample titles get their tags")
+    assert result.exit_code == 0, result.output
+    assert (
+        "skipped check test_budget.max_credits: the taxonomy execute response (JoinResponse) documents no cost field"
+        in result.stdout
+    )
+    retriever = mixops(applied, "test", "-k", "running shoes come first")
+    assert retriever.exit_code == 0 and "test_budget.max_credits" not in retriever.stdout

@@ -87,10 +87,21 @@ def _number(*values: Any) -> float | None:
     return None
 
 
-def response_credits(response: Mapping[str, Any]) -> float:
+# The cost fields a retriever execute documents (ExecuteRetrieverResponse: `budget` whose
+# description names credits_used; `stage_statistics.credits_used`; seed 002 shows both).
+COST_FIELDS = "budget.credits_used, stage_statistics.credits_used"
+NO_COST = f"the response carries none of the documented cost fields ({COST_FIELDS})"
+
+
+def response_credits(response: Mapping[str, Any]) -> float | None:
+    """The credits a retriever execute used, from its documented fields; None when it names none."""
     budget = response.get("budget") or {}
+    if isinstance(budget, Mapping):
+        found = _number(budget.get("credits_used"))
+        if found is not None:
+            return found
     stats = response.get("stage_statistics") or {}
-    return _number(budget.get("credits_used"), stats.get("credits_used"), response.get("credits_used")) or 0.0
+    return _number(stats.get("credits_used")) if isinstance(stats, Mapping) else None
 
 
 def looked_at(expect: RetrieverExpect) -> list[str]:
@@ -191,9 +202,13 @@ def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], exe
     latency = observed.get("latency_ms")
     if expect.max_latency_ms is not None and isinstance(latency, int | float) and latency > expect.max_latency_ms:
         failures.append(f"max_latency_ms: expected at most {expect.max_latency_ms:g} ms, observed {latency:g} ms")
-    credits = observed.get("credits") or 0.0
-    if expect.max_credits is not None and credits > expect.max_credits:
-        failures.append(f"max_credits: expected at most {expect.max_credits:g} credits, observed {credits:g}")
+    credits = observed.get("credits")
+    skipped: list[SkippedCheck] = []
+    if expect.max_credits is not None:
+        if not isinstance(credits, int | float):
+            skipped.append(SkippedCheck(check="max_credits", reason=NO_COST))
+        elif credits > expect.max_credits:
+            failures.append(f"max_credits: expected at most {expect.max_credits:g} credits, observed {credits:g}")
     if expect.relevance is not None:
         metrics = observed.get("metrics") or {}
         wanted = expect.relevance.min.model_dump(exclude_none=True)
@@ -206,7 +221,7 @@ def evaluate_retriever(expect: RetrieverExpect, observed: Mapping[str, Any], exe
     if failures:
         failures = [f"{f} (execution {execution_id})" if execution_id else f for f in failures]
         failures.append("observed top results: " + _top_line(top[:TOP_SHOWN]))
-    return Execution.verdict(failures, observed, execution_id)
+    return Execution.verdict(failures, observed, execution_id, skipped)
 
 
 def _rows(observed: Mapping[str, Any], k: int) -> list[dict[str, Any]]:

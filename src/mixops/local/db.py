@@ -537,6 +537,14 @@ class Database:
                 ).fetchone()
         return _loads(r[0]) if r else None
 
+    def find_record(self, kind: str, id_: str) -> tuple[str, str, dict[str, Any]] | None:
+        """(namespace id, parent id, body) of the record ``id_`` of ``kind`` in any namespace (tasks)."""
+        with self.connection() as c:
+            r = c.execute(
+                "SELECT namespace_id, parent_id, body FROM records WHERE kind = ? AND id = ?", (kind, id_)
+            ).fetchone()
+        return (str(r[0]), str(r[1]), _loads(r[2])) if r else None
+
     def list_records(self, namespace_id: str, kind: str, parent_id: str | None) -> builtins.list[dict[str, Any]]:
         """Records of a kind (optionally under one parent), oldest first."""
         with self.connection() as c:

@@ -34,7 +34,7 @@ import asyncio
 import fnmatch
 import functools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,7 +54,7 @@ from mixops.core.expectations import (
 from mixops.core.live import LiveState
 from mixops.core.models.project import TestBudget
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest, TestCase
-from mixops.core.outcomes import Execution, Phase, TestOutcome
+from mixops.core.outcomes import Execution, Phase, SkippedCheck, TestOutcome
 from mixops.core.placeholders import mask_tree
 from mixops.core.plan import Plan
 from mixops.core.refpaths import iter_refs
@@ -174,11 +174,25 @@ class RunBudget:
 
 @dataclass
 class _Run:
-    """One execution's outcome, with the credits it used."""
+    """One execution's outcome, with the credits it used (None: the response documents no cost)."""
 
     outcome: Execution
-    credits: float = 0.0
+    credits: float | None = 0.0
     skipped: str | None = None  # the route is missing: the test is skipped, saying why
+
+
+def _total(credits: Iterable[float | None]) -> float | None:
+    """The credits of several runs; None when one of them has no documented cost."""
+    values = list(credits)
+    return None if any(c is None for c in values) else sum(c for c in values if c is not None)
+
+
+# Executes whose responses document no cost field: the taxonomy execute (JoinResponse: stats,
+# results, matches) and clustering (a task; the execution result and seed 003 carry no credits).
+UNCOSTED = {
+    "taxonomy": "the taxonomy execute response (JoinResponse) documents no cost field",
+    "cluster": "clustering responses (the task, the execution result, seed 003) document no cost field",
+}
 
 
 # An optional route answering these is a capability the API lacks (mixops-api rule): the test is
@@ -235,7 +249,7 @@ class TestRunner:
         jobs = [self._guarded(t, "plan", functools.partial(self._plan_one, t, ctx, hit)) for t in tests]
         return tuple(await asyncio.gather(*jobs))
 
-    async def _plan_one(self, test: TestCase, ctx: _PlanContext, hit: set[Key]) -> tuple[TestOutcome, float]:
+    async def _plan_one(self, test: TestCase, ctx: _PlanContext, hit: set[Key]) -> tuple[TestOutcome, float | None]:
         key = target_of(test)
         live_res = ctx.live.resources.get(key)
         not_runnable = ""
@@ -256,7 +270,7 @@ class TestRunner:
         if desired is not None and live_res is not None and key not in hit:
             live_run = desired  # the live config IS the desired one: one execution serves both
         live_outcome = live_run.outcome if live_run else None
-        credits = sum(r.credits for r in runs)
+        credits = _total(r.credits for r in runs)
         if desired is None:
             return _skipped(test, not_runnable, "plan", live_outcome), credits
         diff = _diff(test, live_run.outcome, desired.outcome) if live_run is not None else None
@@ -355,7 +369,7 @@ class TestRunner:
 
     async def _applied_one(
         self, test: TestCase, ids: Mapping[Key, str], to_id: Callable[[str, str], str]
-    ) -> tuple[TestOutcome, float]:
+    ) -> tuple[TestOutcome, float | None]:
         kind, name = target_of(test)
         target_id = ids.get((kind, name))
         if target_id is None:
@@ -411,16 +425,16 @@ class TestRunner:
                         f"{done.get('error') or 'no error message'}"
                     )
                 )
-            run_id = (done.get("additional_data") or {}).get("run_id") or (task.get("additional_data") or {}).get(
-                "run_id"
-            )
-            result = await self.client.get_cluster_execution(cluster_id, run_id)
+            # The run this task made: the cluster's latest execution (GET /v1/clusters/{id}/executions,
+            # "the most recent execution results"). The task documents no link to its run
+            # (`additional_data` is free-form and names no run id).
+            result = await self.client.get_cluster_execution(cluster_id)
             if result is None:
                 return _Run(error_outcome(f"cluster {cluster_id} has no execution after task {task['task_id']}"))
             observed = observe_cluster(result)
         except (ApiError, MixopsError) as err:
             return _Run(error_outcome(str(err)))
-        return _Run(evaluate_cluster(test.expect, observed))
+        return _Run(evaluate_cluster(test.expect, observed), credits=None)
 
     # --- executions shared by both phases ------------------------------------------------
 
@@ -442,7 +456,7 @@ class TestRunner:
                 return _missing("the on-demand taxonomy execute", err)
             return _Run(error_outcome(str(err)))
         observed = observe_taxonomy(test.expect, response, sample_ids(docs))
-        return _Run(evaluate_taxonomy(test.expect, observed), response_credits(response))
+        return _Run(evaluate_taxonomy(test.expect, observed), credits=None)
 
     async def _cluster_adhoc(self, test: ClusterTest, body: dict[str, Any]) -> _Run:
         try:
@@ -451,7 +465,7 @@ class TestRunner:
             if err.status in MISSING_CAPABILITY:
                 return _missing("ad-hoc clustering (POST /v1/clusters/execute, documented only by seed 003)", err)
             return _Run(error_outcome(str(err)))
-        return _Run(evaluate_cluster(test.expect, observe_cluster(response, stored=False)))
+        return _Run(evaluate_cluster(test.expect, observe_cluster(response, stored=False)), credits=None)
 
     async def _samples(self, test: TaxonomyTest, to_id: Callable[[str, str], str]) -> list[dict[str, Any]]:
         if test.documents is not None:
@@ -466,7 +480,7 @@ class TestRunner:
         return list(await asyncio.gather(*(fetch(d) for d in test.documents_from.ids)))
 
     async def _guarded(
-        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float]]]
+        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float | None]]]
     ) -> TestOutcome:
         """One test under the concurrency limit and the run's budget, its outcome masked.
 
@@ -480,22 +494,34 @@ class TestRunner:
         return TestOutcome.model_validate(mask_tree(outcome.to_json(), self.stack.secrets))
 
     async def _guarded_run(
-        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float]]]
+        self, test: TestCase, phase: Phase, run: Callable[[], Awaitable[tuple[TestOutcome, float | None]]]
     ) -> TestOutcome:
         async with self._slots:
             reason, reserved = self.budget.admit(self._estimate(test, phase))
             if reason is not None:
                 return _skipped(test, reason, phase)
             started = self.clock()
-            credits = 0.0
+            credits: float | None = 0.0
             try:
                 try:
                     outcome, credits = await run()
                 except ApiError as err:  # e.g. a sample document that does not exist
                     outcome = _ran(test, phase, error_outcome(str(err)))
+                outcome = self._uncounted(outcome, credits)
                 return outcome.model_copy(update={"seconds": round(self.clock() - started, 3)})
             finally:
-                self.budget.settle(reserved, credits, (self.clock() - started) * 1000)
+                self.budget.settle(reserved, credits or 0.0, (self.clock() - started) * 1000)
+
+    def _uncounted(self, outcome: TestOutcome, credits: float | None) -> TestOutcome:
+        """A test whose cost no documented field gives cannot count against test_budget.max_credits:
+        that check is skipped for it, with the reason (a warning in every renderer)."""
+        limits = self.budget.limits
+        if credits is not None or limits is None or limits.max_credits is None or outcome.desired is None:
+            return outcome
+        why = UNCOSTED.get(outcome.kind, "the response documents no cost field")
+        check = SkippedCheck(check="test_budget.max_credits", reason=f"{why}: this test's credits are not counted")
+        desired = outcome.desired.model_copy(update={"skipped_checks": (*outcome.desired.skipped_checks, check)})
+        return outcome.model_copy(update={"desired": desired})
 
     def _estimate(self, test: TestCase, phase: Phase) -> float:
         """The most credits this test may use: its target's budget cap, once per side it runs."""

@@ -26,6 +26,7 @@ from mixops.local.api.schemas import (
     ListRequest,
     PatchClusterRequest,
 )
+from mixops.local.api.tasks import task_view
 from mixops.local.db import Row, UniqueViolation, now_iso
 from mixops.local.engine.errors import EngineError
 from mixops.local.engine.features import find_index
@@ -33,6 +34,7 @@ from mixops.local.execution import ClusterSpec, run_clustering
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate, sort_items
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
+from mixops.local.process import RUNNER_KEY, identity
 from mixops.local.rules import CLUSTER_PATCHABLE, check_only
 
 router = APIRouter(tags=["clusters"])
@@ -407,6 +409,7 @@ def execute(
         "additional_data": {"cluster_id": row.id, "run_id": run_id},
         "error": None,
         "created_at": now_iso(),
+        RUNNER_KEY: identity(),  # so a reader can tell when this process is gone (local/process.py)
     }
     state.db.put_record(ns, "task", row.id, task_id, task)
     _update_cluster(state, ns, row.id, {"status": "PROCESSING", "last_execution_task_id": task_id})
@@ -419,7 +422,7 @@ def execute(
     state.threads[:] = [t for t in state.threads if t.is_alive()]
     state.threads.append(thread)
     thread.start()
-    return with_warnings(task, warnings)
+    return with_warnings(task_view(task), warnings)
 
 
 def _run_view(record: dict[str, Any], include_vectors: bool) -> dict[str, Any]:

@@ -169,6 +169,8 @@ def _github_errors(err: MixopsError) -> None:
 )
 @reconcile_options
 @handle_errors
+# Over 80 lines on purpose: a fifth is the docstring, which is `mixops apply --help`; the rest is one
+# straight sequence (approve, load, plan and apply, report, exit code) that reads best in that order.
 def apply(
     planfile: Path | None,
     env: str | None,

@@ -178,6 +178,9 @@ class Undecided:
         self.any_param = True
 
 
+# Over 80 lines on purpose: two passes over the documents (parameters, then resources) share the
+# problems found so far, the stack being built and what is still undecided; split up, each part would
+# take and return all of them, and the order of the passes is the point. The passes are marked inside.
 def build_stack(
     docs: Sequence[SourceDocLike],
     project: ProjectConfig,

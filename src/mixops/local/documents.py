@@ -19,9 +19,9 @@ import numpy.typing as npt
 
 from mixops.local.db import Database, StoredDocument
 from mixops.local.engine.embedder import Embedder
-from mixops.local.features import resolve_vector_key, text_of
 from mixops.local.ids import new_id
 from mixops.local.problems import invalid
+from mixops.local.vector_indexes import resolve_vector_key, text_of
 
 # Keys of a create body that are not user payload.
 _RESERVED = ("vectors", "document_id", "collection_id", "_internal", "features")
@@ -75,7 +75,9 @@ def parse_vectors(
     return out
 
 
-def user_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+def stored_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a document write body that are stored as the document's own: vectors, ids,
+    `features` and `_internal` removed (engine/documents.py `payload_fields` is the read side)."""
     return {k: v for k, v in body.items() if k not in _RESERVED}
 
 
@@ -127,7 +129,7 @@ def ingest(
             raise invalid(
                 f"documents[{i}].collection_id does not match the collection in the path", code="collection_mismatch"
             )
-        fields = user_fields(raw)
+        fields = stored_fields(raw)
         if keep_internal and isinstance(raw.get("_internal"), Mapping):
             fields["_internal"] = dict(raw["_internal"])
         doc_id = raw.get("document_id")

@@ -11,7 +11,7 @@ from typing import Any
 
 from mixops.local.engine.clustering import cluster_attributes, cluster_vectors, load_vectors
 from mixops.local.engine.errors import BadRequest
-from mixops.local.engine.features import find_index
+from mixops.local.engine.feature_uris import find_index
 from mixops.local.engine.filters import always, compile_filter
 from mixops.local.engine.retrieval import run_pipeline
 from mixops.local.engine.store import DocumentStore

@@ -15,7 +15,7 @@ from typing import Any
 from mixops.local.api.deps import LocalState
 from mixops.local.applications import enricher_for
 from mixops.local.db import Row
-from mixops.local.documents import content_id, ingest, user_fields
+from mixops.local.documents import content_id, ingest, stored_fields
 from mixops.local.problems import ApiProblem
 
 log = logging.getLogger("mixops.local")
@@ -66,7 +66,7 @@ def load_documents(state: LocalState, ns: str, row: Row, docs: Sequence[dict[str
 
 def _id_of(doc: dict[str, Any]) -> str:
     given = doc.get("document_id")
-    return given if isinstance(given, str) and given else content_id(user_fields(doc))
+    return given if isinstance(given, str) and given else content_id(stored_fields(doc))
 
 
 def load_waiting(state: LocalState, ns: str, row: Row) -> list[str]:

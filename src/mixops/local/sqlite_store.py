@@ -20,7 +20,7 @@ from mixops.local.db import Database
 from mixops.local.engine.embedder import Embedder
 from mixops.local.engine.errors import NotFound
 from mixops.local.engine.store import CollectionInfo
-from mixops.local.features import to_engine
+from mixops.local.vector_indexes import to_engine
 
 
 class ReadCache:

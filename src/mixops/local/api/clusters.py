@@ -29,7 +29,7 @@ from mixops.local.api.schemas import (
 from mixops.local.api.tasks import task_view
 from mixops.local.db import Row, UniqueViolation, now_iso
 from mixops.local.engine.errors import EngineError
-from mixops.local.engine.features import find_index
+from mixops.local.engine.feature_uris import find_index
 from mixops.local.execution import ClusterSpec, run_clustering
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate, sort_items

@@ -26,14 +26,14 @@ from mixops.local.api.schemas import (
 )
 from mixops.local.applications import enricher_for
 from mixops.local.db import Database, Row, UniqueViolation
-from mixops.local.documents import document_view, ingest, parse_vectors, user_fields
+from mixops.local.documents import document_view, ingest, parse_vectors, stored_fields
 from mixops.local.engine.filters import compile_filter
-from mixops.local.features import derive_indexes
 from mixops.local.ids import collection_id as new_collection_id
 from mixops.local.listing import Page, PageRequest, paginate, sort_items
 from mixops.local.problems import ApiProblem, bad_request, invalid, missing_references, name_taken, not_found
 from mixops.local.rules import immutable_fields
 from mixops.local.seeded import load_waiting
+from mixops.local.vector_indexes import derive_indexes
 
 router = APIRouter(tags=["collections"])
 
@@ -323,7 +323,7 @@ def patch_document(
     row = find(state, ns, "collection", collection_identifier)
     doc = _get_doc(state, ns, row, document_id)
     merged = dict(doc.body)
-    for key, value in user_fields(body).items():
+    for key, value in stored_fields(body).items():
         if key == "metadata" and isinstance(value, dict) and isinstance(merged.get("metadata"), dict):
             # A metadata key sent is set, an omitted key is kept, a key sent as null is removed.
             meta = dict(merged["metadata"])

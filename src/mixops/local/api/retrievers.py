@@ -53,7 +53,7 @@ def _resolve_collections(state: LocalState, ns: str, identifiers: list[str] | No
 
 def _validate_stages(state: LocalState, ns: str, stages: list[dict[str, Any]], collection_ids: list[str]) -> None:
     """Feature URIs must exist in the collections; referenced taxonomies must exist."""
-    from mixops.local.engine.features import find_index
+    from mixops.local.engine.feature_uris import find_index
 
     infos = state.store(ns).resolve_collections(collection_ids) if collection_ids else []
     missing_uris = [

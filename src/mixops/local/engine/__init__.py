@@ -42,7 +42,7 @@ Clustering (``clustering.py``):
     ClusterResult(algorithm, num_clusters, num_points, centroids[Centroid.to_dict(include_vector)],
                   metrics, members {document_id: cluster id}, execution_time_ms, dimensions, labels)
 
-Features (``features.py``): resolve_index(collection_info, feature_uri) (mixpeek-api.md 3.6 order).
+Feature URIs (``feature_uris.py``): resolve_index(collection_info, feature_uri) (mixpeek-api.md 3.6 order).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from __future__ import annotations
 from mixops.local.engine.clustering import ClusterResult, cluster_attributes, cluster_vectors, load_vectors
 from mixops.local.engine.embedder import Embedder, HashingEmbedder
 from mixops.local.engine.errors import BadRequest, EngineError, NotFound, Unsupported
-from mixops.local.engine.features import resolve_index
+from mixops.local.engine.feature_uris import resolve_index
 from mixops.local.engine.filters import compile_filter
 from mixops.local.engine.memory_store import InMemoryStore
 from mixops.local.engine.retrieval import PipelineResult, run_pipeline

@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mixops.local.engine.errors import BadRequest, Unsupported
-from mixops.local.engine.features import find_index
+from mixops.local.engine.feature_uris import find_index
 from mixops.local.engine.filters import Predicate, always, get_path
 from mixops.local.engine.store import DocumentStore
 

@@ -22,15 +22,16 @@ def from_stored(stored: Mapping[str, Any], score: float) -> dict[str, Any]:
     return out
 
 
-def user_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The user fields of a stored or result document (system keys and payload removed)."""
+def payload_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The user fields of a stored or result document, as `payload` mirrors them (system keys, `payload`
+    and `_internal` removed; local/documents.py `stored_fields` is the write side)."""
     return {k: v for k, v in doc.items() if k not in (*SYSTEM_KEYS, "payload", "_internal")}
 
 
 def finish(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The response form of a result document: adds ``payload`` mirroring the user fields."""
     out = dict(doc)
-    out["payload"] = user_fields(doc)
+    out["payload"] = payload_fields(doc)
     return out
 
 

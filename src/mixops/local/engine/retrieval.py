@@ -80,6 +80,9 @@ class _Stage:
     where: str
 
 
+# Over 80 lines on purpose: the execution's state (documents so far, statistics, budget, timing,
+# warnings) lives across the stage loop and the failure paths that report it; the parsing, stage
+# running and pagination it calls are separate functions below.
 def run_pipeline(
     stages: Sequence[Mapping[str, Any]],
     inputs: Mapping[str, Any] | None,

@@ -28,8 +28,9 @@ import numpy as np
 import numpy.typing as npt
 
 from mixops.local.engine.errors import BadRequest, NotFound, Unsupported
-from mixops.local.engine.features import find_index, score_matrix, top_k
+from mixops.local.engine.feature_uris import find_index
 from mixops.local.engine.filters import Predicate, always
+from mixops.local.engine.scoring import score_matrix, top_k
 from mixops.local.engine.store import CollectionInfo, DocumentStore, VectorIndex
 
 RRF_K = 60
@@ -51,6 +52,8 @@ class EmptyQuery(BadRequest):
     """A search's query resolved to nothing (a missing or empty input)."""
 
 
+# Over 80 lines on purpose: the steps of the module docstring in order, sharing the per-collection
+# filter cache; the query, fusion and collection helpers are separate functions below.
 def run_feature_search(
     store: DocumentStore,
     collections: Sequence[CollectionInfo],

@@ -48,7 +48,7 @@ import numpy as np
 
 from mixops.local.engine import documents as D
 from mixops.local.engine.errors import BadRequest, NotFound, Unsupported
-from mixops.local.engine.features import find_index
+from mixops.local.engine.feature_uris import find_index
 from mixops.local.engine.filters import Predicate, always, and_all, attribute_filter_predicate, compile_filter
 from mixops.local.engine.store import CollectionInfo, DocumentStore
 

@@ -336,7 +336,7 @@ def _apply_enrichment(
         if not copy_all:
             return []
         names = []
-        for key, value in D.user_fields(node).items():
+        for key, value in D.payload_fields(node).items():
             if first or key not in target:
                 target[key] = value
                 names.append(key)

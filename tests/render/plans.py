@@ -50,7 +50,13 @@ PRODUCT_SEARCH = {
 }
 
 STEPS = (
-    Step(kind="retriever", name="product_search", action="create", desired=PRODUCT_SEARCH),
+    Step(
+        kind="retriever",
+        name="product_search",
+        action="create",
+        desired=PRODUCT_SEARCH,
+        params={"stages[0].config.parameters.final_top_k": ("search_top_k",), "collection_identifiers[0]": ("shop",)},
+    ),
     Step(
         kind="retriever",
         name="tag_matcher",
@@ -58,7 +64,13 @@ STEPS = (
         live_id="ret_11",
         wave=0,
         changes=(
-            FieldChange(path="stages[0].config.parameters.final_top_k", old=20, new=25, surface="in_place"),
+            FieldChange(
+                path="stages[0].config.parameters.final_top_k",
+                old=20,
+                new=25,
+                surface="in_place",
+                params=("search_top_k",),
+            ),
             FieldChange(path="description", old=UNSET, new="Matches tags", surface="in_place"),
             FieldChange(path="tags", old=["old"], new=UNSET, surface="in_place"),
             FieldChange(path="collection_identifiers", old=["tags_v1"], new=["tags_v1", "tags_v2"], surface="in_place"),
@@ -74,6 +86,9 @@ STEPS = (
         changes=(
             FieldChange(path="config.input_mappings[0].path", old="title", new="name", surface="new_version"),
             FieldChange(path="description", old="old", new="new", surface="in_place"),
+            FieldChange(
+                path="metadata.team", old="search", new="search-eu", surface="in_place", params=("region", "team")
+            ),
         ),
         taxonomy_config="new_version",
     ),

@@ -40,6 +40,7 @@ def test_sorted_keys_indent_two_and_step_order_kept() -> None:
 FREE_FORM = {
     "fingerprints",
     "steps[].desired",
+    "steps[].params",  # keyed by field path
     "steps[].changes[].old",
     "steps[].changes[].new",
     "tests[].desired.observed",

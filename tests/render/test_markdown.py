@@ -34,7 +34,10 @@ def test_marker_first_then_summary_then_details_then_tests() -> None:
 
 def test_field_changes_are_diff_lines_github_colours() -> None:
     md = render(full_plan(), "markdown")
-    assert "- stages[0].config.parameters.final_top_k: 20\n+ stages[0].config.parameters.final_top_k: 25\n" in md
+    assert (
+        "- stages[0].config.parameters.final_top_k: 20\n+ stages[0].config.parameters.final_top_k: 25 (params.search_top_k)\n"
+        in md
+    )
     assert '+ vector_config.clustering_method: "hdbscan"  # forces replacement' in md
     block = md.split("must be replaced (vector_config.clustering_method forces replacement)</summary>")[1]
     assert block.startswith("\n\n```diff\n")

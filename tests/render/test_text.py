@@ -42,11 +42,13 @@ def test_header_names_where_the_plan_applies() -> None:
 
 def test_field_lines_with_surface_only_when_not_the_default() -> None:
     lines = render(full_plan(), "text").splitlines()
-    assert "      ~ stages[0].config.parameters.final_top_k: 20 -> 25" in lines
+    assert "      ~ stages[0].config.parameters.final_top_k: 20 -> 25 (params.search_top_k)" in lines
     assert '      + description: "Matches tags"' in lines  # added: old side unset
     assert '      - tags: ["old"]' in lines  # removed: new side unset
     assert '      ~ vector_config.clustering_method: "kmeans" -> "hdbscan"  # forces replacement' in lines
     assert '      ~ description: "old" -> "new"  # in place' in lines  # in a new-version step
+    # A value from parameters names them (issue 13 item 8), before the surface note.
+    assert '      ~ metadata.team: "search" -> "search-eu" (params.region, params.team)  # in place' in lines
     assert '      ~ config.input_mappings[0].path: "title" -> "name"' in lines
 
 
@@ -58,9 +60,10 @@ def test_long_values_are_compact_json_cut_at_120() -> None:
 
 def test_create_shows_the_desired_spec_flat_and_masked() -> None:
     lines = render(full_plan(), "text").splitlines()
-    assert "      + stages[0].config.parameters.final_top_k: 25" in lines
+    assert "      + stages[0].config.parameters.final_top_k: 25 (params.search_top_k)" in lines
     assert '      + stages[0].config.parameters.searches[0].query.value: "{{INPUT.query}}"' in lines
-    assert '      + collection_identifiers: ["products"]' in lines
+    # A list shown whole names the parameters inside it.
+    assert '      + collection_identifiers: ["products"] (params.shop)' in lines
     assert '      + metadata.api_key: "***"' in lines
 
 

@@ -23,6 +23,16 @@ REF_RE = re.compile(r"^(params|env)\.([A-Za-z_][A-Za-z0-9_.\-]*)$")
 MASK = "***"
 
 Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ParamOrigin:
+    """The parameters a string placeholder filled, and the value it resolved to there."""
+
+    params: tuple[str, ...]
+    value: Any
+
+
 # A resolved string as a template: literal text, or (True, NAME) for an env hole.
 Segment = tuple[bool, str]
 Template = tuple[Segment, ...]
@@ -103,6 +113,9 @@ class Resolution:
     # Where a value came (wholly or partly) from `${{ env.X }}`, and its template: what lets
     # output mask the LIVE value at that path too (a rotated secret's old value is unknown).
     secret_paths: dict[Path, Template] = field(default_factory=dict)
+    # Where a value came (wholly or partly) from `${{ params.X }}`: the parameters, and the
+    # value as resolved there. The plan shows a change's origin from this (never guessed).
+    param_paths: dict[Path, ParamOrigin] = field(default_factory=dict)
 
 
 def resolve(
@@ -225,9 +238,13 @@ def _substitute(
         env_name = _env_name(expr)
         if ok and env_name:
             res.secret_paths[path] = ((True, env_name),)
+        param = _param_name(expr)
+        if ok and param:
+            res.param_paths[path] = ParamOrigin((param,), value)
         return value if ok else Unrepresentable(text)
 
     template: list[Segment] = []
+    used: list[str] = []
     failed = False
     pos = 0
     for start, end, expr in found:
@@ -235,6 +252,9 @@ def _substitute(
         pos = end
         ok, value = _lookup(expr, path, params, env, res, quiet)
         name = _env_name(expr)
+        param = _param_name(expr)
+        if ok and param and param not in used:
+            used.append(param)
         if not ok:
             failed = True
             template.append((False, text[start:end]))
@@ -246,12 +266,60 @@ def _substitute(
     if any(hole for hole, _ in template):
         res.secret_paths[path] = tuple(template)
     out = "".join(value if not hole else env.get(value, "") for hole, value in template)
+    if used and not failed:
+        res.param_paths[path] = ParamOrigin(tuple(used), out)
     return Unrepresentable(out) if failed else out
 
 
 def _env_name(expr: str) -> str | None:
     match = REF_RE.match(expr)
     return match.group(2) if match and match.group(1) == "env" else None
+
+
+def _param_name(expr: str) -> str | None:
+    match = REF_RE.match(expr)
+    return match.group(2) if match and match.group(1) == "params" else None
+
+
+def params_behind(origins: Mapping[Path, ParamOrigin], at: Path, value: Any) -> tuple[str, ...]:
+    """The parameters that made `value`, found at `at` in a resource's spec (empty when none did).
+
+    `origins` are the resource's placeholder paths (as written in its manifest). An
+    origin counts only where the value there is still the one the placeholder
+    resolved to: a spec reordered by normalisation (set-like lists are sorted) can put
+    another value at that index, and an origin must never be claimed for it. A change
+    of a whole subtree (a list of names) collects the origins inside it.
+    """
+    names: list[str] = []
+    for path, origin in origins.items():
+        if path[: len(at)] != at:
+            continue
+        found = value_at(value, path[len(at) :])
+        if found is not _ABSENT and _same(found, origin.value):
+            names += [n for n in origin.params if n not in names]
+    return tuple(names)
+
+
+_ABSENT = object()
+
+
+def value_at(node: Any, path: Path, absent: Any = _ABSENT) -> Any:
+    """The value at `path` in a JSON-shaped tree, or `absent` when the path leads nowhere."""
+    for part in path:
+        if isinstance(node, dict):
+            if part not in node:
+                return absent
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return absent
+    return node
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as values, where a bool is not a number (True is not 1 here)."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
 
 
 # Values shorter than this are not masked by value: "ab" would turn every URL, name and

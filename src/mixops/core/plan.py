@@ -62,6 +62,14 @@ class FieldChange(_Strict):
         description="How Mixpeek can apply this change: `in_place`, `new_version` or `replace` (forces "
         "replacement). The step's action is the strongest surface among its changes."
     )
+    # From the loader's placeholder resolution (core/placeholders.params_behind), never guessed.
+    params: tuple[str, ...] = Field(
+        default=(),
+        description="The parameters (`${{ params.NAME }}`) the new value comes from, as the loader resolved "
+        "them: why the value differs per environment. The text and Markdown plans show them after the value, "
+        "`(params.search_top_k)`. Empty when the manifests write the value itself, and where normalisation moved "
+        "the value (a sorted list), since the origin is never guessed.",
+    )
 
 
 class Step(_Strict):
@@ -111,6 +119,11 @@ class Step(_Strict):
         description="The desired spec as written in the manifests (manifest field names, references as names, "
         "placeholders resolved, secrets masked); `null` for deletes and unchanged resources. For display and "
         "review: apply rebuilds requests from the manifests.",
+    )
+    params: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Every field of `desired` that a parameter filled: its path (as in `changes[].path`) -> "
+        "the parameter names. Empty for deletes and unchanged resources.",
     )
     # A replace step and the temporary an interrupted apply left under the replacement's name:
     # taken over with these changes (`reuse_temporary`), or deleted first (`clear_temporary`).
@@ -444,7 +457,7 @@ class _Builder:
             live = self.live.resources[(kind, name + TEMP_SUFFIX)]
             recover_from = live.name
         if live is None:
-            return Step(kind=kind, name=name, action="create", depends_on=deps, desired=self._as_written(res))
+            return Step(kind=kind, name=name, action="create", depends_on=deps, **self._as_written(kind, name, res))
         adopt = self._ownership(kind, name, live)
         live_spec = live.spec
         if self._recovering:
@@ -478,7 +491,7 @@ class _Builder:
             depends_on=deps,
             adopt=adopt,
             recover_from=recover_from,
-            desired=None if action == "noop" else self._as_written(res),
+            **({} if action == "noop" else self._as_written(kind, name, res)),
             taxonomy_config=taxonomy_config,
             **(self._stale_temporary(kind, name, desired) if action == "replace" else {}),
         )
@@ -500,6 +513,7 @@ class _Builder:
                     old=self._shown(kind, name, c.path, c.old),
                     new=self._shown(kind, name, c.path, c.new),
                     surface=_surface_name(surface),
+                    params=() if c.new == MISSING else self._params_behind(kind, name, c.path, c.new),
                 )
             )
             if surface == Surface.REPLACE:
@@ -547,14 +561,27 @@ class _Builder:
             return _show(value)
         return mask_at_paths(mask_tree(value, self.stack.secrets), path, self.stack.secret_paths.get((kind, name), {}))
 
-    def _as_written(self, res: Any) -> dict[str, Any]:
-        """The spec as the user wrote it (no filled defaults), secrets masked: for display."""
+    def _params_behind(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> tuple[str, ...]:
+        from mixops.core.placeholders import params_behind
+
+        origins = self.stack.param_paths.get((kind, name))
+        return params_behind(origins, path, value) if origins else ()
+
+    def _as_written(self, kind: str, name: str, res: Any) -> dict[str, Any]:
+        """`desired` and `params` of a step: the spec as the user wrote it (no filled defaults),
+        secrets masked, for display; and each of its fields a parameter filled, checked
+        against the value there."""
         from mixops.core.bodies import spec_of
         from mixops.core.normalise import drop_empties
-        from mixops.core.placeholders import mask_tree
+        from mixops.core.placeholders import mask_tree, params_behind, value_at
 
-        shown: dict[str, Any] = mask_tree(drop_empties(spec_of(res)), self.stack.secrets)
-        return shown
+        written = spec_of(res)
+        params = {}
+        for path, origin in self.stack.param_paths.get((kind, name), {}).items():
+            names = params_behind({path: origin}, path, value_at(written, path, MISSING))
+            if names:
+                params[render_path(path)] = names
+        return {"desired": mask_tree(drop_empties(written), self.stack.secrets), "params": params}
 
     def _ownership(self, kind: str, name: str, live: LiveResource) -> bool:
         mine = self.stack.project.stack
@@ -631,7 +658,7 @@ class _Builder:
             reason = f"config ({NO_VERSIONS})"
             extra = {
                 "replace_reasons": s.replace_reasons + (() if reason in s.replace_reasons else (reason,)),
-                "desired": s.desired or self._as_written(self.stack.resources(s.kind)[s.name]),
+                **({} if s.desired else self._as_written(s.kind, s.name, self.stack.resources(s.kind)[s.name])),
                 **self._stale_temporary(s.kind, s.name, self.desired.normalised[s.key]),
             }
         elif ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":

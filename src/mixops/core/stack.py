@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -24,9 +24,19 @@ from mixops.core.models.project import ProjectConfig
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import Taxonomy
 from mixops.core.models.tests import Test, TestCase
-from mixops.core.placeholders import Resolution, Template, check_param_value, iter_placeholders, mask, resolve
+from mixops.core.placeholders import (
+    ParamOrigin,
+    Resolution,
+    Template,
+    check_param_value,
+    iter_placeholders,
+    mask,
+    resolve,
+)
 from mixops.core.refpaths import iter_refs
 from mixops.errors import ManifestError, Problem
+
+_T = TypeVar("_T")
 
 Kind = Literal["retriever", "taxonomy", "cluster"]
 KINDS: tuple[Kind, ...] = ("retriever", "taxonomy", "cluster")
@@ -78,6 +88,9 @@ class Stack:
     # (kind, name) -> paths inside that resource (or test) filled from `${{ env.X }}`: output masks
     # the live value there too, whatever it is (core/placeholders.mask_at_paths).
     secret_paths: dict[tuple[str, str], dict[Path, Template]] = field(default_factory=dict)
+    # (kind, name) -> paths inside that resource filled from `${{ params.X }}`: the plan says
+    # which parameter a changed value comes from (core/placeholders.params_behind).
+    param_paths: dict[tuple[str, str], dict[Path, ParamOrigin]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     # Per-resource plain data, computed once: validation, the plan and apply all read it.
     # HAZARD: callers must treat what `spec` and `refs` return as read-only.
@@ -307,7 +320,8 @@ def build_stack(
             problems.append(Problem(doc.file, line, col, render_path(path), message, fix))
         parts = _validate_document(doc, res.data, problems, undecided)
         _merge(stack, parts, doc, problems)
-        _record_secret_paths(stack, res.data, res.secret_paths)
+        _record_paths(stack, res.data, res.secret_paths, stack.secret_paths)
+        _record_paths(stack, res.data, res.param_paths, stack.param_paths)
 
     stack.secrets = frozenset(secrets)
     from mixops.core.references import check_references
@@ -494,7 +508,10 @@ def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Proble
         stack.docs[("test", test.name)] = doc
 
 
-def _record_secret_paths(stack: Stack, data: Any, paths: Mapping[Path, Template]) -> None:
+def _record_paths(
+    stack: Stack, data: Any, paths: Mapping[Path, _T], into: dict[tuple[str, str], dict[Path, _T]]
+) -> None:
+    """File a document's placeholder paths (`retrievers[3].x.y`) under the resource they are in."""
     kinds: dict[str, str] = {section: kind for kind, section in SECTION.items()}
     kinds["tests"] = "test"
     for path, template in paths.items():
@@ -506,7 +523,7 @@ def _record_secret_paths(stack: Stack, data: Any, paths: Mapping[Path, Template]
             continue
         key = (kinds[str(path[0])], str(item.get("name")))
         if stack.docs.get(key) is not None and key in stack.origins:
-            stack.secret_paths.setdefault(key, {})[path[2:]] = template
+            into.setdefault(key, {})[path[2:]] = template
 
 
 def _mask_problem(p: Problem, secrets: frozenset[str]) -> Problem:

@@ -28,7 +28,7 @@ from mixops.render.outcomes import (
     target_of,
     tests_line,
 )
-from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
+from mixops.render.values import Row, change_rows, headline, shown_value, step_notes, summary_line
 
 GITHUB_BUDGET = 60_000  # GitHub's limit is 65,536; the rest is room for a CI job's own framing
 WARNING_LIMIT = 20
@@ -153,8 +153,8 @@ def _diff_lines(row: Row) -> list[str]:
     if row.kind == "more":
         return [f"  {row.path}"]
     if row.kind == "change":
-        return [f"- {row.path}: {row.old}", f"+ {row.path}: {row.new}{note}"]
-    sign, value = ("+", row.new) if row.kind == "add" else ("-", row.old)
+        return [f"- {row.path}: {row.old}", f"+ {row.path}: {shown_value(row)}{note}"]
+    sign, value = ("+", shown_value(row)) if row.kind == "add" else ("-", row.old)
     return [f"{sign} {row.path}: {value}{note}"]
 
 

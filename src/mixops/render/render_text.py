@@ -15,7 +15,7 @@ from mixops.render.outcomes import (
     target_of,
     tests_line,
 )
-from mixops.render.values import Row, change_rows, headline, step_notes, summary_line
+from mixops.render.values import Row, change_rows, headline, shown_value, step_notes, summary_line
 
 ANSI = {
     "+": "32",
@@ -82,7 +82,7 @@ def _row(row: Row, paint: _Paint) -> str:
     if row.kind == "more":
         return f"        {row.path}"
     marker = paint(ROW_MARKERS[row.kind], ROW_MARKERS[row.kind])
-    value = {"add": row.new, "remove": row.old, "change": f"{row.old} -> {row.new}"}[row.kind]
+    value = {"add": shown_value(row), "remove": row.old, "change": f"{row.old} -> {shown_value(row)}"}[row.kind]
     return f"      {marker} {row.path}: {value}{note}"
 
 

@@ -36,6 +36,7 @@ class Row:
     old: str = ""
     new: str = ""
     note: str = ""
+    origin: str = ""  # `(params.search_top_k)`: the parameter the new value comes from
 
 
 def compact(value: Any, limit: int = VALUE_LIMIT) -> str:
@@ -90,7 +91,9 @@ def change_rows(step: Step, limit: int = CREATE_LINES) -> list[Row]:
     """The rows shown under a step: field changes, or the desired spec of a create."""
     if step.action == "create":
         pairs = list(flatten(step.desired or {}))
-        rows = [Row("add", path, new=compact(value)) for path, value in pairs[:limit]]
+        rows = [
+            Row("add", path, new=compact(value), origin=_origin(_under(step, path))) for path, value in pairs[:limit]
+        ]
         hidden = len(pairs) - len(rows)
         return rows + ([Row("more", f"... {hidden} more")] if hidden > 0 else [])
     return [_row(step, c) for c in step.changes]
@@ -99,11 +102,31 @@ def change_rows(step: Step, limit: int = CREATE_LINES) -> list[Row]:
 def _row(step: Step, change: FieldChange) -> Row:
     default = DEFAULT_SURFACE.get(step.action, "in_place")
     note = "" if change.surface == default else SURFACE_NOTES.get(change.surface, change.surface)
+    origin = _origin(change.params)
     if change.old == UNSET:
-        return Row("add", change.path, new=compact(change.new), note=note)
+        return Row("add", change.path, new=compact(change.new), note=note, origin=origin)
     if change.new == UNSET:
         return Row("remove", change.path, old=compact(change.old), note=note)
-    return Row("change", change.path, compact(change.old), compact(change.new), note)
+    return Row("change", change.path, compact(change.old), compact(change.new), note, origin)
+
+
+def _origin(params: tuple[str, ...]) -> str:
+    """`(params.search_top_k)`: where a value that differs per environment comes from."""
+    return f"({', '.join(f'params.{name}' for name in params)})" if params else ""
+
+
+def _under(step: Step, path: str) -> tuple[str, ...]:
+    """The parameters behind a shown field of a create: its own, or those inside it (a list shown whole)."""
+    names: list[str] = []
+    for at, params in step.params.items():
+        if at == path or at.startswith((path + ".", path + "[")):
+            names += [n for n in params if n not in names]
+    return tuple(names)
+
+
+def shown_value(row: Row) -> str:
+    """The row's new value with its origin: `25 (params.search_top_k)`."""
+    return f"{row.new} {row.origin}" if row.origin else row.new
 
 
 def summary_line(plan: Plan) -> str:

@@ -238,3 +238,31 @@ async def test_reloading_a_seed_rewrites_only_changed_documents_and_backfills_no
     assert same["_internal"]["updated_at"] == first["_internal"]["updated_at"]
     assert "tag" not in same
     assert changed["title"] == "trail running shoes" and changed["tag"] == "footwear"
+
+
+async def test_a_seed_collection_adopted_by_the_manifests_keeps_their_settings(tmp_path: Path) -> None:
+    """After `--adopt`, apply owns the settings: a seed that differs is no longer an error."""
+    seed = _write(
+        tmp_path / "seed.yaml",
+        [
+            {
+                "collection_name": "shop",
+                "feature_extractor": TEXT_EXTRACTOR,
+                "description": "from the seed",
+                "documents": DOCS,
+            }
+        ],
+    )
+    app = _app(tmp_path, seed)
+    async with make_client(app, NS) as client:
+        adopted = await client.patch(
+            "/v1/collections/shop",
+            json={"description": "from the manifest", "metadata": {"managed_by": "mixops", "mixops_stack": "s"}},
+        )
+        assert adopted.status_code == 200, adopted.text
+    app.state.local.close()
+    app = _app(tmp_path, seed)  # no SeedError; the documents still follow the seed
+    async with make_client(app, NS) as client:
+        assert (await client.get("/v1/collections/shop")).json()["description"] == "from the manifest"
+        assert len(await _titles(client, "shop")) == 3
+    app.state.local.close()

@@ -46,6 +46,7 @@ import yaml
 from pydantic import ValidationError
 
 from mixops.core.models.seed import SeedCollection, SeedFile
+from mixops.core.normalise import MANAGED_BY
 from mixops.errors import SeedError
 from mixops.local.api.collections import create_collection
 from mixops.local.api.deps import LocalState, Settings
@@ -184,7 +185,13 @@ def _comparable(key: str, value: Any) -> Any:
 
 
 def _check_settings(row: Row, request: dict[str, Any], where: str) -> None:
-    """A SeedError naming every setting of a seed-only collection the database holds otherwise."""
+    """A SeedError naming every setting of a seed-only collection the database holds otherwise.
+
+    Not for a collection mixops manages (adopted into a manifest: `managed_by` in its
+    metadata): its settings are the manifest's now, and apply keeps them in line.
+    """
+    if (row.body.get("metadata") or {}).get("managed_by") == MANAGED_BY:
+        return
     changed: list[str] = []
     for key in (*_BUILDERS, *_SETTINGS):
         if key not in _BUILDERS and key not in request:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from tests.contract.recorder import Call
 from tests.contract.sdk_contract import body_errors, find_route, model, read_verdict
 from tests.contract.seed_models import SEED_BODIES, SEED_RESPONSES
+from tests.sdk.contract_table import stage_parameter_models
 
 # Routes whose SDK body type accepts anything (`Payload = anyOf(ExecuteTaxonomyRequest,
 # object)`): issue 12 holds mixops to the typed alternative, as the API's docs describe it.
@@ -16,6 +17,7 @@ BODY_OVERRIDES = {
     "POST /v1/taxonomies/execute/{taxonomy_identifier}": "ExecuteTaxonomyRequest",
 }
 FREE_FORM = "Dict[str, Any]"
+STAGE_MODELS = stage_parameter_models()  # stage_id -> StageParams<StageId>
 
 
 def route_of(call: Call) -> str:
@@ -64,6 +66,29 @@ def body_problems(call: Call) -> list[str]:
     errors = body_errors(call.body, target)
     if isinstance(call.body, dict):
         errors += _documented_rules(key, call.body)
+    return errors + stage_parameter_errors(call.body)
+
+
+def stage_parameter_errors(value: Any, path: str = "", in_stages: bool = False) -> list[str]:
+    """Undeclared keys in a stage's `parameters`, held to the SDK's StageParams<StageId> model.
+
+    The request models leave a stage's config free-form; the SDK types each stage's
+    parameters all the same (tests/sdk/contract_table.py maps the stage ids). Only
+    undeclared keys: a parameter may be a template string where the model wants a number.
+    """
+    errors: list[str] = []
+    if isinstance(value, dict):
+        stage_id, parameters = value.get("stage_id"), value.get("parameters")
+        name = STAGE_MODELS.get(stage_id) if in_stages and isinstance(stage_id, str) else None
+        if name is not None and isinstance(parameters, dict):
+            where = f"{path}.parameters" if path else "parameters"
+            errors += [e for e in body_errors(parameters, model(name), where) if "undeclared key" in e]
+        for key, item in value.items():
+            if key != "parameters" or name is None:
+                errors += stage_parameter_errors(item, f"{path}.{key}" if path else key, in_stages or key == "stages")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            errors += stage_parameter_errors(item, f"{path}[{i}]", in_stages)
     return errors
 
 

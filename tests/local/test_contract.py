@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from tests.local.conftest import NAMESPACE, SEARCH_STAGE, TEXT_EXTRACTOR, assert_envelope, make_client
+from tests.support.fixtures import TEXT_URI
 
 from mixops.local.app import create_app
 
@@ -198,3 +199,43 @@ async def test_off_contract_taxonomy_execute_bodies_are_refused(
     # Both bodies were let through while mixops' own senders still used them.
     r = await client.post("/v1/taxonomies/execute/anything", json=body)
     assert r.status_code == 422, r.text
+
+
+async def test_an_undeclared_stage_parameter_is_refused_where_the_sdk_types_the_stage(
+    client: httpx.AsyncClient,
+) -> None:
+    # `config` and `parameters` are free objects in the request models, but the SDK types each
+    # stage's parameters (StageParamsFeatureSearch, ...): an undeclared key there, at any depth,
+    # is refused as the API refuses undeclared keys.
+    body = _retriever("bad_parameter")
+    body["stages"][0]["config"]["parameters"]["top_n"] = 5
+    err = assert_envelope(await client.post("/v1/retrievers", json=body), 422)
+    assert err["code"] == "extra_forbidden" and "stages[0].config.parameters.top_n" in err["message"]
+    assert {"searches", "final_top_k"} <= set(
+        err["details"]["accepted_fields_by_location"]["stages[0].config.parameters"]
+    )
+    deep = _retriever("bad_search")
+    deep["stages"][0]["config"]["parameters"]["searches"][0]["boost"] = 2
+    err = assert_envelope(await client.post("/v1/retrievers", json=deep), 422)
+    assert "stages[0].config.parameters.searches[0].boost" in err["message"]
+    # The ad-hoc execute and the flat stage shape of a taxonomy's retriever override too.
+    adhoc = {"collection_identifiers": ["my_collection"], "stages": body["stages"], "inputs": {"query": "x"}}
+    err = assert_envelope(await client.post("/v1/retrievers/execute", json=adhoc), 422)
+    assert "stages[0].config.parameters.top_n" in err["message"]
+    assert (await client.get("/v1/retrievers/bad_parameter")).status_code == 404
+
+
+async def test_stages_the_sdk_does_not_type_keep_free_parameters(client: httpx.AsyncClient) -> None:
+    # Seed 002's hybrid_search has no parameter model in the SDK: nothing to hold it to.
+    body = _retriever("seed_alias")
+    body["stages"] = [
+        {
+            "stage_name": "search",
+            "stage_type": "filter",
+            "config": {
+                "stage_id": "hybrid_search",
+                "parameters": {"feature_uri": TEXT_URI, "query_text": "{{INPUT.query}}", "top_k": 5},
+            },
+        }
+    ]
+    assert (await client.post("/v1/retrievers", json=body)).status_code == 200

@@ -12,7 +12,9 @@ Table grammar (``type``): ``null`` anything; ``{"model": name}``; ``{"list": typ
 ``{"map": type}`` (an object of free keys, values of ``type``); ``{"any": [type, ...]}``.
 A model is ``{"fields": {key: type}, "required": [...], "open": bool, "enums": {key: [...]}}``:
 ``open`` models take undeclared keys (``additionalProperties`` in the OpenAPI document);
-``enums`` only help choose among the alternatives of a union.
+``enums`` only help choose among the alternatives of a union. ``stage_parameters`` maps a
+stage_id to the model of its ``parameters`` (free-form in the request models, typed per stage
+by the SDK's StageParams* models).
 """
 
 from __future__ import annotations
@@ -146,16 +148,35 @@ def _enum_values(cls: type[BaseModel], attr: str, annotation: Any) -> list[str]:
     return []
 
 
+# A stage's `parameters` are a free-form object in every request model (StageConfig.config,
+# StageInstanceConfig.parameters), but the SDK types them per stage: StageParams<StageId>.
+STAGE_PARAMS = "StageParams"
+
+
+def stage_parameter_models() -> dict[str, str]:
+    """stage_id -> the SDK model of its parameters (StageParamsFeatureSearch -> feature_search)."""
+    out = {}
+    for name in sorted(dir(sdk)):
+        cls = getattr(sdk, name)
+        if name.startswith(STAGE_PARAMS) and inspect.isclass(cls) and issubclass(cls, BaseModel):
+            out[re.sub(r"(?<!^)(?=[A-Z])", "_", name[len(STAGE_PARAMS) :]).lower()] = name
+    return out
+
+
 def build() -> dict[str, Any]:
     builder = _Builder()
     routes = {}
     for route, model in ROUTES.items():
         builder.model(getattr(sdk, model))
         routes[route] = model
+    stages = stage_parameter_models()
+    for model in stages.values():
+        builder.model(getattr(sdk, model))
     return {
         "generated_from": f"mixpeek {mixpeek.__version__} (the official SDK's request models)",
         "refresh": "python -m tests.sdk.contract_table --write",
         "routes": routes,
+        "stage_parameters": stages,
         "models": dict(sorted(builder.models.items())),
     }
 

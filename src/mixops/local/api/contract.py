@@ -69,8 +69,35 @@ def route_model(method: str, path_template: str) -> str | None:
 
 
 def check_body(model: str, body: Any) -> list[KeyProblem]:
-    """Every undeclared or missing key of ``body`` against the SDK model ``model``."""
-    return _check({"model": model}, body, ())
+    """Every undeclared or missing key of ``body`` against the SDK model ``model``, and every
+    undeclared key of a stage's ``parameters`` where the SDK types that stage's parameters."""
+    return _check({"model": model}, body, ()) + stage_parameter_problems(body)
+
+
+def stage_parameter_problems(value: Any, loc: tuple[str | int, ...] = (), in_stages: bool = False) -> list[KeyProblem]:
+    """Undeclared keys in the ``parameters`` of each stage under a ``stages`` list.
+
+    The request models leave a stage's config and parameters free-form, but the SDK types
+    the parameters of each stage (StageParams<StageId>); a stage is found by its
+    ``stage_id`` next to ``parameters``, in both shapes (``config: {stage_id, parameters}``
+    and the flat ``{stage_name, stage_id, parameters}``). Stage ids the SDK has no model
+    for (the seeds' ``hybrid_search``) are not checked. Only undeclared keys: whether a
+    parameter is required depends on templates and defaults the engine resolves.
+    """
+    problems: list[KeyProblem] = []
+    if isinstance(value, dict):
+        stage_id, parameters = value.get("stage_id"), value.get("parameters")
+        model = table().get("stage_parameters", {}).get(stage_id) if in_stages and isinstance(stage_id, str) else None
+        if model is not None and isinstance(parameters, dict):
+            found = _check_model(model, parameters, (*loc, "parameters"))
+            problems += [p for p in found if p.kind == "extra"]
+        for key, item in value.items():
+            if key != "parameters" or model is None:
+                problems += stage_parameter_problems(item, (*loc, key), in_stages or key == "stages")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            problems += stage_parameter_problems(item, (*loc, i), in_stages)
+    return problems
 
 
 def _check(kind: Any, value: Any, loc: tuple[str | int, ...]) -> list[KeyProblem]:

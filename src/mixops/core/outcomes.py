@@ -150,11 +150,11 @@ class TestOutcome(_Frozen):
         seconds: float | None = None,
     ) -> TestOutcome:
         """A test that executed against the desired config: its status is that execution's."""
-        return cls(
-            name=name,
-            kind=kind,
-            target=f"{kind}/{resource}",
-            phase=phase,
+        return cls._of(
+            name,
+            kind,
+            resource,
+            phase,
             status=desired.status,
             reason=desired.reason,
             desired=desired,
@@ -176,16 +176,12 @@ class TestOutcome(_Frozen):
         seconds: float | None = None,
     ) -> TestOutcome:
         """A test that did not run against the desired config (at plan time the live side may have)."""
-        return cls(
-            name=name,
-            kind=kind,
-            target=f"{kind}/{resource}",
-            phase=phase,
-            status=Status.SKIPPED,
-            reason=reason,
-            live=live,
-            seconds=seconds,
-        )
+        return cls._of(name, kind, resource, phase, status=Status.SKIPPED, reason=reason, live=live, seconds=seconds)
+
+    @classmethod
+    def _of(cls, name: str, kind: Kind, resource: str, phase: Phase, **outcome: Any) -> TestOutcome:
+        """The fields every outcome has (the test, its target `kind/resource`, the phase), then `outcome`."""
+        return cls(name=name, kind=kind, target=f"{kind}/{resource}", phase=phase, **outcome)
 
     @property
     def passed(self) -> bool:

@@ -337,3 +337,21 @@ async def test_collection_patch_surface(client: httpx.AsyncClient) -> None:
     )
     assert (done["description"], done["enabled"], done["metadata"]) == ("d", False, {"team": "search"})
     assert done["schedule"]["trigger_type"] == "interval"
+
+
+async def test_a_target_collection_receives_the_enriched_copy(client: httpx.AsyncClient) -> None:
+    tax_id, _ = await _tagging(client)
+    target = await _ok(
+        await client.post(
+            "/v1/collections",
+            json={"collection_name": "shop_tagged", "source": SOURCE, "feature_extractor": TEXT_EXTRACTOR},
+        )
+    )
+    cid = await _products(
+        client, taxonomy_applications=[{"taxonomy_id": tax_id, "target_collection_id": target["collection_id"]}]
+    )
+    doc = await _ok(await client.post(f"/v1/collections/{cid}/documents", json={"title": "red running shoes"}))
+    assert "tag" not in doc  # the source document stays as written
+    copy = await _ok(await client.get(f"/v1/collections/{target['collection_id']}/documents/{doc['document_id']}"))
+    assert copy["tag"] == "footwear" and copy["title"] == "red running shoes"
+    assert copy["_internal"][f"_taxonomy_{tax_id}_label"] == "footwear"

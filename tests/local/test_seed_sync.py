@@ -266,3 +266,15 @@ async def test_a_seed_collection_adopted_by_the_manifests_keeps_their_settings(t
         assert (await client.get("/v1/collections/shop")).json()["description"] == "from the manifest"
         assert len(await _titles(client, "shop")) == 3
     app.state.local.close()
+
+
+def test_reset_also_rebuilds_a_namespace_the_seed_names(tmp_path: Path) -> None:
+    seed = _write(
+        tmp_path / "seed.yaml",
+        [{"collection_name": "shop", "feature_extractor": TEXT_EXTRACTOR, "documents": DOCS}],
+        namespace="named-in-seed",
+    )
+    _app(tmp_path, seed).state.local.close()
+    outcome = reset_namespace(tmp_path / "local.db", NS, [seed])
+    assert outcome["namespaces"] == [NS, "named-in-seed"]
+    assert outcome["removed"]["collections"] == 1 and outcome["loaded"]["documents"] == 3

@@ -68,7 +68,7 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
         runs = ", ".join(f"{r} runs {d or 'an unrecorded digest'}" for r, d in records.other_digest)
         reasons.append(f"{env!r} runs another version of the manifests (current digest {records.digest}): {runs}")
     if reasons:
-        return "; ".join(reasons) + f" (apply them there first: {mixops} apply --env {env} --tests all)"
+        return "; ".join(reasons) + f" (apply the manifests there first: {mixops} apply --env {env} --tests all)"
     if records.failed:
         when = ", ".join(f"{r} at {at}" for r, at in records.failed)
         return (

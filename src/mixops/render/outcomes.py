@@ -118,7 +118,8 @@ def behaviour_lines(entry: TestOutcome) -> list[tuple[Sign, str]]:
     if diff.get("moved"):
         out.append(("~", f"moved: {_ids([f'{doc} {old} -> {new}' for doc, old, new in diff['moved']])}"))
     for metric, pair in sorted((diff.get("metric_deltas") or {}).items()):
-        out.append(("~", f"{metric}: {_delta(pair)}"))
+        if pair[0] != pair[1]:  # `~ results: 10 -> 10` read as a change; the JSON keeps every pair
+            out.append(("~", f"{metric}: {_delta(pair)}"))
     for doc, old, new in diff.get("label_changes") or ():
         out.append(("~", f"document {doc} labels: {compact(old)} -> {compact(new)}"))
     for doc, name, old, new in diff.get("field_changes") or ():

@@ -80,7 +80,7 @@ async def test_promotion_gate_and_prod_ends_equal_to_manifests(project: Project)
     with pytest.raises(PromotionRefused, match="failed"):
         await promote(project, "staging", "prod", PlanOptions(), test_run=search_returns_results)
     async with connect(project, "prod") as client:
-        assert not (await read_live(client, "cat-prod")).resources
+        assert not [r for r in (await read_live(client, "cat-prod")).resources.values() if r.owner_stack]
 
     # staging green again, but the manifests moved on (an edit not applied to staging): refused.
     await run_and_record(project, "staging", search_returns_results)

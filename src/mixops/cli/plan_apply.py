@@ -32,6 +32,11 @@ adopt_option = click.option("--adopt", is_flag=True, help="Take over same-name r
 allow_delete_option = click.option(
     "--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment."
 )
+allow_data_loss_option = click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="Permit deleting or replacing collections that hold documents (they are lost).",
+)
 tests_option = click.option(
     "--tests",
     "tests",
@@ -53,7 +58,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def reconcile_options(fn: F) -> F:
     """The options plan and apply share (one bundle, so the two commands cannot drift apart)."""
     for option in reversed(
-        (prune_option, adopt_option, allow_delete_option, tests_option, no_tests_option, parallelism_option)
+        (
+            prune_option,
+            adopt_option,
+            allow_delete_option,
+            allow_data_loss_option,
+            tests_option,
+            no_tests_option,
+            parallelism_option,
+        )
     ):
         fn = option(fn)
     return fn
@@ -88,6 +101,7 @@ def plan(
     prune: bool,
     adopt: bool,
     allow_delete: bool,
+    allow_data_loss: bool,
     tests: str,
     no_tests: bool,
     parallelism: int,
@@ -117,7 +131,13 @@ def plan(
     ctx = get_ctx()
     project = load_project(ctx.project_dir, local_backend=in_process)
     env_name = project.env_name(env)
-    options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
+    options = PlanOptions(
+        prune=prune,
+        adopt=adopt,
+        allow_delete=allow_delete,
+        allow_data_loss=allow_data_loss,
+        target=describe(project, env_name).label,
+    )
     try:
         planned, _ = asyncio.run(
             plan_and_apply(project, env_name, options, parallelism=parallelism, tests=_test_select(tests, no_tests))
@@ -179,6 +199,7 @@ def apply(
     prune: bool,
     adopt: bool,
     allow_delete: bool,
+    allow_data_loss: bool,
     tests: str,
     no_tests: bool,
     parallelism: int,
@@ -227,7 +248,13 @@ def apply(
                 f"{planfile}: this saved plan is for the protected environment {env_name!r}, which a plan file "
                 f"cannot choose on its own; say it on the command line: mixops apply {planfile} --env {env_name}"
             )
-    options = PlanOptions(prune=prune, adopt=adopt, allow_delete=allow_delete, target=describe(project, env_name).label)
+    options = PlanOptions(
+        prune=prune,
+        adopt=adopt,
+        allow_delete=allow_delete,
+        allow_data_loss=allow_data_loss,
+        target=describe(project, env_name).label,
+    )
 
     def confirm(p: Plan) -> bool:
         click.echo(render(p, "text", color=ctx.color), nl=False)

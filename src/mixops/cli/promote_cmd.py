@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 @click.option("--plan-only", is_flag=True, help="Check the gate and show the plan for --to; change nothing.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a TTY).")
 @click.option("--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment.")
+@click.option("--allow-data-loss", is_flag=True, help="Permit deleting or replacing collections that hold documents.")
 @click.option("--prune", is_flag=True, help="Delete resources this stack owns in --to that are no longer declared.")
 @click.option(
     "--lock-timeout",
@@ -43,6 +44,7 @@ def promote(
     plan_only: bool,
     auto_approve: bool,
     allow_delete: bool,
+    allow_data_loss: bool,
     prune: bool,
     lock_timeout: float,
     parallelism: int,
@@ -80,7 +82,9 @@ def promote(
         sys.exit(EXIT_ERROR)
     project = load_project(ctx.project_dir, required=True, local_backend=in_process)
     source, target = project.env_name(source), project.env_name(target)
-    options = PlanOptions(prune=prune, allow_delete=allow_delete, target=describe(project, target).label)
+    options = PlanOptions(
+        prune=prune, allow_delete=allow_delete, allow_data_loss=allow_data_loss, target=describe(project, target).label
+    )
 
     def gate_open(records: Records) -> None:
         ctx.echo(gate_line(source, records))

@@ -54,6 +54,13 @@ def validate(paths: tuple[Path, ...], env: str | None, fmt: str) -> None:
         return
     from mixops.core.wording import count
 
-    nouns = {"retrievers": "retriever", "taxonomies": "taxonomy", "clusters": "cluster", "tests": "test"}
+    nouns = {
+        "collections": "collection",
+        "applications": "application",
+        "retrievers": "retriever",
+        "taxonomies": "taxonomy",
+        "clusters": "cluster",
+        "tests": "test",
+    }
     summary = ", ".join(count(n, nouns[k]) for k, n in counts.items())
     ctx.echo(f"valid: {summary} in {count(len(stack.files), 'file')} (environment {stack.environment})")

@@ -19,11 +19,18 @@ from mixops.core.refpaths import rewrite_refs
 from mixops.core.surfaces import (
     CLUSTER_PATCH_TOP,
     CLUSTER_PATCH_VECTOR,
+    COLLECTION_IN_PLACE,
+    COLLECTION_PATCHABLE,
     RETRIEVER_IN_PLACE,
     TAXONOMY_IN_PLACE,
 )
 
-NAME_KEY = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
+NAME_KEY = {
+    "retriever": "retriever_name",
+    "taxonomy": "taxonomy_name",
+    "cluster": "cluster_name",
+    "collection": "collection_name",
+}
 ToId = Callable[[str, str], str]
 
 
@@ -72,7 +79,9 @@ CLEARS: dict[str, dict[str, Any]] = {
     "retriever": {"description": "", "tags": [], "visibility": "private", "collection_identifiers": []},
     "taxonomy": {"description": ""},
     "cluster": {"description": "", "filters": {}, "llm_labeling": {"enabled": False}},
+    "collection": {"description": "", "enabled": True},
 }
+assert set(COLLECTION_IN_PLACE) <= set(COLLECTION_PATCHABLE)
 CLUSTER_VECTOR_CLEARS: dict[str, Any] = {
     "face_cluster_merge": {"enabled": False},
     "algorithm_params": {},  # the method's defaults (normalise fills them on both sides)
@@ -123,6 +132,8 @@ def patch_body(
             body.pop("collection_identifiers", None)  # only an explicit removal empties the collections
     elif kind == "taxonomy":
         body = pick(TAXONOMY_PATCH, CLEARS["taxonomy"], full)
+    elif kind == "collection":
+        body = pick(COLLECTION_IN_PLACE, CLEARS["collection"], full)
     else:
         body = pick(CLUSTER_PATCH_TOP, CLEARS["cluster"], full)
         if full.get("cluster_type", "vector") == "vector" and (wanted is None or "vector_config" in wanted):
@@ -141,3 +152,41 @@ def version_body(spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
 
 def rename_body(kind: str, name: str) -> dict[str, Any]:
     return {NAME_KEY[kind]: name}
+
+
+# --- application entries: one entry of a collection's list at a time -------------------
+
+
+def application_entry(spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
+    """The wire entry of an `application` spec: ids for names, without mixops' own keys."""
+    full = rewrite_refs("application", spec, to_id)
+    return {k: v for k, v in full.items() if k not in ("name", "collection", "type")}
+
+
+def with_entry(entries: list[Any], target_key: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """`entries` with `entry` in place of the one for the same applied resource (or appended).
+
+    The other entries are sent back as read, without the nulls of the read shape.
+    """
+    out: list[dict[str, Any]] = []
+    placed = False
+    for old in entries:
+        if not isinstance(old, dict):
+            continue
+        if old.get(target_key) == entry[target_key]:
+            if not placed:
+                out.append(entry)
+                placed = True
+            continue
+        out.append({k: v for k, v in old.items() if v is not None})
+    if not placed:
+        out.append(entry)
+    return out
+
+
+def without_entry(entries: list[Any], target_key: str, target_id: str) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in old.items() if v is not None}
+        for old in entries
+        if isinstance(old, dict) and old.get(target_key) != target_id
+    ]

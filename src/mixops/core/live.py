@@ -27,6 +27,9 @@ class LiveCollection:
     id: str
     name: str
     indexes: tuple[VectorIndexInfo, ...] = ()
+    # CollectionResponse.document_count: documented as approximate (a cached count), so the
+    # plan reads an exact count (LiveState.document_counts) before it deletes or replaces.
+    document_count: int | None = None
 
     def has_feature(self, uri: str) -> bool:
         """Resolve a feature URI against this collection (mixpeek-api.md 3.6 order)."""
@@ -69,6 +72,9 @@ class LiveState:
     resources: dict[tuple[str, str], LiveResource] = field(default_factory=dict)
     collections: dict[str, LiveCollection] = field(default_factory=dict)
     requests: int = 0
+    # Collection name -> number of documents, counted for the collections a plan would delete
+    # or replace (ports/reconcile.py reads them; None: the count could not be read).
+    document_counts: dict[str, int | None] = field(default_factory=dict)
 
     # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
     def __repr__(self) -> str:

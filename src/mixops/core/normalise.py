@@ -19,7 +19,19 @@ from pydantic import BaseModel, ValidationError
 from mixops.core.refpaths import iter_refs, set_path
 
 # Keys mixops writes into a resource's `metadata`; never part of the user's spec.
-OWNER_KEYS = ("managed_by", "mixops_stack", "mixops_digest", "mixops_extra", "mixops_applied", "mixops_tests")
+OWNER_KEYS = (
+    "managed_by",
+    "mixops_stack",
+    "mixops_digest",
+    "mixops_extra",
+    "mixops_applied",
+    "mixops_tests",
+    "mixops_applications",  # on a collection: which stack attached each application entry
+)
+# On a collection: `{"<type>:<applied id>": "<stack>"}`, one record per application entry a
+# stack attached (core/models/collection.Application). Per entry, so that a stack that applies
+# its taxonomy to another stack's collection prunes only its own entries.
+APPLICATIONS_KEY = "mixops_applications"
 MANAGED_BY = "mixops"
 
 # Lists whose order carries no meaning in the API.
@@ -27,6 +39,7 @@ SET_LIKE: dict[str, tuple[tuple[str, ...], ...]] = {
     "retriever": (("collection_identifiers",), ("tags",)),
     "taxonomy": (("config", "inference_collections"), ("config", "cluster_ids")),
     "cluster": (("collection_ids",), ("source_cluster_ids",), ("vector_config", "feature_uris")),
+    "collection": (("source", "collection_ids"), ("source", "bucket_ids"), ("features",)),
 }
 
 # Fields the read shape never returns, so mixops records their last applied values in
@@ -34,6 +47,10 @@ SET_LIKE: dict[str, tuple[tuple[str, ...], ...]] = {
 # RetrieverModelOutput; the raw field is never read) and the cluster fields the
 # flattened read shape never echoes (mixpeek-api.md 6.3).
 RETRIEVER_UNOBSERVED: tuple[tuple[str, ...], ...] = (("visibility",),)
+# A collection's `features` are resolved to an extractor server-side (CollectionResponse has no
+# `features`), and its `input_schema` is inferred from the source when left out: both are
+# compared with the values mixops last applied.
+COLLECTION_UNOBSERVED: tuple[tuple[str, ...], ...] = (("features",), ("input_schema",))
 CLUSTER_UNOBSERVED: tuple[tuple[str, ...], ...] = (
     ("vector_config", "normalize_features"),
     ("vector_config", "output_strategy"),
@@ -53,6 +70,11 @@ SERVER_METADATA: dict[str, frozenset[str]] = {"taxonomy": frozenset({"validation
 # that has `llm_labeling`); the values are those of the SDK's output models.
 API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
     "retriever": ((("visibility",), "private"),),
+    "collection": (
+        (("enabled",), True),
+        (("feature_extractor", "include_all_source_fields"), False),
+        (("embedding_task",), "retrieval_document"),
+    ),
     "cluster": (
         (("vector_config", "multi_feature_strategy"), "concatenate"),
         (("vector_config", "normalize_features"), True),
@@ -80,6 +102,14 @@ API_DEFAULTS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
         (("enrich_source_collection",), False),
         (("auto_execute_on_batch",), False),
     ),
+}
+
+# Application entry defaults per type (TaxonomyApplicationConfigInput, ClusterApplicationConfig,
+# RetrieverEnrichmentConfigInput).
+APPLICATION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "taxonomy": {"execution_phase": 1, "priority": 0},
+    "cluster": {"auto_execute_on_batch": True, "cooldown_seconds": 3600, "execution_phase": 2, "priority": 0},
+    "retriever": {"execution_phase": 4, "priority": 0, "enabled": True},
 }
 
 # Taxonomy config defaults per taxonomy_type (FlatTaxonomyConfigOutput, HierarchicalTaxonomyConfigOutput).
@@ -132,10 +162,13 @@ _MODELS: dict[str, type[BaseModel]] = {}
 def _model_for(kind: str) -> type[BaseModel]:
     if not _MODELS:  # imported late: the models import this module's neighbours
         from mixops.core.models.cluster import Cluster
+        from mixops.core.models.collection import Application, Collection
         from mixops.core.models.retriever import Retriever
         from mixops.core.models.taxonomy import Taxonomy
 
-        _MODELS.update(retriever=Retriever, taxonomy=Taxonomy, cluster=Cluster)
+        _MODELS.update(
+            retriever=Retriever, taxonomy=Taxonomy, cluster=Cluster, collection=Collection, application=Application
+        )
     return _MODELS[kind]
 
 
@@ -198,6 +231,17 @@ def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
             continue
         if _get(out, path) is None:
             _set(out, path, value)
+    if kind == "application":
+        for key, value in APPLICATION_DEFAULTS.get(str(out.get("type")), {}).items():
+            if out.get(key) is None:
+                out[key] = value
+        for field in out.get("write_back_fields") or []:
+            if isinstance(field, dict) and field.get("mode") is None:
+                field["mode"] = "first"
+    if kind == "collection":
+        source = out.get("source")
+        if isinstance(source, dict):
+            source.pop("inherited_bucket_ids", None)  # lineage the API computes; never compared
     if kind == "taxonomy" and isinstance(out.get("config"), dict):
         config = out["config"]
         for key, value in TAXONOMY_CONFIG_DEFAULTS.get(config.get("taxonomy_type", "flat"), {}).items():
@@ -453,7 +497,56 @@ def cluster_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str,
     return _rewrite_fresh("cluster", drop_empties(spec), id_to_name)
 
 
+def collection_from_live(raw: Mapping[str, Any], id_to_name: IdToName) -> dict[str, Any]:
+    """CollectionResponse into the create-request shape, application lists left out (they are
+    compared entry by entry: `applications_from_live`)."""
+    extractor = raw.get("feature_extractor")
+    if isinstance(extractor, dict):
+        extractor = {k: v for k, v in extractor.items() if k != "feature_extractor_id"}
+    spec: dict[str, Any] = {
+        "name": raw.get("collection_name"),
+        "description": raw.get("description"),
+        "source": raw.get("source"),
+        "feature_extractor": extractor,
+        "enabled": raw.get("enabled"),
+        "metadata": raw.get("metadata"),
+        "schedule": raw.get("schedule"),
+        "embedding_task": raw.get("embedding_task"),
+    }
+    extra = ((raw.get("metadata") or {}).get("mixops_extra")) or {}
+    if "features" in extra:
+        spec.pop("feature_extractor")  # the extractor the API resolved the features to
+    _apply_extra(spec, raw)
+    return _rewrite_fresh("collection", drop_empties(spec), id_to_name)
+
+
+def applications_from_live(
+    raw: Mapping[str, Any], id_to_name: IdToName
+) -> list[tuple[dict[str, Any], str | None, str]]:
+    """Every application entry of a CollectionResponse as an `application` spec, with the stack
+    recorded as its owner (None: attached by hand, or by a mixops without per-entry records)
+    and the entry's live id `<collection id>/<type>/<applied id>`."""
+    from mixops.core.models.collection import APPLICATION_LIST, APPLICATION_TARGET, application_name
+
+    collection = str(raw.get("collection_name"))
+    records = (raw.get("metadata") or {}).get(APPLICATIONS_KEY) or {}
+    out: list[tuple[dict[str, Any], str | None, str]] = []
+    for app_type, list_key in APPLICATION_LIST.items():
+        for entry in raw.get(list_key) or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get(APPLICATION_TARGET[app_type]), str):
+                continue
+            target_id = entry[APPLICATION_TARGET[app_type]]
+            spec = {**entry, "collection": collection, "type": app_type}
+            spec = _rewrite_fresh("application", drop_empties(spec), id_to_name)
+            spec["name"] = application_name(collection, app_type, spec[APPLICATION_TARGET[app_type]])
+            owner = records.get(f"{app_type}:{target_id}") if isinstance(records, dict) else None
+            live_id = f"{raw.get('collection_id')}/{app_type}/{target_id}"
+            out.append((spec, str(owner) if owner is not None else None, live_id))
+    return out
+
+
 UNOBSERVED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "collection": COLLECTION_UNOBSERVED,
     "retriever": RETRIEVER_UNOBSERVED,
     "cluster": CLUSTER_UNOBSERVED,
 }
@@ -473,4 +566,5 @@ FROM_LIVE: dict[str, Callable[[Mapping[str, Any], IdToName], dict[str, Any]]] = 
     "retriever": retriever_from_live,
     "taxonomy": taxonomy_from_live,
     "cluster": cluster_from_live,
+    "collection": collection_from_live,
 }

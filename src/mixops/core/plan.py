@@ -73,7 +73,11 @@ class FieldChange(_Strict):
 
 
 class Step(_Strict):
-    kind: Kind = Field(description="`retriever`, `taxonomy` or `cluster`.")
+    kind: Kind = Field(
+        description="`collection`, `retriever`, `taxonomy`, `cluster` or `application` (one entry of a "
+        "collection's `taxonomy_applications`, `cluster_applications` or `retriever_enrichments`, named "
+        "`<collection>/<taxonomy|cluster|retriever>/<applied resource>`)."
+    )
     name: str = Field(description="The resource's name, its identity within the namespace.")
     action: Action = Field(
         description="`create`, `update` (in place), `version` (taxonomy config: new version), `replace`, "
@@ -90,8 +94,8 @@ class Step(_Strict):
     )
     depends_on: tuple[tuple[Kind, str], ...] = Field(
         default=(),
-        description="`[kind, name]` of each resource this one references (collections excluded); apply "
-        "creates and updates them first.",
+        description="`[kind, name]` of each resource this one references (collections only when the manifests "
+        "declare them); apply creates and updates them first.",
     )
     wave: int = Field(
         default=0,
@@ -150,6 +154,12 @@ class Step(_Strict):
         "(`POST /v1/taxonomies/{id}/versions`, same id; action `version`) or `replacement` (the API has no "
         "taxonomy versions: a new taxonomy under a temporary name, then swapped; action `replace`). `null` "
         "otherwise.",
+    )
+    documents: int | None = Field(
+        default=None,
+        description="On a collection `delete` or `replace`: how many documents it holds (an exact count read for "
+        "this plan, else the listing's approximate `document_count`; `null` when unknown). A collection with "
+        "documents, or an unknown count, is refused without `--allow-data-loss`. `null` on other steps.",
     )
 
     @computed_field(  # type: ignore[prop-decorator]
@@ -326,6 +336,7 @@ class PlanOptions:
     prune: bool = False
     adopt: bool = False
     allow_delete: bool = False
+    allow_data_loss: bool = False  # delete or replace collections that hold documents
     target: str = "local"
     # Whether the API takes POST /v1/taxonomies/{id}/versions. None: not asked, because no
     # taxonomy config changes (`needs_taxonomy_versions`); a plan built so assumes versions.
@@ -354,7 +365,12 @@ def prepare_desired(stack: Stack) -> DesiredSide:
         for name in stack.resources(kind):
             key = (kind, name)
             normalised[key] = normalise(kind, stack.spec(kind, name))
-            refs = {(cast(Kind, rk), rv) for _, rk, rv in stack.refs(kind, name) if rk != "collection"}
+            # A collection the manifests do not declare is not a step of the plan: no dependency.
+            refs = {
+                (cast(Kind, rk), rv)
+                for _, rk, rv in stack.refs(kind, name)
+                if rk != "collection" or rv in stack.collections
+            }
             deps[key] = tuple(sorted(refs))
     return DesiredSide(normalised, deps, stack.digest())
 
@@ -384,6 +400,7 @@ class _Builder:
         steps += self._deletes(desired_keys)
         steps = self._repoint_dependents(steps)
         steps = self._order(steps)
+        steps = self._check_data_loss(steps)
         self._check_protect(steps)
         if self.problems:
             # Problems quote manifest values (feature URIs, names), which may come from `${{ env.X }}`.
@@ -445,6 +462,46 @@ class _Builder:
                         "pass --allow-delete to permit it",
                     )
                 )
+
+    def _check_data_loss(self, steps: list[Step]) -> list[Step]:
+        """Every collection a step deletes or replaces carries its document count; one that holds
+        documents (or whose count is unknown) is refused without --allow-data-loss."""
+        out = []
+        for s in steps:
+            if s.kind != "collection" or s.action not in ("delete", "replace"):
+                out.append(s)
+                continue
+            count = self._document_count(s.name)
+            s = s.model_copy(update={"documents": count})
+            out.append(s)
+            if count == 0 or self.options.allow_data_loss:
+                continue
+            held = (
+                "an unknown number of documents (the count could not be read)"
+                if count is None
+                else (f"{count} document{'' if count == 1 else 's'}")
+            )
+            how = (
+                "deleted"
+                if s.action == "delete"
+                else f"replaced ({', '.join(s.replace_reasons)} cannot change in place)"
+            )
+            self.problems.append(
+                self._at(
+                    s.kind,
+                    s.name,
+                    f"collection {s.name!r} would be {how}, and it holds {held}, which would be lost",
+                    "pass --allow-data-loss to permit it; a protected environment also needs --allow-delete",
+                )
+            )
+        return out
+
+    def _document_count(self, name: str) -> int | None:
+        """The exact count when the caller read one, else the listing's (approximate) count."""
+        if name in self.live.document_counts:
+            return self.live.document_counts[name]
+        found = self.live.collections.get(name)
+        return found.document_count if found is not None else None
 
     # --- pairing and diffing ------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Offline cross-resource checks (pure).
 
 Every reference by NAME must point to a resource declared in the manifests,
-except collections: mixops does not manage them, so their existence is checked
-at plan time against the live namespace. Also: no reference cycles, every
+except collections, which may also be collections the manifests do not declare
+(made by hand, by a seed, or by another stack): their existence is checked at plan
+time against the live namespace. Also: no reference cycles, every
 `{{INPUT.x}}` template names a declared input, and tests target declared
 resources and give every required input.
 """
@@ -45,12 +46,12 @@ def refs_of(stack: Stack, kind: Kind, name: str) -> Iterator[Ref]:
 
 
 def referenced_collections(stack: Stack) -> set[str]:
-    """Collection names the stack uses; plan checks they exist in the namespace."""
+    """Collection names the stack uses but does not declare; plan checks they exist in the namespace."""
     out: set[str] = set()
     for kind in KINDS:
         for name in stack.resources(kind):
             out |= {r.name for r in refs_of(stack, kind, name) if r.kind == "collection"}
-    return out
+    return out - set(stack.collections)
 
 
 def check_references(stack: Stack, undecided: Undecided | None = None) -> list[Problem]:
@@ -68,7 +69,7 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
             origin, doc = stack.origins[key], stack.docs[key]
             edges[key] = []
             for ref in refs_of(stack, kind, name):
-                if ref.kind == "collection":
+                if ref.kind == "collection" and ref.name not in stack.collections:
                     if ref.name.startswith(ID_PREFIX["collection"]) and len(ref.name) > 4:
                         problems.append(
                             origin.problem(

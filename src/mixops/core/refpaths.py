@@ -37,6 +37,18 @@ REF_PATTERNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         (("collection_ids", "*"), "collection"),
         (("source_cluster_ids", "*"), "cluster"),
     ),
+    "collection": (
+        (("source", "collection_id"), "collection"),
+        (("source", "collection_ids", "*"), "collection"),
+    ),
+    # One entry of a collection's application lists (core/models/collection.Application).
+    "application": (
+        (("collection",), "collection"),
+        (("taxonomy_id",), "taxonomy"),
+        (("cluster_id",), "cluster"),
+        (("retriever_id",), "retriever"),
+        (("target_collection_id",), "collection"),
+    ),
 }
 
 # Stage parameters whose reference meaning depends on the stage id.

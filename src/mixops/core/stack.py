@@ -19,6 +19,16 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mixops.core.locations import Path, problems_from_validation, render_path
 from mixops.core.models.cluster import Cluster
+from mixops.core.models.collection import (
+    APPLICATION_LIST,
+    APPLICATION_TARGET,
+    Application,
+    ClusterApplicationBinding,
+    Collection,
+    RetrieverEnrichmentBinding,
+    TaxonomyApplicationBinding,
+    application_name,
+)
 from mixops.core.models.manifest import SUPPORTED_VERSIONS, ManifestFile, Parameter
 from mixops.core.models.project import ProjectConfig
 from mixops.core.models.retriever import Retriever
@@ -38,10 +48,19 @@ from mixops.errors import ManifestError, Problem
 
 _T = TypeVar("_T")
 
-Kind = Literal["retriever", "taxonomy", "cluster"]
-KINDS: tuple[Kind, ...] = ("retriever", "taxonomy", "cluster")
-SECTION: dict[Kind, str] = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
-Resource = Retriever | Taxonomy | Cluster
+Kind = Literal["collection", "retriever", "taxonomy", "cluster", "application"]
+# In dependency order of a typical stack (the plan orders by references; this breaks ties).
+KINDS: tuple[Kind, ...] = ("collection", "retriever", "taxonomy", "cluster", "application")
+# The manifest section of each kind users declare directly. Applications come from the
+# application lists of a collection or from the top-level binding sections (BINDING_SECTIONS).
+SECTION: dict[Kind, str] = {
+    "collection": "collections",
+    "retriever": "retrievers",
+    "taxonomy": "taxonomies",
+    "cluster": "clusters",
+}
+BINDING_SECTIONS: dict[str, str] = {section: app_type for app_type, section in APPLICATION_LIST.items()}
+Resource = Collection | Retriever | Taxonomy | Cluster | Application
 RefHit = tuple[Path, str, Any]  # (path inside the spec, referenced kind, the value there)
 
 
@@ -76,9 +95,13 @@ class Stack:
 
     project: ProjectConfig
     environment: str
+    collections: dict[str, Collection] = field(default_factory=dict)
     retrievers: dict[str, Retriever] = field(default_factory=dict)
     taxonomies: dict[str, Taxonomy] = field(default_factory=dict)
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    # One entry per application of a resource to a collection (inline or a binding), by
+    # `<collection>/<type>/<applied name>`: attached, updated and pruned entry by entry.
+    applications: dict[str, Application] = field(default_factory=dict)
     tests: list[TestCase] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
@@ -104,9 +127,11 @@ class Stack:
 
     def resources(self, kind: Kind) -> Mapping[str, Resource]:
         table: dict[Kind, Mapping[str, Resource]] = {
+            "collection": self.collections,
             "retriever": self.retrievers,
             "taxonomy": self.taxonomies,
             "cluster": self.clusters,
+            "application": self.applications,
         }
         return table[kind]
 
@@ -128,6 +153,8 @@ class Stack:
 
     def count(self) -> dict[str, int]:
         return {
+            **({"collections": len(self.collections)} if self.collections else {}),
+            **({"applications": len(self.applications)} if self.applications else {}),
             "retrievers": len(self.retrievers),
             "taxonomies": len(self.taxonomies),
             "clusters": len(self.clusters),
@@ -147,12 +174,25 @@ class Stack:
 
 _param = TypeAdapter(Parameter)
 _ITEMS: dict[str, TypeAdapter[Any]] = {
+    "collections": TypeAdapter(Collection),
+    "taxonomy_applications": TypeAdapter(TaxonomyApplicationBinding),
+    "cluster_applications": TypeAdapter(ClusterApplicationBinding),
+    "retriever_enrichments": TypeAdapter(RetrieverEnrichmentBinding),
     "retrievers": TypeAdapter(Retriever),
     "taxonomies": TypeAdapter(Taxonomy),
     "clusters": TypeAdapter(Cluster),
     "tests": TypeAdapter(Test),
 }
-KIND_OF: dict[str, str] = {"retrievers": "retriever", "taxonomies": "taxonomy", "clusters": "cluster", "tests": "test"}
+KIND_OF: dict[str, str] = {
+    "collections": "collection",
+    "retrievers": "retriever",
+    "taxonomies": "taxonomy",
+    "clusters": "cluster",
+    "taxonomy_applications": "application",
+    "cluster_applications": "application",
+    "retriever_enrichments": "application",
+    "tests": "test",
+}
 
 
 @dataclass
@@ -181,6 +221,9 @@ class Undecided:
     def add_item(self, section: str, item: Any) -> None:
         kind = KIND_OF[section]
         name = item.get("name") if isinstance(item, dict) else None
+        if kind == "application":
+            self.kinds.add(kind)  # an entry's name is derived from several of its fields
+            return
         if isinstance(name, str):
             self.names.setdefault(kind, set()).add(name)
         else:
@@ -404,7 +447,16 @@ def _check_root(doc: SourceDocLike, problems: list[Problem]) -> bool:
     return False
 
 
-MANIFEST_SECTIONS = ("retrievers", "taxonomies", "clusters", "tests")
+MANIFEST_SECTIONS = (
+    "collections",
+    "retrievers",
+    "taxonomies",
+    "clusters",
+    "taxonomy_applications",
+    "cluster_applications",
+    "retriever_enrichments",
+    "tests",
+)
 
 
 def _check_version(doc: SourceDocLike, problems: list[Problem]) -> bool:
@@ -460,6 +512,7 @@ def _missing_version(doc: SourceDocLike) -> Problem:
 
 def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Problem]) -> None:
     sections: list[tuple[Kind, list[tuple[int, Any]], dict[str, Any]]] = [
+        ("collection", parts["collections"], stack.collections),
         ("retriever", parts["retrievers"], stack.retrievers),
         ("taxonomy", parts["taxonomies"], stack.taxonomies),
         ("cluster", parts["clusters"], stack.clusters),
@@ -482,9 +535,16 @@ def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Proble
                     )
                 )
                 continue
+            if kind == "collection":
+                res = _split_applications(stack, res, path, doc, problems)
             table[res.name] = res
             stack.origins[key] = Origin(doc.file, line, col, path)
             stack.docs[key] = doc
+    for section, app_type in BINDING_SECTIONS.items():
+        for i, binding in parts[section]:
+            entry = binding.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
+            collection = entry.pop("collection")
+            _add_application(stack, collection, app_type, entry, (section, i), doc, problems)
     seen_tests = {t.name for t in stack.tests}
     for i, test in parts["tests"]:
         path = ("tests", i)
@@ -506,6 +566,60 @@ def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Proble
         stack.tests.append(test)
         stack.origins[("test", test.name)] = Origin(doc.file, line, col, path)
         stack.docs[("test", test.name)] = doc
+
+
+def _split_applications(
+    stack: Stack, res: Collection, path: Path, doc: SourceDocLike, problems: list[Problem]
+) -> Collection:
+    """The collection without its application lists; each entry becomes an `Application`."""
+    cleared: dict[str, Any] = {}
+    for app_type, list_key in APPLICATION_LIST.items():
+        entries = getattr(res, list_key)
+        if entries is None:
+            continue
+        cleared[list_key] = None
+        for j, entry in enumerate(entries):
+            data = entry.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
+            _add_application(stack, res.name, app_type, data, (*path, list_key, j), doc, problems)
+    if not cleared:
+        return res
+    out = res.model_copy(update=cleared)
+    # `model_copy` marks the cleared fields as set; spec_of (exclude_unset) must not see them.
+    out.__pydantic_fields_set__.difference_update(cleared)
+    return out
+
+
+def _add_application(
+    stack: Stack,
+    collection: str,
+    app_type: str,
+    entry: dict[str, Any],
+    path: Path,
+    doc: SourceDocLike,
+    problems: list[Problem],
+) -> None:
+    target = entry[APPLICATION_TARGET[app_type]]
+    name = application_name(collection, app_type, target)
+    key = ("application", name)
+    line, col = doc.locate((*path, APPLICATION_TARGET[app_type]))
+    if key in stack.origins:
+        first = stack.origins[key]
+        problems.append(
+            Problem(
+                doc.file,
+                line,
+                col,
+                render_path((*path, APPLICATION_TARGET[app_type])),
+                f"{app_type} {target!r} is applied to collection {collection!r} twice "
+                f"(first at {first.file}:{first.line})",
+                "keep one entry per collection and applied resource",
+            )
+        )
+        return
+    app = Application.model_validate({"name": name, "collection": collection, "type": app_type, **entry})
+    stack.applications[name] = app
+    stack.origins[key] = Origin(doc.file, line, col, path)
+    stack.docs[key] = doc
 
 
 def _record_paths(

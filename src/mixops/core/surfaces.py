@@ -118,6 +118,11 @@ TAXONOMY_IN_PLACE = ("description", "metadata")
 # ("Version: (Not implemented) - Use clone"), so the plan asks (ports/capabilities.py).
 TAXONOMY_VERSIONED = ("config",)
 NO_VERSIONS = "this API has no taxonomy versions"
+# A collection's build (source, extractor or features, input_schema, embedding_task) is
+# immutable: a change there replaces the collection, and its documents with it. The
+# application lists are not here: each entry is a resource of kind `application`, patched
+# into its collection's list in place (APPLICATION_IN_PLACE).
+COLLECTION_IN_PLACE = ("description", "enabled", "metadata", "schedule")
 
 # In-place fields with no clear value: null leaves them untouched, and `sample_size`
 # or a `display_config` (required title, inputs, exposed_fields) has no "unset"
@@ -126,6 +131,8 @@ UNCLEARABLE: dict[str, frozenset[tuple[str, ...]]] = {
     "retriever": frozenset({("display_config",)}),
     "taxonomy": frozenset(),
     "cluster": frozenset({("vector_config", "sample_size"), ("source_cluster_ids",)}),
+    # No documented way to remove a schedule in place (null leaves it untouched).
+    "collection": frozenset({("schedule",)}),
 }
 
 
@@ -219,6 +226,10 @@ def classify(kind: str, path: Path, ctx: Context = Context(), *, removed: bool =
         if head in TAXONOMY_IN_PLACE:
             return Surface.IN_PLACE
         return taxonomy_config_surface(ctx) if head in TAXONOMY_VERSIONED else Surface.REPLACE
+    if kind == "collection":
+        return Surface.IN_PLACE if head in COLLECTION_IN_PLACE else Surface.REPLACE
+    if kind == "application":
+        return Surface.IN_PLACE  # an entry of its collection's list, rewritten by a PATCH
     if head in CLUSTER_PATCH_TOP:
         return Surface.IN_PLACE
     if head == "vector_config" and len(path) > 1 and str(path[1]) in CLUSTER_PATCH_VECTOR:

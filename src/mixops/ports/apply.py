@@ -41,8 +41,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mixops.core.bodies import changed_keys, create_body, patch_body, rename_body, spec_of, version_body
+from mixops.core.bodies import (
+    application_entry,
+    changed_keys,
+    create_body,
+    patch_body,
+    rename_body,
+    spec_of,
+    version_body,
+    with_entry,
+    without_entry,
+)
 from mixops.core.live import TEMP_SUFFIX, LiveState
+from mixops.core.models.collection import APPLICATION_LIST, APPLICATION_TARGET
+from mixops.core.normalise import APPLICATIONS_KEY
 from mixops.core.outcomes import Status, TestOutcome
 from mixops.core.plan import FieldChange, Plan, Step
 from mixops.core.refpaths import iter_refs
@@ -54,8 +66,13 @@ Key = tuple[str, str]
 # Runs the tests of one resource against the given ids (the replacement's temporary id among them).
 Prover = Callable[[Key, Mapping[Key, str]], Awaitable[tuple[TestOutcome, ...]]]
 
-ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
-PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+ID_FIELD = {
+    "retriever": "retriever_id",
+    "taxonomy": "taxonomy_id",
+    "cluster": "cluster_id",
+    "collection": "collection_id",
+}
+PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters", "collection": "collections"}
 CREATE_ATTEMPTS = 5
 VERB = {"create": "created", "update": "updated", "version": "new version", "replace": "replaced", "delete": "deleted"}
 
@@ -134,12 +151,16 @@ class Applier:
         self.collections = {name: c.id for name, c in live.collections.items()}
         self.live = live
         self.failed = False
+        # Application entries are read-modify-writes of their collection's lists: one at a time
+        # per collection, or two entries attached in one wave would overwrite each other.
+        self._entry_locks: dict[str, asyncio.Lock] = {}
 
     # --- id resolution --------------------------------------------------------------
 
     def to_id(self, kind: str, name: str) -> str:
         if kind == "collection":
-            return self.collections.get(name, name)
+            # A collection of the manifests (created in this apply, or its replacement) first.
+            return self.ids.get((kind, name)) or self.collections.get(name, name)
         return self.ids.get((kind, name), name)
 
     # --- the walk ---------------------------------------------------------------------
@@ -252,6 +273,8 @@ class Applier:
             return await self._delete(kind, step.live_id)
         res = self.stack.resources(kind)[name]
         spec = spec_of(res)
+        if kind == "application":
+            return await self._attach(spec, step)
         if part == "finalise":
             # The dependents now point at the replacement: drop the old one, take its name.
             await self._delete(kind, step.live_id, keep_outputs=True)
@@ -288,6 +311,44 @@ class Applier:
             body.update(rename_body(kind, name))
         await self._patch(kind, step.live_id, body)
         return VERB[step.action]
+
+    async def _attach(self, spec: dict[str, Any], step: Step) -> str:
+        """Put one application entry into its collection's list (added, or replacing the entry for
+        the same applied resource) and record it as this stack's; the other entries are kept."""
+        app_type = str(spec["type"])
+        collection_id = self.to_id("collection", str(spec["collection"]))
+        entry = application_entry(spec, self.to_id)
+        target_key = APPLICATION_TARGET[app_type]
+        async with self._entry_locks.setdefault(collection_id, asyncio.Lock()):
+            current = await self.client.get_collection(collection_id)
+            list_key = APPLICATION_LIST[app_type]
+            entries = with_entry(list(current.get(list_key) or []), target_key, entry)
+            meta = dict(current.get("metadata") or {})
+            records = dict(meta.get(APPLICATIONS_KEY) or {})
+            records[f"{app_type}:{entry[target_key]}"] = self.owner
+            await self.client.patch_collection(
+                collection_id, {list_key: entries, "metadata": {**meta, APPLICATIONS_KEY: records}}
+            )
+        return "attached" if step.action == "create" else "updated"
+
+    async def _detach(self, live_id: str) -> str:
+        """Remove one application entry (live id `<collection id>/<type>/<applied id>`) and its record."""
+        collection_id, app_type, target_id = live_id.split("/", 2)
+        async with self._entry_locks.setdefault(collection_id, asyncio.Lock()):
+            try:
+                current = await self.client.get_collection(collection_id)
+            except ApiError as err:
+                if err.status == 404:
+                    return "deleted"  # the collection is gone, and the entry with it
+                raise
+            list_key = APPLICATION_LIST[app_type]
+            entries = without_entry(list(current.get(list_key) or []), APPLICATION_TARGET[app_type], target_id)
+            meta = dict(current.get("metadata") or {})
+            records = {k: v for k, v in (meta.get(APPLICATIONS_KEY) or {}).items() if k != f"{app_type}:{target_id}"}
+            await self.client.patch_collection(
+                collection_id, {list_key: entries, "metadata": {**meta, APPLICATIONS_KEY: records}}
+            )
+        return "deleted"
 
     async def _bring(self, kind: str, resource_id: str, spec: dict[str, Any], changes: tuple[FieldChange, ...]) -> None:
         """Apply `changes` (the plan's, all in place or new version) to the resource `resource_id`."""
@@ -336,6 +397,7 @@ class Applier:
             "retriever": self.client.create_retriever,
             "taxonomy": self.client.create_taxonomy,
             "cluster": self.client.create_cluster,
+            "collection": self.client.create_collection,
         }[kind]
         for attempt in range(CREATE_ATTEMPTS):
             try:
@@ -367,8 +429,20 @@ class Applier:
             await self.client.patch_retriever(resource_id, body)
         elif kind == "taxonomy":
             await self.client.patch_taxonomy(resource_id, body)
+        elif kind == "collection":
+            await self.client.patch_collection(resource_id, self._keep_records(resource_id, body))
         else:
             await self.client.patch_cluster(resource_id, body)
+
+    def _keep_records(self, collection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A collection's new metadata keeps the per-entry application records (of every stack)."""
+        if "metadata" not in body:
+            return body
+        live = next((r for r in self.live.resources.values() if r.kind == "collection" and r.id == collection_id), None)
+        records = (live.metadata if live is not None else {}).get(APPLICATIONS_KEY)
+        if not records:
+            return body
+        return {**body, "metadata": {**body["metadata"], APPLICATIONS_KEY: records}}
 
     async def _delete(self, kind: str, resource_id: str | None, *, keep_outputs: bool = False) -> str:
         assert resource_id is not None
@@ -377,6 +451,10 @@ class Applier:
                 await self.client.delete_retriever(resource_id)
             elif kind == "taxonomy":
                 await self.client.delete_taxonomy(resource_id)
+            elif kind == "collection":
+                await self.client.delete_collection(resource_id)
+            elif kind == "application":
+                return await self._detach(resource_id)
             else:
                 await self.client.delete_cluster(resource_id, cascade_output_collections=not keep_outputs)
         except ApiError as err:

@@ -456,6 +456,33 @@ class MixpeekClient:
     async def get_collection(self, identifier: str) -> dict[str, Any]:
         return _expect_dict(await self.request("GET", f"/v1/collections/{_seg(identifier)}"))
 
+    async def create_collection(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _expect_dict(await self.request("POST", "/v1/collections", json=body, idempotent=False))
+
+    async def patch_collection(self, collection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _expect_dict(await self.request("PATCH", f"/v1/collections/{_seg(collection_id)}", json=body))
+
+    async def delete_collection(self, collection_id: str) -> Any:
+        """Synchronous: the collection's documents and vectors go with it (mixpeek-api.md 3.1)."""
+        return await self.request("DELETE", f"/v1/collections/{_seg(collection_id)}")
+
+    async def count_documents(self, collection_id: str) -> int | None:
+        """The exact number of documents (ListDocumentsResponse.total_documents with
+        include_total and limit 1, as the SDK documents for a count); None when not answered."""
+        body = {"limit": 1, "include_total": True}
+        out = await self.request(
+            "POST", f"/v1/collections/{_seg(collection_id)}/documents/list", json=body, idempotent=True
+        )
+        total = _expect_dict(out).get("total_documents")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    async def apply_taxonomy(self, collection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Backfill: run an applied taxonomy over the collection's existing documents (a task)."""
+        out = await self.request(
+            "POST", f"/v1/collections/{_seg(collection_id)}/apply-taxonomy", json=body, idempotent=False
+        )
+        return _expect_dict(out)
+
     async def collection_features(self, identifier: str) -> list[dict[str, Any]]:
         """The collection's feature descriptors (the ``features`` list of the response)."""
         body = _expect_dict(await self.request("GET", f"/v1/collections/{_seg(identifier)}/features"))

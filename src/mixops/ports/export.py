@@ -31,6 +31,7 @@ from typing import Any, Literal
 import yaml
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
+from mixops.core.models.collection import APPLICATION_LIST
 from mixops.core.normalise import normalise, strip_ownership
 from mixops.core.placeholders import REF_RE, iter_placeholders, mask_at_paths
 from mixops.core.stack import KINDS, SECTION, Stack
@@ -198,27 +199,69 @@ def render_files(
     files: list[ExportedFile] = []
     all_vars: list[SecretVar] = []
     taken: set[str] = set()
+    sections = fold_applications(specs)
     for kind in KINDS:
-        section = SECTION[kind]
-        groups: list[tuple[str, list[dict[str, Any]]]]
-        if layout == "per-kind":
-            groups = [(f"{section}.yaml", specs[kind])] if specs[kind] else []
-        else:
-            used: set[str] = set()
-            groups = [(f"{section}/{file_stem(str(spec['name']), used)}.yaml", [spec]) for spec in specs[kind]]
-        for path, items in groups:
-            clean, file_vars = [], []
-            for spec in items:
-                masked, found = extract_secrets(kind, spec["name"], spec, taken)
-                clean.append(masked)
-                file_vars += found
-            body = _dump({"version": "1.0", section: clean})
-            header = _header(schema_ref(path), namespace, file_vars)
-            if layout == "per-resource" and Path(path).stem != items[0]["name"]:
-                header += f"# The file name is made safe from the resource name {items[0]['name']!r}.\n"
-            files.append(ExportedFile(path, header + body))
-            all_vars += file_vars
+        if kind == "application":
+            continue  # folded into their collections, or in the binding sections below
+        _render_section(
+            kind, SECTION[kind], sections[SECTION[kind]], layout, namespace, schema_ref, files, all_vars, taken
+        )
+    for section in APPLICATION_LIST.values():
+        _render_section(
+            "application", section, sections[section], layout, namespace, schema_ref, files, all_vars, taken
+        )
     return files, all_vars
+
+
+def fold_applications(specs: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Specs by manifest section: each application entry inline on its collection when that
+    collection is exported too, otherwise a binding (`taxonomy_applications:` ...) naming it."""
+    out: dict[str, list[dict[str, Any]]] = {SECTION[k]: list(specs.get(k, [])) for k in SECTION}
+    out.update({section: [] for section in APPLICATION_LIST.values()})
+    collections = {str(c["name"]): c for c in out["collections"]}
+    for app in specs.get("application", []):
+        entry = {k: v for k, v in app.items() if k not in ("name", "collection", "type")}
+        section = APPLICATION_LIST[str(app["type"])]
+        owner = collections.get(str(app["collection"]))
+        if owner is not None:
+            owner.setdefault(section, []).append(entry)
+        else:
+            out[section].append({"collection": app["collection"], **entry, "name": app["name"]})
+    return out
+
+
+def _render_section(
+    kind: str,
+    section: str,
+    items_of_section: list[dict[str, Any]],
+    layout: Layout,
+    namespace: str,
+    schema_ref: Callable[[str], str],
+    files: list[ExportedFile],
+    all_vars: list[SecretVar],
+    taken: set[str],
+) -> None:
+    """The files of one manifest section, appended to `files` (their secret variables to `all_vars`)."""
+    groups: list[tuple[str, list[dict[str, Any]]]]
+    if layout == "per-kind":
+        groups = [(f"{section}.yaml", items_of_section)] if items_of_section else []
+    else:
+        used: set[str] = set()
+        groups = [(f"{section}/{file_stem(str(spec['name']), used)}.yaml", [spec]) for spec in items_of_section]
+    for path, items in groups:
+        clean, file_vars = [], []
+        for spec in items:
+            masked, found = extract_secrets(kind, spec["name"], spec, taken)
+            if kind == "application":
+                masked.pop("name", None)  # a binding has no name of its own: collection + applied resource
+            clean.append(masked)
+            file_vars += found
+        body = _dump({"version": "1.0", section: clean})
+        header = _header(schema_ref(path), namespace, file_vars)
+        if layout == "per-resource" and kind != "application" and Path(path).stem != items[0]["name"]:
+            header += f"# The file name is made safe from the resource name {items[0]['name']!r}.\n"
+        files.append(ExportedFile(path, header + body))
+        all_vars += file_vars
 
 
 def restore_placeholders(node: Any, known: dict[str, str]) -> Any:
@@ -412,5 +455,5 @@ async def export_env(
     for target, f in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f.text, encoding="utf-8")
-    counts = {k: len(v) for k, v in specs.items()}
+    counts = {k: len(v) for k, v in specs.items() if v or k in ("retriever", "taxonomy", "cluster")}
     return Export(info.namespace, tuple(files), tuple(variables), counts, skipped, replaced)

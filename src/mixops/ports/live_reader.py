@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from mixops.core.live import LiveCollection, LiveResource, LiveState, VectorIndexInfo, fingerprint
-from mixops.core.normalise import FROM_LIVE
+from mixops.core.normalise import FROM_LIVE, applications_from_live
 from mixops.errors import PlanError
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
@@ -23,8 +23,18 @@ T = TypeVar("T")
 # saved plan stays valid across `mixops test` (which stamps test outcomes).
 OWN_RECORD_KEYS = frozenset({"mixops_applied", "mixops_tests"})
 
-ID_FIELD = {"retriever": "retriever_id", "taxonomy": "taxonomy_id", "cluster": "cluster_id"}
-NAME_FIELD = {"retriever": "retriever_name", "taxonomy": "taxonomy_name", "cluster": "cluster_name"}
+ID_FIELD = {
+    "retriever": "retriever_id",
+    "taxonomy": "taxonomy_id",
+    "cluster": "cluster_id",
+    "collection": "collection_id",
+}
+NAME_FIELD = {
+    "retriever": "retriever_name",
+    "taxonomy": "taxonomy_name",
+    "cluster": "cluster_name",
+    "collection": "collection_name",
+}
 # Read only where the SDK's read model declares them: clusters have no version, only
 # retrievers can be published.
 HAS_VERSION = frozenset({"retriever", "taxonomy"})
@@ -50,7 +60,13 @@ def _collection(raw: Mapping[str, Any]) -> LiveCollection:
     for ix in raw.get("vector_indexes") or []:
         name = ix.get("name") or (ix.get("index") or {}).get("name") or ""
         indexes.append(VectorIndexInfo(name=name, feature_uri=ix.get("feature_uri") or ix.get("feature_address") or ""))
-    return LiveCollection(id=raw["collection_id"], name=raw["collection_name"], indexes=tuple(indexes))
+    count = raw.get("document_count")
+    return LiveCollection(
+        id=raw["collection_id"],
+        name=raw["collection_name"],
+        indexes=tuple(indexes),
+        document_count=count if isinstance(count, int) else None,
+    )
 
 
 def build_live_state(
@@ -69,13 +85,30 @@ def build_live_state(
         return names.get(ref_kind, {}).get(value, value)
 
     state = LiveState(namespace=namespace)
+    user_collections = []
     for c in collections:
         if is_lock(c["collection_name"]):
             continue  # a lease left by an older mixops (it was a collection), not a collection of the user's
         col = _collection(c)
         state.collections[col.name] = col
+        user_collections.append(c)
     duplicates: dict[tuple[str, str], list[str]] = {}
-    for kind, items in rows.items():
+    for c in user_collections:
+        # Each application entry is a resource of its own (kind `application`), owned per entry.
+        for spec, owner, live_id in applications_from_live(c, id_to_name):
+            meta = {"managed_by": "mixops", "mixops_stack": owner} if owner is not None else {}
+            key = ("application", spec["name"])
+            if key in state.resources:
+                continue  # two entries for one applied resource: the first is the one compared
+            state.resources[key] = LiveResource(
+                kind="application",
+                id=live_id,
+                name=spec["name"],
+                spec=spec,
+                metadata=meta,
+                fingerprint=fingerprint([c["collection_id"], spec, owner]),
+            )
+    for kind, items in {"collection": user_collections, **rows}.items():
         for raw in items:
             if kind == "retriever" and is_lock(raw[NAME_FIELD[kind]]):
                 continue  # the opt-in apply lease (ports/lease.py), not a retriever of the user's

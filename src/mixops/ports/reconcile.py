@@ -58,7 +58,34 @@ TestSelect = Literal["none", "changed", "all"]
 
 async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions) -> Planned:
     live = await read_live(client, namespace)
-    return Planned(stack, live, await build_for(client, stack, live, options))
+    return Planned(stack, live, await counted_plan(client, stack, live, options))
+
+
+async def counted_plan(
+    client: MixpeekClient, stack: Stack, live: LiveState, options: PlanOptions, desired: DesiredSide | None = None
+) -> Plan:
+    """The plan, with an exact document count on every collection it deletes or replaces.
+
+    The listing's `document_count` is documented as approximate (cached, it can lag recent
+    writes), so before a collection is destroyed its documents are counted exactly
+    (documents/list with include_total). Only plans with such steps pay for a second pass.
+    """
+    first = await build_for(client, stack, live, dataclasses.replace(options, allow_data_loss=True), desired)
+    doomed = [s for s in first.steps if s.kind == "collection" and s.action in ("delete", "replace")]
+    if not doomed:
+        return first  # the options differ only in what no step of this plan needs
+    for step in doomed:
+        if step.name in live.document_counts or step.live_id is None:
+            continue
+        try:
+            count = await client.count_documents(step.live_id)
+        except ApiError as err:
+            if err.status not in (404, 405, 422):
+                raise
+            count = None  # no exact count: the listing's approximate one is used
+        if count is not None:
+            live.document_counts[step.name] = count
+    return await build_for(client, stack, live, options, desired)
 
 
 async def build_for(
@@ -154,7 +181,7 @@ async def _plan_only(
                 stack, desired, live = await _read_while_loading(client, info.namespace, loading)
             else:
                 live = await read_live(client, info.namespace)
-            planned = Planned(stack, live, await build_for(client, stack, live, options, desired))
+            planned = Planned(stack, live, await counted_plan(client, stack, live, options, desired))
             if saved is not None:
                 check_saved_plan(saved, planned)
                 planned = Planned(stack, live, planned.plan.model_copy(update={"tests": saved.tests}))

@@ -40,12 +40,15 @@ from mixops.ports.live_reader import read_live
 
 APPLIED_KEY = "mixops_applied"
 TESTS_KEY = "mixops_tests"
+# Application entries have no metadata of their own: their collection's records cover them
+# (an entry's ownership record lives on the collection, core/normalise.APPLICATIONS_KEY).
+STAMPED_KINDS = tuple(k for k in KINDS if k != "application")
 
 
 def declared_owned(stack: Stack, live: LiveState) -> Iterable[LiveResource]:
     """The live resources this stack declares and owns (what the records live on)."""
     owner = stack.project.stack
-    for kind in KINDS:
+    for kind in STAMPED_KINDS:
         for name in sorted(stack.resources(kind)):
             res = live.resources.get((kind, name))
             if res is not None and res.owner_stack == owner:
@@ -59,6 +62,8 @@ async def patch_metadata(client: MixpeekClient, res: LiveResource, metadata: dic
         await client.patch_retriever(res.id, body)
     elif res.kind == "taxonomy":
         await client.patch_taxonomy(res.id, body)
+    elif res.kind == "collection":
+        await client.patch_collection(res.id, body)
     else:
         await client.patch_cluster(res.id, body)
 
@@ -158,7 +163,7 @@ def read_records(stack: Stack, live: LiveState) -> Records:
     missing, other, untested, failed = [], [], [], []
     runs: list[dict[str, Any]] = []
     declared = 0
-    for kind in KINDS:
+    for kind in STAMPED_KINDS:
         for name in sorted(stack.resources(kind)):
             declared += 1
             label = f"{kind} {name!r}"

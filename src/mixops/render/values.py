@@ -84,6 +84,13 @@ def step_notes(step: Step) -> list[str]:
         notes.append(f"live id {step.live_id}; owned by this stack and no longer declared")
     if step.taxonomy_config is not None:
         notes.append(f"config change: {taxonomy_path(step.taxonomy_config)}")
+    if step.kind == "collection" and step.action in ("delete", "replace"):
+        if step.documents == 0:
+            notes.append("holds no documents")
+        else:
+            held = "an unknown number of" if step.documents is None else str(step.documents)
+            plural = "" if step.documents == 1 else "s"
+            notes.append(f"holds {held} document{plural}, lost with it (--allow-data-loss)")
     return notes
 
 

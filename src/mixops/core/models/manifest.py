@@ -7,6 +7,12 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from mixops.core.models.cluster import Cluster
+from mixops.core.models.collection import (
+    ClusterApplicationBinding,
+    Collection,
+    RetrieverEnrichmentBinding,
+    TaxonomyApplicationBinding,
+)
 from mixops.core.models.common import Name, StrictModel
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import Taxonomy
@@ -62,7 +68,17 @@ class ManifestFile(StrictModel):
     version: Literal["1.0"] = Field(description='Manifest format version; only "1.0" exists.')
     metadata: Metadata | None = None
     parameters: list[Parameter] = Field(default_factory=list)
+    collections: list[Collection] = Field(default_factory=list)
     retrievers: list[Retriever] = Field(default_factory=list)
     taxonomies: list[Taxonomy] = Field(default_factory=list)
     clusters: list[Cluster] = Field(default_factory=list)
+    taxonomy_applications: list[TaxonomyApplicationBinding] = Field(
+        default_factory=list, description="Taxonomies applied to collections this stack may not own (per entry)."
+    )
+    cluster_applications: list[ClusterApplicationBinding] = Field(
+        default_factory=list, description="Clusters applied to collections this stack may not own (per entry)."
+    )
+    retriever_enrichments: list[RetrieverEnrichmentBinding] = Field(
+        default_factory=list, description="Retriever enrichments of collections this stack may not own (per entry)."
+    )
     tests: list[Test] = Field(default_factory=list)

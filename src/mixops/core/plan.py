@@ -407,7 +407,13 @@ class _Builder:
             secrets = self.stack.secrets
             problems = [_replace(p, message=mask(p.message, secrets), fix=mask(p.fix, secrets)) for p in self.problems]
             raise PlanError.of("the plan cannot be made", problems)
-        fingerprints = {f"{k}/{n}": r.fingerprint for (k, n), r in sorted(self.live.resources.items())}
+        # Collections nobody manages that the manifests do not declare are read for their
+        # existence and features only (checked above), as before collections were a kind.
+        fingerprints = {
+            f"{k}/{n}": r.fingerprint
+            for (k, n), r in sorted(self.live.resources.items())
+            if k != "collection" or r.owner_stack is not None or n in self.stack.collections
+        }
         return Plan(
             stack=self.stack.project.stack,
             environment=self.stack.environment,

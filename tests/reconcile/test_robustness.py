@@ -156,7 +156,7 @@ GOOD_PLAN = {
         ({**GOOD_PLAN, "extra": 1}, "extra: unknown key"),
         # Strict: nothing is coerced (the hand-written reader took these), every field is typed.
         ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "wave": "1"}]}, r"steps\[0\].wave: Input should be a valid integer"),
-        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "depends_on": [["bucket", 1]]}]}, r"depends_on\[0\]\[0\]: Input should be 'retriever'"),
+        ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "depends_on": [["bucket", 1]]}]}, r"depends_on\[0\]\[0\]: Input should be 'collection'"),
         ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "adopt": "yes"}]}, r"steps\[0\].adopt: Input should be a valid boolean"),
         ({**GOOD_PLAN, "steps": [{**GOOD_STEP, "changes": [{"path": "a", "old": 1, "new": 2, "surface": "x"}]}]},
          r"changes\[0\].surface: Input should be 'in_place'"),

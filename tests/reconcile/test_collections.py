@@ -222,3 +222,26 @@ async def test_a_cluster_is_applied_to_the_collection_it_clusters(project_dir: P
     [entry] = await entries(project_dir, "products", "cluster_applications")
     assert entry["cluster_id"] == cluster_id
     await assert_converged(project_dir)
+
+
+async def test_a_test_of_a_retriever_reading_a_collection_not_created_yet_is_skipped_at_plan_time(
+    project_dir: Path,
+) -> None:
+    from mixops.core.outcomes import Status
+    from mixops.core.plan import PlanOptions
+    from mixops.local.inprocess import local_transport
+    from mixops.ports.project import load_project
+    from mixops.ports.reconcile import plan_and_apply
+
+    test = {
+        "name": "reviews are found",
+        "retriever": "review_search",
+        "inputs": {"query": "boots"},
+        "expect": {"min_results": 1},
+    }
+    write(project_dir, {"collections": [REVIEWS], "retrievers": [REVIEW_SEARCH], "tests": [test]})
+    project = load_project(project_dir, local_backend=local_transport)
+    planned, _ = await plan_and_apply(project, project.env_name(None), PlanOptions(), tests="all")
+    [outcome] = [t for t in planned.plan.tests if t.name == "reviews are found"]
+    assert outcome.status == Status.SKIPPED, outcome
+    assert "collection 'reviews', which does not exist yet" in (outcome.reason or "")

@@ -280,10 +280,14 @@ class Applier:
             await self._delete(kind, step.live_id, keep_outputs=True)
             new_id = self.ids[(kind, name)]
             await self._patch(kind, new_id, rename_body(kind, name))
+            if kind == "collection":
+                self.collections[name] = new_id
             return f"replaced ({step.live_id} -> {new_id})"
         if step.action == "create":
             new = await self._create(kind, spec, name)
             self.ids[(kind, name)] = new
+            if kind == "collection":
+                self.collections[name] = new  # what the tests after apply resolve names with
             result.new_id = new
             return f"created ({new})"
         if step.action == "replace":

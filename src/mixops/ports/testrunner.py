@@ -279,8 +279,11 @@ class TestRunner:
     def _desired_call(self, test: TestCase, ctx: _PlanContext) -> Callable[[], Awaitable[_Run]]:
         kind, name = target_of(test)
         spec = spec_of(self.stack.resources(kind)[name])
-        for ref_kind in ("retriever", "taxonomy", "cluster"):
+        # A collection the manifests declare and this plan creates does not exist yet either.
+        for ref_kind in ("collection", "retriever", "taxonomy", "cluster"):
             for ref in references(kind, spec, ref_kind):
+                if ref_kind == "collection" and ref not in self.stack.collections:
+                    continue  # not a collection mixops manages: plan checks it exists
                 if (ref_kind, ref) not in ctx.live.resources and not (kind == "taxonomy" and ref_kind == "retriever"):
                     raise NotRunnable(f"it references {ref_kind} {ref!r}, which does not exist yet (apply first)")
         if isinstance(test, RetrieverTest):

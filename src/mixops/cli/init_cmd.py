@@ -41,8 +41,8 @@ environments:
 """
 
 SEED = """\
-# Seed data for the `local` environment. mixops does not manage collections: in a
-# Mixpeek namespace they exist already; the local backend creates them from this file.
+# Seed data for the `local` environment: collections that exist already in a Mixpeek namespace
+# (manifests may declare them instead, see `collections:`), made here by the local backend.
 collections:
   - collection_name: articles
     description: Help-centre articles

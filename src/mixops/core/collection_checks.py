@@ -1,7 +1,7 @@
 """Do the collections and feature URIs the manifests use exist in the namespace? (pure)
 
-mixops does not manage collections, so a manifest naming a collection that is
-not there, or a feature URI its collection has no vector index for, makes
+A collection the manifests do not declare is only referenced, so a manifest naming
+one that is not there, or a feature URI its collection has no vector index for, makes
 every apply fail. The plan refuses to be made on these findings; `mixops
 doctor` shows them one per row, the satisfied ones included.
 """

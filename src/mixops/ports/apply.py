@@ -14,8 +14,8 @@ The old copies of replaced resources and the plan's deletes go bottom-up in
 one ordering: an old object is deleted after every old object (going away)
 that references it. The old copy of a replaced cluster is deleted with
 `cascade_output_collections=false`: its output collections may hold documents
-someone enriched or points at, and mixops does not manage collections, so it
-never destroys them as a side effect of a swap (remove them by hand once the
+someone enriched or points at, and mixops manages only the collections the
+manifests declare, so it never destroys them as a side effect of a swap (remove them by hand once the
 replacement's outputs serve). A cluster deleted on purpose (--prune) keeps the
 API's default and takes its outputs with it.
 

@@ -110,3 +110,20 @@ def test_the_missing_key_hint_names_only_environments_the_project_has(
     assert "reads its API key from $SHOP_KEY, which is not set" in result.output
     assert result.output.rstrip().endswith(hint), result.output
     assert "local environment" not in result.output
+
+
+def test_export_of_a_namespace_with_nothing_owned_says_nothing_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert mixops("init", "demo").exit_code == 0
+    result = mixops("-C", "demo", "export", "-o", "out")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        lines[0]
+        == "Nothing exported: namespace 'demo-local' holds no resources owned by this stack; no file was written."
+    )
+    assert not any(line.rstrip().endswith("files:") for line in lines), result.output
+    assert "Skipped 1 resource not owned by this stack (--all exports them)." in lines
+    assert not (tmp_path / "out").exists()

@@ -64,7 +64,12 @@ def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool
         where = Path(os.fsdecode(err.filename)) if err.filename else target
         raise MixopsError(f"cannot write the manifests to {display(where)}: {err.strerror or err}") from None
     counts = ", ".join(plural(n, k) for k, n in result.exported.items())
-    ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {plural(len(result.files), 'file')}:")
+    if not result.files:
+        # Nothing written: say so, rather than a file list that ends at its colon
+        owned = "" if include_all else " owned by this stack"
+        ctx.echo(f"Nothing exported: namespace {result.namespace!r} holds no resources{owned}; no file was written.")
+    else:
+        ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {plural(len(result.files), 'file')}:")
     for f in result.files:
         ctx.echo(
             f"  {display(target / f.path)}" + ("  (replaced the existing file)" if f.path in result.replaced else "")

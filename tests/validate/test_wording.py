@@ -66,4 +66,4 @@ def test_no_kind_declared_is_plural(project: Path) -> None:
     (project / "manifests" / "main.yaml").write_text(manifest)
     result = run(project, "validate")
     assert result.exit_code == 1
-    assert "unknown taxonomy 'product_tags' (declare it, or use one of: no taxonomies are declared)" in result.output
+    assert "unknown taxonomy 'product_tags' (declare it: no taxonomies are declared)" in result.output

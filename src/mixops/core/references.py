@@ -120,8 +120,9 @@ def _unknown(kind: str, name: str, declared: list[str]) -> tuple[str, str]:
     close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
     if close:
         return f"unknown {kind} {name!r}", f"did you mean {close[0]!r}?"
-    listing = ", ".join(sorted(declared)) if declared else f"no {plural(kind)} are declared"
-    return f"unknown {kind} {name!r}", f"declare it, or use one of: {listing}"
+    if not declared:
+        return f"unknown {kind} {name!r}", f"declare it: no {plural(kind)} are declared"
+    return f"unknown {kind} {name!r}", f"declare it, or use one of: {', '.join(sorted(declared))}"
 
 
 def _templates_in(node: Any, path: Path, out: list[tuple[Path, str]]) -> list[tuple[Path, str]]:

@@ -16,6 +16,7 @@ import click
 
 from mixops.core.wording import count
 from mixops.errors import ManifestError, MixopsError
+from mixops.ports.userpaths import shown
 
 # Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`. Success is 0.
 EXIT_ERROR = 1
@@ -100,15 +101,6 @@ _PLURALS = {"taxonomy": "taxonomies", "retriever": "retrievers", "cluster": "clu
 def plural(n: int, noun: str) -> str:
     """`1 taxonomy`, `2 taxonomies`: the count with its noun in the right number."""
     return f"{n} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"
-
-
-def shown(path: Path) -> str:
-    """A path as the user would type it from where they stand: relative below the current directory."""
-    absolute = path.absolute()
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix() or "."
-    except ValueError:
-        return absolute.as_posix()
 
 
 def invocation(project_dir: Path) -> str:

@@ -10,6 +10,7 @@ import click
 
 from mixops.cli.common import env_option, get_ctx, handle_errors, plural
 from mixops.errors import MixopsError
+from mixops.ports.userpaths import shown
 
 
 @click.command("export")
@@ -49,7 +50,7 @@ def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool
       mixops export --env prod --all --layout per-resource -o imported/
     """
     from mixops.cli.backend import in_process
-    from mixops.ports.export import display, export_env
+    from mixops.ports.export import export_env
     from mixops.ports.project import load_project
 
     ctx = get_ctx()
@@ -62,7 +63,7 @@ def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool
         )
     except OSError as err:
         where = Path(os.fsdecode(err.filename)) if err.filename else target
-        raise MixopsError(f"cannot write the manifests to {display(where)}: {err.strerror or err}") from None
+        raise MixopsError(f"cannot write the manifests to {shown(where)}: {err.strerror or err}") from None
     counts = ", ".join(plural(n, k) for k, n in result.exported.items())
     if not result.files:
         # Nothing written: say so, rather than a file list that ends at its colon
@@ -72,7 +73,7 @@ def export(env: str | None, out_dir: Path | None, force: bool, include_all: bool
         ctx.echo(f"Exported {counts} from namespace {result.namespace!r} into {plural(len(result.files), 'file')}:")
     for f in result.files:
         ctx.echo(
-            f"  {display(target / f.path)}" + ("  (replaced the existing file)" if f.path in result.replaced else "")
+            f"  {shown(target / f.path)}" + ("  (replaced the existing file)" if f.path in result.replaced else "")
         )
     if result.skipped_unowned:
         skipped = plural(result.skipped_unowned, "resource")

@@ -62,6 +62,11 @@ def _set_project(obj: Ctx, value: Any) -> None:
     obj.project_dir = value
 
 
+def _global_option(decls: list[str], apply: Callable[[Ctx, Any], None], text: str, **kwargs: Any) -> click.Option:
+    """One of the group's options: `apply` stores its value in the shared `Ctx`; `text` is its help."""
+    return click.Option(decls, expose_value=False, callback=_on_ctx(apply), help=text, **kwargs)
+
+
 def global_options() -> list[click.Option]:
     """The group's options, also accepted after the command (`mixops apply --no-color`).
 
@@ -69,27 +74,16 @@ def global_options() -> list[click.Option]:
     passed to the command's function: their callbacks set the shared `Ctx`.
     """
     return [
-        click.Option(
+        _global_option(
             ["-C", "--project", "global_project"],
+            _set_project,
+            "Project directory (as `mixops -C DIR`).",
             type=click.Path(file_okay=False, path_type=Path),
-            expose_value=False,
-            callback=_on_ctx(_set_project),
-            help="Project directory (as `mixops -C DIR`).",
         ),
-        click.Option(
-            ["--no-color", "global_no_color"],
-            is_flag=True,
-            expose_value=False,
-            callback=_on_ctx(_set_color_off),
-            help="No colour (also when NO_COLOR is set).",
+        _global_option(
+            ["--no-color", "global_no_color"], _set_color_off, "No colour (also when NO_COLOR is set).", is_flag=True
         ),
-        click.Option(
-            ["--debug", "global_debug"],
-            is_flag=True,
-            expose_value=False,
-            callback=_on_ctx(_set_debug),
-            help="Show tracebacks for errors.",
-        ),
+        _global_option(["--debug", "global_debug"], _set_debug, "Show tracebacks for errors.", is_flag=True),
     ]
 
 

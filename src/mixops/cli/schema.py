@@ -18,8 +18,9 @@ from pathlib import Path
 
 import click
 
-from mixops.cli.common import EXIT_ERROR, get_ctx, handle_errors, shown, write_output
+from mixops.cli.common import EXIT_ERROR, get_ctx, handle_errors, write_output
 from mixops.errors import ProjectError
+from mixops.ports.userpaths import shown
 
 
 def _source_tree_schemas(start: Path) -> Path | None:

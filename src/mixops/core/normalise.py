@@ -175,13 +175,9 @@ def _model_for(kind: str) -> type[BaseModel]:
 # --- the named steps ------------------------------------------------------------
 
 
-def fill_model_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through the manifest model so both sides carry the same defaults."""
-    return _fill_model_defaults(kind, spec)[0]
-
-
 def _fill_model_defaults(kind: str, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The model round trip, dropping keys the model does not know (a newer API's fields).
+    """Round-trip through the manifest model so both sides carry the same defaults,
+    dropping keys the model does not know (a newer API's fields).
 
     A live object may carry fields the API added after mixops' models were written;
     they are dropped (and returned, rendered, so the caller can warn) rather than
@@ -219,12 +215,6 @@ def _fill_model_defaults(kind: str, spec: Mapping[str, Any]) -> tuple[dict[str, 
 _MAX_DROP_ROUNDS = 5  # unknown keys inside a union member surface only once the member is picked
 
 
-def fill_api_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(spec)
-    _fill_api_defaults(kind, out)
-    return out
-
-
 def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
     for path, value in API_DEFAULTS.get(kind, ()):
         if len(path) > 1 and not isinstance(_get(out, path[:-1]), dict):
@@ -249,14 +239,8 @@ def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
                 config[key] = value
 
 
-def fill_stage_defaults(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Each stage's `stage_type` from the stage catalog (the API infers it) and `on_error`'s default."""
-    out = copy.deepcopy(spec)
-    _fill_stage_defaults(kind, out)
-    return out
-
-
 def _fill_stage_defaults(kind: str, out: dict[str, Any]) -> None:
+    """Each stage's `stage_type` from the stage catalog (the API infers it) and `on_error`'s default."""
     from mixops.core.models.retriever_stages import DEFAULT_STAGE_TYPE, STAGE_ALIASES
 
     if kind != "retriever":
@@ -273,14 +257,8 @@ def _fill_stage_defaults(kind: str, out: dict[str, Any]) -> None:
             stage["on_error"] = STAGE_ON_ERROR_DEFAULT
 
 
-def fill_algorithm_params(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Absent `algorithm_params` are the method's defaults: the same as `{}` or every default written out."""
-    out = copy.deepcopy(spec)
-    _fill_algorithm_params(kind, out)
-    return out
-
-
 def _fill_algorithm_params(kind: str, out: dict[str, Any]) -> None:
+    """Absent `algorithm_params` are the method's defaults: the same as `{}` or every default written out."""
     from mixops.core.models.cluster import METHOD_PARAMS
 
     vector = out.get("vector_config") if kind == "cluster" else None
@@ -291,28 +269,16 @@ def _fill_algorithm_params(kind: str, out: dict[str, Any]) -> None:
         vector["algorithm_params"] = params().model_dump(mode="json", exclude_none=True)
 
 
-def drop_switched_off(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """`llm_labeling: {enabled: false}` (and face_cluster_merge likewise) means the same as leaving it out."""
-    out = copy.deepcopy(spec)
-    _drop_switched_off(kind, out)
-    return out
-
-
 def _drop_switched_off(kind: str, out: dict[str, Any]) -> None:
+    """`llm_labeling: {enabled: false}` (and face_cluster_merge likewise) means the same as leaving it out."""
     for path in SWITCHED_OFF.get(kind, ()):
         value = _get(out, path)
         if isinstance(value, dict) and value.get("enabled") is False:
             _pop(out, path)
 
 
-def drop_server_metadata(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Metadata keys the server adds (see SERVER_METADATA) left out."""
-    out = copy.deepcopy(spec)
-    _drop_server_metadata(kind, out)
-    return out
-
-
 def _drop_server_metadata(kind: str, out: dict[str, Any]) -> None:
+    """Metadata keys the server adds (see SERVER_METADATA) left out."""
     meta = out.get("metadata")
     server = SERVER_METADATA.get(kind, frozenset())
     if isinstance(meta, dict) and server & meta.keys():
@@ -360,13 +326,8 @@ def _without_ownership(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sort_set_like(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(spec)
-    _sort_set_like(kind, out)
-    return out
-
-
 def _sort_set_like(kind: str, out: dict[str, Any]) -> None:
+    """Lists whose order means nothing (SET_LIKE) sorted, each value once."""
     for path in SET_LIKE.get(kind, ()):
         value = _get(out, path)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -376,9 +337,9 @@ def _sort_set_like(kind: str, out: dict[str, Any]) -> None:
 def normalise(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The comparable form of a manifest-shaped spec, desired or live.
 
-    The steps are the named functions above; here they run on one fresh tree
-    (the model round trip builds it) instead of deep-copying at every step: a
-    plan normalises every resource twice, and copies dominated it at 10,000.
+    The steps are the named functions above. After the model round trip, which
+    builds a fresh tree, each changes that tree in place: no step copies, since a
+    plan normalises every resource twice and copies dominated it at 10,000.
     """
     return normalise_report(kind, spec)[0]
 

@@ -153,31 +153,22 @@ def _walk(
     quiet: frozenset[str] | None,
 ) -> Any:
     """Copy-on-write: containers without placeholders are returned as they are."""
-    if isinstance(node, dict):
-        out: dict[Any, Any] | None = None
-        for k, v in node.items():
-            if _inert(v):
-                continue
-            nv = _walk(v, (*path, k), params, env, res, quiet)
-            if nv is not v:
-                if out is None:
-                    out = dict(node)
-                out[k] = nv
-        return node if out is None else out
-    if isinstance(node, list):
-        items: list[Any] | None = None
-        for i, v in enumerate(node):
-            if _inert(v):
-                continue
-            nv = _walk(v, (*path, i), params, env, res, quiet)
-            if nv is not v:
-                if items is None:
-                    items = list(node)
-                items[i] = nv
-        return node if items is None else items
-    if isinstance(node, str) and "${{" in node:
-        return _substitute(node, path, params, env, res, quiet)
-    return node
+    if isinstance(node, str):
+        return _substitute(node, path, params, env, res, quiet) if "${{" in node else node
+    if not isinstance(node, dict | list):
+        return node
+    # Dicts and lists alike: a container is copied at its first entry that changes.
+    entries = node.items() if isinstance(node, dict) else enumerate(node)
+    out: dict[Any, Any] | list[Any] | None = None
+    for key, value in entries:
+        if _inert(value):
+            continue
+        new = _walk(value, (*path, key), params, env, res, quiet)
+        if new is not value:
+            if out is None:
+                out = dict(node) if isinstance(node, dict) else list(node)
+            out[key] = new
+    return node if out is None else out
 
 
 def _lookup(

@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from mixops.core.models.seed import SeedCollection, SeedFile
+from mixops.core.models.seed import BUILDERS, DATA_KEYS, SeedCollection, SeedFile
 from mixops.core.normalise import MANAGED_BY
 from mixops.errors import SeedError
 from mixops.local.api.collections import create_collection
@@ -59,21 +59,9 @@ from mixops.local.seeded import SeedDocuments, load_documents
 
 RESET_HINT = "rebuild the namespace from the seed with `mixops local reset`"
 # Settings a seed-only collection is compared on: builders always (they decide the
-# vectors), the other create fields when the seed sets them.
-_BUILDERS = ("feature_extractor", "features", "vector_configs", "retriever_transform")
-_SETTINGS = (
-    "description",
-    "source",
-    "input_schema",
-    "enabled",
-    "metadata",
-    "schedule",
-    "taxonomy_applications",
-    "cluster_applications",
-    "alert_applications",
-    "retriever_enrichments",
-    "embedding_task",
-)
+# vectors), the other fields of a seed collection when the seed sets them (its name,
+# id and documents are not settings).
+_SETTINGS = tuple(k for k in SeedCollection.model_fields if k not in (*DATA_KEYS, *BUILDERS, "collection_id"))
 _DEFAULTS: dict[str, Any] = {"source": {"type": "none"}, "enabled": True}
 
 
@@ -193,8 +181,8 @@ def _check_settings(row: Row, request: dict[str, Any], where: str) -> None:
     if (row.body.get("metadata") or {}).get("managed_by") == MANAGED_BY:
         return
     changed: list[str] = []
-    for key in (*_BUILDERS, *_SETTINGS):
-        if key not in _BUILDERS and key not in request:
+    for key in (*BUILDERS, *_SETTINGS):
+        if key not in BUILDERS and key not in request:
             continue
         want = _comparable(key, request.get(key, _DEFAULTS.get(key)))
         have = _comparable(key, row.body.get(key, _DEFAULTS.get(key)))

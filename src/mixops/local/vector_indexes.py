@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mixops.local.engine.documents import get_plain
 from mixops.local.engine.store import VectorIndex
 from mixops.local.problems import invalid
 
@@ -179,12 +180,7 @@ def text_of(doc: Mapping[str, Any], paths: Sequence[str]) -> str:
     """The text at ``paths`` (dot paths; lists joined), space separated."""
     parts: list[str] = []
     for path in paths:
-        value: Any = doc
-        for part in path.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                value = None
-                break
-            value = value[part]
+        value = get_plain(doc, path)
         if isinstance(value, list):
             parts.extend(str(v) for v in value if v is not None)
         elif value is not None and not isinstance(value, Mapping):

@@ -38,6 +38,7 @@ from mixops.core.stack import KINDS, SECTION, Stack
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project
 from mixops.ports.target import connect, describe
+from mixops.ports.userpaths import shown
 from mixops.ports.yamlsource import load_paths
 from mixops.schemas import SCHEMA_BASE
 
@@ -344,15 +345,6 @@ def manifests_in_the_way(project: Project, out_dir: Path) -> list[Path]:
     return list(found)
 
 
-def display(path: Path) -> str:
-    """A path as the user would type it from where they stand: relative below the current directory."""
-    absolute = path.absolute()
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix() or "."
-    except ValueError:
-        return absolute.as_posix()
-
-
 def _known_secrets(project: Project, env_name: str) -> Stack | None:
     """The project's stack (when its manifests load), so export can put its placeholders back."""
     from mixops.errors import MixopsError
@@ -426,10 +418,10 @@ async def export_env(
     info = describe(project, env_name)
     in_the_way = [] if force else manifests_in_the_way(project, out_dir)
     if in_the_way:
-        shown = ", ".join(display(f) for f in in_the_way[:5]) + (", ..." if len(in_the_way) > 5 else "")
+        listed = ", ".join(shown(f) for f in in_the_way[:5]) + (", ..." if len(in_the_way) > 5 else "")
         raise MixopsError(
-            f"export refuses to write into {display(out_dir)}: YAML files are already there or beside it "
-            f"({shown}); exported files would duplicate their resources on the next validate, or overwrite them. "
+            f"export refuses to write into {shown(out_dir)}: YAML files are already there or beside it "
+            f"({listed}); exported files would duplicate their resources on the next validate, or overwrite them. "
             f"Export into a new directory (-o DIR) and move what you need, or pass --force; nothing was written"
         )
     references = env_references(project)

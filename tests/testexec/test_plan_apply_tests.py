@@ -53,6 +53,9 @@ def test_dropping_one_of_two_fused_searches_fails_the_style_test(applied: Path) 
 
 
 def test_a_neutral_change_shows_unchanged_results(applied: Path) -> None:
+    # The latency bound measures this machine, not the retriever: without it "passed" means
+    # the results, and a loaded test machine cannot fail this test.
+    edit(applied, "manifests/tests.yaml", lambda d: [t["expect"].pop("max_latency_ms", None) for t in d["tests"]])
     edit(
         applied,
         "manifests/retrievers.yaml",

@@ -29,7 +29,7 @@ Outside the tree, on purpose (tests/arch/test_errors.py holds this list to the c
   BudgetExceeded); mixops.local.app.BodyTooLarge (a Starlette HTTPException).
 - Signals caught inside the module that raises them: mixops.core.testbodies.NotRunnable,
   mixops.ports.retry.RetryableResponse, mixops.ports.yamlsafe._Fatal,
-  mixops.ports.yamlsafe._NotJson,
+  mixops.ports.yamlsafe._NotJson, mixops.ports.apply.StepSkipped,
   mixops.local.db.WouldWait, mixops.local.db.UniqueViolation. Deriving them from
   MixopsError would let an `except MixopsError` on the way swallow them.
 """

@@ -117,6 +117,17 @@ STEPS = (
         changes=(FieldChange(path="metadata.owner", old="someone", new="team-search", surface="in_place"),),
     ),
     Step(kind="cluster", name="old_groups", action="delete", live_id="clu_1", wave=0),
+    Step(
+        kind="backfill",
+        name="products/taxonomy/product_tags",
+        action="backfill",
+        live_id="col_1",
+        depends_on=(("application", "products/taxonomy/product_tags"),),
+        wave=3,
+        desired={"collection": "products", "taxonomy_id": "product_tags"},
+        documents=358,
+        backfill_due=("taxonomy 'product_tags' gets a new version",),
+    ),
     Step(kind="taxonomy", name="unchanged_tags", action="noop", live_id="tax_2"),
     Step(kind="cluster", name="steady_groups", action="noop", live_id="clu_8"),
 )

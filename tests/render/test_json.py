@@ -33,7 +33,15 @@ def test_sorted_keys_indent_two_and_step_order_kept() -> None:
     assert text == json.dumps(data, indent=2, sort_keys=True) + "\n"
     assert data["format"] == 1
     assert [s["name"] for s in data["steps"]] == [s.name for s in full_plan().steps]
-    assert data["counts"] == {"create": 1, "update": 2, "version": 1, "replace": 1, "delete": 1, "noop": 2}
+    assert data["counts"] == {
+        "create": 1,
+        "update": 2,
+        "version": 1,
+        "replace": 1,
+        "delete": 1,
+        "backfill": 1,
+        "noop": 2,
+    }
 
 
 # Maps whose keys are data (names, spec fields, metric names), not schema.

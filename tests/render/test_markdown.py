@@ -23,11 +23,13 @@ def test_golden_full_and_noop() -> None:
 def test_marker_first_then_summary_then_details_then_tests() -> None:
     md = render(full_plan(), "markdown")
     assert md.splitlines()[0] == "<!-- mixops-plan: stack=catalog env=staging -->"
-    verdict = md.index("**Plan: 1 to create, 2 to update, 1 new version, 1 to replace, 1 to delete (2 unchanged).**")
-    table = md.index("| create | update | new version | replace | delete | unchanged |")
+    verdict = md.index(
+        "**Plan: 1 to create, 2 to update, 1 new version, 1 to replace, 1 to delete, 1 backfill (2 unchanged).**"
+    )
+    table = md.index("| create | update | new version | replace | delete | backfill | unchanged |")
     assert verdict < table < md.index("<details>") < md.index("### Tests")
-    assert "| 1 | 2 | 1 | 1 | 1 | 2 |" in md
-    assert md.count("<details><summary><code>") == 6  # one per changed resource, none for unchanged
+    assert "| 1 | 2 | 1 | 1 | 1 | 1 | 2 |" in md
+    assert md.count("<details><summary><code>") == 7  # one per changed resource and backfill, none for unchanged
     assert "unchanged_tags" not in md
     assert not structure_problems(md)
 

@@ -26,11 +26,12 @@ def test_headline_per_action_and_hidden_unchanged() -> None:
         '  ~ taxonomy "product_tags" will get a new version',
         '-/+ cluster "product_groups" must be replaced (vector_config.clustering_method forces replacement)',
         '  - cluster "old_groups" will be deleted',
+        "  * backfill products with product_tags: 358 documents",
     ):
         assert line in out.splitlines(), line
     assert "unchanged_tags" not in out and "steady_groups" not in out
     assert out.rstrip().splitlines()[-2] == (
-        "Plan: 1 to create, 2 to update, 1 new version, 1 to replace, 1 to delete (2 unchanged)."
+        "Plan: 1 to create, 2 to update, 1 new version, 1 to replace, 1 to delete, 1 backfill (2 unchanged)."
     )
 
 

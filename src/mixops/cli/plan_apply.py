@@ -37,6 +37,14 @@ allow_data_loss_option = click.option(
     is_flag=True,
     help="Permit deleting or replacing collections that hold documents (they are lost).",
 )
+backfill_option = click.option(
+    "--backfill",
+    "backfill",
+    multiple=True,
+    metavar="COLLECTION/TAXONOMY",
+    help="Also enrich the documents already in COLLECTION with TAXONOMY (the apply-taxonomy task), which the "
+    "manifests apply to it; repeatable. Without it a backfill runs only when due (`backfill: true`).",
+)
 tests_option = click.option(
     "--tests",
     "tests",
@@ -63,6 +71,7 @@ def reconcile_options(fn: F) -> F:
             adopt_option,
             allow_delete_option,
             allow_data_loss_option,
+            backfill_option,
             tests_option,
             no_tests_option,
             parallelism_option,
@@ -102,6 +111,7 @@ def plan(
     adopt: bool,
     allow_delete: bool,
     allow_data_loss: bool,
+    backfill: tuple[str, ...],
     tests: str,
     no_tests: bool,
     parallelism: int,
@@ -136,6 +146,7 @@ def plan(
         adopt=adopt,
         allow_delete=allow_delete,
         allow_data_loss=allow_data_loss,
+        backfill=backfill,
         target=describe(project, env_name).label,
     )
     try:
@@ -200,6 +211,7 @@ def apply(
     adopt: bool,
     allow_delete: bool,
     allow_data_loss: bool,
+    backfill: tuple[str, ...],
     tests: str,
     no_tests: bool,
     parallelism: int,
@@ -253,6 +265,7 @@ def apply(
         adopt=adopt,
         allow_delete=allow_delete,
         allow_data_loss=allow_data_loss,
+        backfill=backfill,
         target=describe(project, env_name).label,
     )
 

@@ -160,7 +160,7 @@ def rename_body(kind: str, name: str) -> dict[str, Any]:
 def application_entry(spec: dict[str, Any], to_id: ToId) -> dict[str, Any]:
     """The wire entry of an `application` spec: ids for names, without mixops' own keys."""
     full = rewrite_refs("application", spec, to_id)
-    return {k: v for k, v in full.items() if k not in ("name", "collection", "type")}
+    return {k: v for k, v in full.items() if k not in ("name", "collection", "type", "backfill")}
 
 
 def with_entry(entries: list[Any], target_key: str, entry: dict[str, Any]) -> list[dict[str, Any]]:

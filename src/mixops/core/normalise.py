@@ -222,6 +222,9 @@ def _fill_api_defaults(kind: str, out: dict[str, Any]) -> None:
         if _get(out, path) is None:
             _set(out, path, value)
     if kind == "application":
+        # `backfill` is mixops' own flag (when to run the apply-taxonomy task), never on the
+        # wire: the live entry has none, so it is not part of what is compared.
+        out.pop("backfill", None)
         for key, value in APPLICATION_DEFAULTS.get(str(out.get("type")), {}).items():
             if out.get(key) is None:
                 out[key] = value

@@ -37,9 +37,20 @@ from mixops.core.surfaces import (
 from mixops.errors import PlanError, Problem
 
 PLAN_FORMAT: Literal[1] = 1
-Action = Literal["create", "update", "version", "replace", "delete", "noop"]
-ACTION_ORDER: dict[str, int] = {"create": 0, "update": 1, "version": 2, "replace": 3, "delete": 4, "noop": 5}
-MARKERS = {"create": "+", "update": "~", "version": "~", "replace": "-/+", "delete": "-", "noop": " "}
+Action = Literal["create", "update", "version", "replace", "delete", "backfill", "noop"]
+ACTION_ORDER: dict[str, int] = {
+    "create": 0,
+    "update": 1,
+    "version": 2,
+    "replace": 3,
+    "delete": 4,
+    "backfill": 5,
+    "noop": 6,
+}
+MARKERS = {"create": "+", "update": "~", "version": "~", "replace": "-/+", "delete": "-", "backfill": "*", "noop": " "}
+# A step is a resource's, or a backfill: the apply-taxonomy task over a collection's existing
+# documents, planned for one taxonomy application entry (named as that entry).
+StepKind = Literal["collection", "retriever", "taxonomy", "cluster", "application", "backfill"]
 SurfaceName = Literal["in_place", "new_version", "replace"]
 
 
@@ -73,15 +84,17 @@ class FieldChange(_Strict):
 
 
 class Step(_Strict):
-    kind: Kind = Field(
-        description="`collection`, `retriever`, `taxonomy`, `cluster` or `application` (one entry of a "
+    kind: StepKind = Field(
+        description="`collection`, `retriever`, `taxonomy`, `cluster`, `application` (one entry of a "
         "collection's `taxonomy_applications`, `cluster_applications` or `retriever_enrichments`, named "
-        "`<collection>/<taxonomy|cluster|retriever>/<applied resource>`)."
+        "`<collection>/<taxonomy|cluster|retriever>/<applied resource>`) or `backfill` (the apply-taxonomy task "
+        "over the documents a collection already holds, for the taxonomy application entry of the same name; "
+        "its action is `backfill`)."
     )
     name: str = Field(description="The resource's name, its identity within the namespace.")
     action: Action = Field(
         description="`create`, `update` (in place), `version` (taxonomy config: new version), `replace`, "
-        "`delete` or `noop`."
+        "`delete`, `backfill` (kind `backfill` only) or `noop`."
     )
     live_id: str | None = Field(default=None, description="Id of the live resource; `null` for a create.")
     changes: tuple[FieldChange, ...] = Field(
@@ -159,11 +172,19 @@ class Step(_Strict):
         default=None,
         description="On a collection `delete` or `replace`: how many documents it holds (an exact count read for "
         "this plan, else the listing's approximate `document_count`; `null` when unknown). A collection with "
-        "documents, or an unknown count, is refused without `--allow-data-loss`. `null` on other steps.",
+        "documents, or an unknown count, is refused without `--allow-data-loss`. On a `backfill`: how many "
+        "documents the collection holds now (`null` when unknown, or when this apply creates the collection). "
+        "`null` on other steps.",
+    )
+    backfill_due: tuple[str, ...] = Field(
+        default=(),
+        description="On a `backfill`: why it is due, e.g. `the entry is attached`, `the entry changes`, "
+        "`taxonomy 'product_tags' gets a new version`, `asked for with --backfill`. Empty on other steps.",
     )
 
     @computed_field(  # type: ignore[prop-decorator]
-        description="The action's marker in the text plan: `+`, `~`, `~`, `-/+`, `-`, or a space for `noop`."
+        description="The action's marker in the text plan: `+`, `~`, `~`, `-/+`, `-`, `*` (backfill), or a space "
+        "for `noop`."
     )
     @property
     def marker(self) -> str:
@@ -201,6 +222,7 @@ class Counts(_Strict):
     version: int = Field(description="Taxonomies that get a new version (same id).")
     replace: int = Field(description="Resources replaced (a new one under a temporary name, then swapped).")
     delete: int = Field(description="Resources deleted (`--prune`, or leftovers of an interrupted replacement).")
+    backfill: int = Field(description="Apply-taxonomy tasks over a collection's existing documents.")
     noop: int = Field(description="Resources that already match.")
 
 
@@ -258,13 +280,13 @@ class Plan(_Strict):
 
     def counts(self) -> dict[str, int]:
         """Steps per action, every action present."""
-        out = dict.fromkeys(("create", "update", "version", "replace", "delete", "noop"), 0)
+        out = dict.fromkeys(ACTION_ORDER, 0)
         for s in self.steps:
             out[s.action] += 1
         return out
 
     @computed_field(  # type: ignore[prop-decorator]
-        alias="counts", description="Number of steps per action, all six keys always present."
+        alias="counts", description="Number of steps per action, all seven keys always present."
     )
     @property
     def counts_by_action(self) -> Counts:
@@ -341,6 +363,8 @@ class PlanOptions:
     # Whether the API takes POST /v1/taxonomies/{id}/versions. None: not asked, because no
     # taxonomy config changes (`needs_taxonomy_versions`); a plan built so assumes versions.
     taxonomy_versions: Capability | None = None
+    # `--backfill COLLECTION/TAXONOMY`: backfills asked for whether due or not (docs/collections.md).
+    backfill: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, repr=False)
@@ -399,6 +423,7 @@ class _Builder:
                 steps.append(self._step(kind, name, res))
         steps += self._deletes(desired_keys)
         steps = self._repoint_dependents(steps)
+        steps += self._backfills(steps)
         steps = self._order(steps)
         steps = self._check_data_loss(steps)
         self._check_protect(steps)
@@ -688,6 +713,90 @@ class _Builder:
                 )
         return out
 
+    # --- backfills ------------------------------------------------------------------
+
+    def _backfills(self, steps: list[Step]) -> list[Step]:
+        """One `backfill` step per taxonomy application entry whose backfill is due.
+
+        Attaching an entry enriches the documents ingested afterwards; the documents already in
+        the collection are enriched only by the apply-taxonomy task, a billed job that runs only
+        as a step of its own. It is due, for an entry declared with `backfill: true`, when this
+        plan attaches the entry, changes it (a re-pointed reference included), or gives its
+        taxonomy a new config (new version or replacement); and for any declared taxonomy entry
+        named by `--backfill`. Nothing else makes one due, so an applied plan stays empty.
+        """
+        by_key = {s.key: s for s in steps}
+        asked = self._asked_backfills()
+        out = []
+        for name, app in sorted(self.stack.applications.items()):
+            if app.type != "taxonomy":
+                continue
+            due: list[str] = []
+            if app.backfill:
+                due += self._backfill_due(by_key, name, str(app.entry().get("taxonomy_id")))
+            if name in asked:
+                due.append("asked for with --backfill")
+            if not due:
+                continue
+            collection = self.live.collections.get(app.collection)
+            # A collection this apply creates (or replaces) has no id yet, nor a count worth showing.
+            made = by_key.get(("collection", app.collection))
+            created = made is not None and made.action in ("create", "replace")
+            out.append(
+                Step(
+                    kind="backfill",
+                    name=name,
+                    action="backfill",
+                    live_id=None if created or collection is None else collection.id,
+                    depends_on=(("application", name),),
+                    desired={"collection": app.collection, "taxonomy_id": app.entry().get("taxonomy_id")},
+                    documents=None if created else self._document_count(app.collection),
+                    backfill_due=tuple(due),
+                )
+            )
+        return out
+
+    def _backfill_due(self, steps: dict[tuple[str, str], Step], name: str, taxonomy: str) -> list[str]:
+        due = []
+        entry = steps.get(("application", name))
+        if entry is not None and entry.action == "create":
+            due.append("the entry is attached")
+        elif entry is not None and entry.action != "noop" and entry.changes:
+            due.append("the entry changes")
+        applied = steps.get(("taxonomy", taxonomy))
+        if applied is not None and applied.action in ("version", "replace"):
+            how = "gets a new version" if applied.action == "version" else "is replaced"
+            due.append(f"taxonomy {taxonomy!r} {how}")
+        return due
+
+    def _asked_backfills(self) -> set[str]:
+        """The entries `--backfill COLLECTION/TAXONOMY` names; a name no declared taxonomy
+        application matches is a problem naming those that exist."""
+        declared = {
+            f"{app.collection}/{app.entry().get('taxonomy_id')}": name
+            for name, app in self.stack.applications.items()
+            if app.type == "taxonomy"
+        }
+        out = set()
+        for wanted in self.options.backfill:
+            name = declared.get(wanted)
+            if name is None and wanted.count("/") == 2 and wanted in self.stack.applications:
+                name = wanted  # the entry's own name, `<collection>/taxonomy/<taxonomy>`
+            if name is None:
+                known = ", ".join(sorted(declared)) or "none are declared"
+                self.problems.append(
+                    Problem(
+                        "",
+                        message=f"--backfill {wanted!r}: the manifests declare no application of that taxonomy to "
+                        f"that collection (declared taxonomy applications: {known})",
+                        fix="name one as COLLECTION/TAXONOMY, e.g. --backfill "
+                        + (sorted(declared)[0] if declared else "products/product_tags"),
+                    )
+                )
+                continue
+            out.add(name)
+        return out
+
     def _repoint_dependents(self, steps: list[Step]) -> list[Step]:
         """A replaced resource gets a new id; every dependent must be re-pointed to it.
 
@@ -710,8 +819,9 @@ class _Builder:
 
     def _repointed(self, s: Step, replaced: dict[tuple[str, str], str]) -> Step:
         hits = tuple(f"{k} {n!r}" for k, n in s.depends_on if (k, n) in replaced)
-        if not hits or s.action in ("create", "replace", "delete"):
+        if not hits or s.action in ("create", "replace", "delete") or s.kind == "backfill":
             return s
+        kind = s.kind  # a resource's step: backfills are planned after re-pointing
         ctx = Context(taxonomy_versions=self._versions)
         surface = taxonomy_config_surface(ctx) if s.kind == "taxonomy" else Surface.IN_PLACE
         action: Action = s.action
@@ -721,10 +831,10 @@ class _Builder:
             reason = f"config ({NO_VERSIONS})"
             extra = {
                 "replace_reasons": s.replace_reasons + (() if reason in s.replace_reasons else (reason,)),
-                **({} if s.desired else self._as_written(s.kind, s.name, self.stack.resources(s.kind)[s.name])),
-                **self._stale_temporary(s.kind, s.name, self.desired.normalised[s.key]),
+                **({} if s.desired else self._as_written(kind, s.name, self.stack.resources(kind)[s.name])),
+                **self._stale_temporary(kind, s.name, self.desired.normalised[s.key]),
             }
-        elif ACTION_ORDER.get(s.action, 5) == 5 or s.action == "update":
+        elif s.action in ("noop", "update"):
             action = "version" if surface == Surface.NEW_VERSION else "update"
         if s.kind == "taxonomy":
             extra["taxonomy_config"] = "new_version" if surface == Surface.NEW_VERSION else "replacement"
@@ -734,7 +844,7 @@ class _Builder:
     def _repoint_changes(self, step: Step, replaced: dict[tuple[str, str], str], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
         out = []
-        for path, ref_kind, ref_name in self.stack.refs(step.kind, step.name):
+        for path, ref_kind, ref_name in self.stack.refs(cast(Kind, step.kind), step.name):
             if (ref_kind, ref_name) in replaced:
                 old_id = replaced[(ref_kind, ref_name)]
                 out.append(
@@ -763,12 +873,15 @@ class _Builder:
 
         out = []
         for s in steps:
-            if s.action == "delete":
+            if s.action in ("delete", "backfill"):
                 out.append(s)
                 continue
             out.append(_with_wave(s, level(s.key)))
+        # Backfills run last (ports/apply.py): after every resource, swap and delete is done.
+        last = 1 + max((s.wave for s in out if s.action not in ("delete", "backfill")), default=-1)
+        out = [_with_wave(s, last) if s.action == "backfill" else s for s in out]
         kind_rank: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
-        out.sort(key=lambda s: (s.action == "delete", s.wave, kind_rank.get(s.kind, 9), s.name))
+        out.sort(key=lambda s: (s.action == "backfill", s.action == "delete", s.wave, kind_rank.get(s.kind, 9), s.name))
         return out
 
 

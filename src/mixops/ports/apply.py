@@ -36,6 +36,7 @@ to a leftover temporary come from the plan's steps, which the rule book
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,18 +75,37 @@ ID_FIELD = {
 }
 PATH = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters", "collection": "collections"}
 CREATE_ATTEMPTS = 5
+# A backfill is a task over every document of a collection (the API quotes 1,000 to 5,000 a
+# second): waited for longer than the other tasks apply starts.
+BACKFILL_TIMEOUT = 1800.0
+# Answers to POST .../apply-taxonomy that mean the API does not offer the route (never a
+# refusal of this request: the collection and the entry were just read or written).
+NO_ROUTE = (404, 405, 501)
 VERB = {"create": "created", "update": "updated", "version": "new version", "replace": "replaced", "delete": "deleted"}
 
 
 @dataclass
 class StepResult:
     step: Step
-    status: str  # done | failed | not_started
+    status: str  # done | failed | skipped | not_started
     detail: str = ""
     seconds: float = 0.0
     new_id: str | None = None
     tests: tuple[TestOutcome, ...] = ()  # the replacement's tests before the swap
     tests_failed: bool = False
+
+
+def _task_figures(task: Mapping[str, Any]) -> str:
+    """What a finished task says of itself, as TaskResponse documents it: its `error`, and its
+    `outputs` (result metrics, free-form per task type) shown as they are."""
+    parts = []
+    error = task.get("error")
+    if error:
+        parts.append(f"error: {error}")
+    outputs = task.get("outputs")
+    if outputs:
+        parts.append("outputs: " + json.dumps(outputs, sort_keys=True, default=str))
+    return "".join(f"; {p}" for p in parts)
 
 
 def _first_reason(outcome: TestOutcome) -> str:
@@ -105,11 +125,16 @@ class ApplyReport:
     def failed(self) -> list[StepResult]:
         return [r for r in self.results if r.status == "failed"]
 
+    @property
+    def skipped(self) -> list[StepResult]:
+        return [r for r in self.results if r.status == "skipped"]
+
     def summary(self) -> str:
         done = sum(1 for r in self.results if r.status == "done")
         failed = len(self.failed)
         pending = sum(1 for r in self.results if r.status == "not_started")
-        return f"{done} done, {failed} failed, {pending} not started"
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        return f"{done} done, {failed} failed{skipped}, {pending} not started"
 
     def lines(self) -> list[str]:
         out = []
@@ -119,9 +144,15 @@ class ApplyReport:
                 out.append(f"  done         {label}: {r.detail}")
             elif r.status == "failed":
                 out.append(f"  FAILED       {label}: {r.detail}")
+            elif r.status == "skipped":
+                out.append(f"  SKIPPED      {label}: {r.detail}")
             else:
                 out.append(f"  not started  {label}")
         return out
+
+
+class StepSkipped(Exception):
+    """A step the API cannot take (an optional route it does not offer): skipped, with why."""
 
 
 class Applier:
@@ -175,12 +206,16 @@ class Applier:
                 # The live state knows this resource only under its temporary name; dependents
                 # resolve the real name, which it takes in this very apply.
                 self.ids[s.key] = s.live_id
-        forward = [s for s in active if s.action != "delete"]
+        forward = [s for s in active if s.action not in ("delete", "backfill")]
         waves = sorted({s.wave for s in forward})
         phases: list[list[tuple[Step, str]]] = [[(s, "forward") for s in forward if s.wave == w] for w in waves]
         going = [(s, "finalise") for s in forward if s.action == "replace"]
         going += [(s, "delete") for s in active if s.action == "delete"]
         phases += self._bottom_up(going)
+        # Last: every entry is attached and every collection has its final name and id.
+        backfills = [(s, "backfill") for s in active if s.action == "backfill"]
+        if backfills:
+            phases.append(backfills)
         stopped: MixopsError | None = None
         for phase in phases:
             if self.failed:
@@ -236,6 +271,12 @@ class Applier:
         started = time.perf_counter()
         try:
             detail = await self._execute(step, part, result)
+        except StepSkipped as err:
+            result.status = "skipped"
+            result.detail = str(err)
+            result.seconds = time.perf_counter() - started
+            self.emit(f"{step.marker} {step.kind} {step.name}: SKIPPED: {err}")
+            return
         except ReplacementTestsFailed as err:
             self.failed = True
             result.status = "failed"
@@ -271,6 +312,8 @@ class Applier:
                     f"refusing to delete {kind} {name!r} ({step.live_id}): not owned by stack {self.owner!r}"
                 )
             return await self._delete(kind, step.live_id)
+        if kind == "backfill":
+            return await self._backfill(step)
         res = self.stack.resources(kind)[name]
         spec = spec_of(res)
         if kind == "application":
@@ -353,6 +396,43 @@ class Applier:
                 collection_id, {list_key: entries, "metadata": {**meta, APPLICATIONS_KEY: records}}
             )
         return "deleted"
+
+    async def _backfill(self, step: Step) -> str:
+        """Run the apply-taxonomy task the plan made a step of, and wait for its end.
+
+        The body is ApplyTaxonomyRequest's one required field; the collection and taxonomy ids
+        are those of this apply (a collection created or replaced in it included). Only a
+        COMPLETED task is done; any other end fails the step with the task's own figures.
+        """
+        app = self.stack.applications[step.name]
+        collection = app.collection
+        taxonomy = str(app.entry()["taxonomy_id"])
+        collection_id = self.to_id("collection", collection)
+        taxonomy_id = self.to_id("taxonomy", taxonomy)
+        try:
+            started = await self.client.apply_taxonomy(collection_id, {"taxonomy_id": taxonomy_id})
+        except ApiError as err:
+            if err.status not in NO_ROUTE:
+                raise
+            raise StepSkipped(
+                f"the API does not offer the backfill (POST /v1/collections/{collection_id}/apply-taxonomy "
+                f"answered HTTP {err.status} {err.info.code or err.info.type or ''}".rstrip()
+                + f"); documents already in {collection!r} are not enriched by {taxonomy!r}, only those "
+                "ingested from now on"
+            ) from None
+        task_id = str(started["task_id"])
+        estimated = started.get("estimated_documents")
+        about = f"{estimated} documents estimated" if isinstance(estimated, int) else "no estimate given"
+        ended = await self.client.wait_task(task_id, timeout=BACKFILL_TIMEOUT)
+        status = str(ended.get("status") or "").upper()
+        figures = _task_figures(ended)
+        if status == "COMPLETED":
+            return f"backfilled {collection!r} with {taxonomy!r}: task {task_id} COMPLETED ({about}{figures})"
+        raise ApplyError(
+            f"the backfill of {collection!r} with {taxonomy!r} did not complete: task {task_id} ended "
+            f"{status or 'without a status'} ({about}{figures}); the entry stays attached and new documents are "
+            f"enriched. Run it again with: mixops apply --backfill {collection}/{taxonomy}"
+        )
 
     async def _bring(self, kind: str, resource_id: str, spec: dict[str, Any], changes: tuple[FieldChange, ...]) -> None:
         """Apply `changes` (the plan's, all in place or new version) to the resource `resource_id`."""

@@ -64,27 +64,31 @@ async def make_plan(client: MixpeekClient, stack: Stack, namespace: str, options
 async def counted_plan(
     client: MixpeekClient, stack: Stack, live: LiveState, options: PlanOptions, desired: DesiredSide | None = None
 ) -> Plan:
-    """The plan, with an exact document count on every collection it deletes or replaces.
+    """The plan, with an exact document count on every collection it deletes, replaces or backfills.
 
     The listing's `document_count` is documented as approximate (cached, it can lag recent
     writes), so before a collection is destroyed its documents are counted exactly
-    (documents/list with include_total). Only plans with such steps pay for a second pass.
+    (documents/list with include_total), and a backfill shows how many documents it runs
+    over. Only plans with such steps pay for a second pass.
     """
     first = await build_for(client, stack, live, dataclasses.replace(options, allow_data_loss=True), desired)
-    doomed = [s for s in first.steps if s.kind == "collection" and s.action in ("delete", "replace")]
-    if not doomed:
+    counted = {s.name: s.live_id for s in first.steps if s.kind == "collection" and s.action in ("delete", "replace")}
+    for s in first.steps:
+        if s.action == "backfill" and s.live_id is not None and s.desired is not None:
+            counted[str(s.desired["collection"])] = s.live_id
+    if not counted:
         return first  # the options differ only in what no step of this plan needs
-    for step in doomed:
-        if step.name in live.document_counts or step.live_id is None:
+    for name, live_id in counted.items():
+        if name in live.document_counts or live_id is None:
             continue
         try:
-            count = await client.count_documents(step.live_id)
+            count = await client.count_documents(live_id)
         except ApiError as err:
             if err.status not in (404, 405, 422):
                 raise
             count = None  # no exact count: the listing's approximate one is used
         if count is not None:
-            live.document_counts[step.name] = count
+            live.document_counts[name] = count
     return await build_for(client, stack, live, options, desired)
 
 

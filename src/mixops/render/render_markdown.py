@@ -129,9 +129,11 @@ def _head(plan: Plan) -> str:
         )
     )
     out = f"<!-- mixops-plan: stack={plan.stack} env={plan.environment} -->\n## mixops plan\n\n{verdict}\n\n{where}\n\n"
-    out += "| " + " | ".join(label for _, label in COUNT_COLUMNS) + " |\n"
-    out += "|" + " ---: |" * len(COUNT_COLUMNS) + "\n"
-    out += "| " + " | ".join(str(counts[key]) for key, _ in COUNT_COLUMNS) + " |\n\n"
+    # The backfill column only when the plan has one: most plans never do.
+    columns = [*COUNT_COLUMNS[:-1], *([("backfill", "backfill")] if counts["backfill"] else []), COUNT_COLUMNS[-1]]
+    out += "| " + " | ".join(label for _, label in columns) + " |\n"
+    out += "|" + " ---: |" * len(columns) + "\n"
+    out += "| " + " | ".join(str(counts[key]) for key, _ in columns) + " |\n\n"
     if plan.warnings:
         shown = [f"- {_escape(w)}\n" for w in plan.warnings[:WARNING_LIMIT]]
         more = len(plan.warnings) - len(shown)

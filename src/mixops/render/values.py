@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from mixops.core.plan import FieldChange, Plan, Step
 from mixops.core.surfaces import taxonomy_path
-from mixops.core.wording import action_counts
+from mixops.core.wording import action_counts, count
 
 UNSET = "(unset)"  # what Plan puts on the absent side of an added or removed field
 VALUE_LIMIT = 120
@@ -59,6 +59,8 @@ def flatten(spec: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 def headline(step: Step) -> str:
     """`retriever "product_search" will be created`, without the marker."""
+    if step.action == "backfill":
+        return backfill_headline(step)
     what = f'{step.kind} "{step.name}"'
     reasons = ", ".join(step.replace_reasons)
     verb = "forces" if len(step.replace_reasons) == 1 else "force"
@@ -73,6 +75,19 @@ def headline(step: Step) -> str:
     return f"{what} {phrase}"
 
 
+def backfill_headline(step: Step) -> str:
+    """`backfill products with product_tags: 358 documents`."""
+    spec = step.desired or {}
+    collection, taxonomy = spec.get("collection", "?"), spec.get("taxonomy_id", "?")
+    if step.live_id is None:
+        held = "the documents it holds once created"
+    elif step.documents is None:
+        held = "an unknown number of documents"
+    else:
+        held = f"{step.documents:,} document{'' if step.documents == 1 else 's'}"
+    return f"backfill {collection} with {taxonomy}: {held}"
+
+
 def step_notes(step: Step) -> list[str]:
     """Facts about a step that are not field changes: adoption, recovery, live id."""
     notes = []
@@ -82,6 +97,9 @@ def step_notes(step: Step) -> list[str]:
         notes.append(f'resumes an interrupted replacement from "{step.recover_from}"')
     if step.action == "delete" and step.live_id:
         notes.append(f"live id {step.live_id}; owned by this stack and no longer declared")
+    if step.action == "backfill":
+        notes.append(f"due: {'; '.join(step.backfill_due)}")
+        notes.append("runs the apply-taxonomy task over the documents already there (billed), after every other step")
     if step.taxonomy_config is not None:
         notes.append(f"config change: {taxonomy_path(step.taxonomy_config)}")
     if step.kind == "collection" and step.action in ("delete", "replace"):
@@ -140,4 +158,5 @@ def summary_line(plan: Plan) -> str:
     c = plan.counts()
     if not plan.has_changes:
         return "No changes. Live state matches the manifests."
-    return f"Plan: {action_counts(c)} ({c['noop']} unchanged)."
+    backfills = f", {count(c['backfill'], 'backfill')}" if c.get("backfill") else ""
+    return f"Plan: {action_counts(c)}{backfills} ({c['noop']} unchanged)."

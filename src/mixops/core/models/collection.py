@@ -101,6 +101,14 @@ class TaxonomyApplicationEntry(StrictModel):
     execution_phase: int | None = Field(default=None, ge=1, le=3)
     priority: int | None = Field(default=None, ge=0, le=1000)
     hierarchical_enrichment_style: Literal["full_chain", "best_match", "combined"] | None = None
+    # mixops' own key, never sent (bodies.application_entry) and never compared (normalise).
+    backfill: bool | None = Field(
+        default=None,
+        description="mixops only, never sent to the API: when true, apply also enriches the documents already in "
+        "the collection (the apply-taxonomy task) whenever this entry is attached or changed, or its taxonomy "
+        "gets a new config. Without it only documents ingested afterwards are enriched; `mixops apply --backfill "
+        "COLLECTION/TAXONOMY` runs one on demand (docs/collections.md).",
+    )
 
 
 class ClusterApplicationEntry(StrictModel):
@@ -210,20 +218,22 @@ class Application(StrictModel):
     name: str
     collection: str
     type: ApplicationType
+    # A taxonomy entry's `backfill: true` (mixops only): held apart from the wire entry.
+    backfill: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _entry_fits(cls, data: Any) -> Any:
         if not isinstance(data, dict) or data.get("type") not in ENTRY_MODELS:
             return data
-        head = {k: data[k] for k in ("name", "collection", "type") if k in data}
+        head = {k: data[k] for k in ("name", "collection", "type", "backfill") if k in data}
         entry = {k: v for k, v in data.items() if k not in head}
         try:
             model = ENTRY_MODELS[data["type"]].model_validate(entry, strict=False)
         except ValidationError as err:
             raise ValueError(str(err)) from None
         # Round trip: defaults are filled the same way on both sides of a diff.
-        return {**head, **model.model_dump(mode="json", exclude_none=True)}
+        return {**head, **model.model_dump(mode="json", exclude_none=True, exclude={"backfill"})}
 
     def entry(self) -> dict[str, Any]:
         """The wire entry (references as they are held: names in manifests, ids once rewritten)."""

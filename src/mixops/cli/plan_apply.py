@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -21,6 +23,9 @@ from mixops.cli.common import (
 )
 from mixops.cli.duration import Duration
 from mixops.errors import MixopsError, StalePlanError
+
+if TYPE_CHECKING:
+    from mixops.core.plan import PlanOptions
 
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
@@ -55,16 +60,55 @@ tests_option = click.option(
 )
 no_tests_option = click.option("--no-tests", is_flag=True, help="Run no tests.")
 
-
-def _test_select(tests: str, no_tests: bool) -> Literal["none", "changed", "all"]:
-    return "none" if no_tests else "all" if tests == "all" else "changed"
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def reconcile_options(fn: F) -> F:
-    """The options plan and apply share (one bundle, so the two commands cannot drift apart)."""
+def lock_timeout_option(text: str) -> Callable[[F], F]:
+    """`--lock-timeout` of the commands that apply (`text` is its help)."""
+    return click.option("--lock-timeout", type=Duration(), default="0s", show_default=True, help=text)
+
+
+@dataclass(frozen=True)
+class ReconcileFlags:
+    """The values of the options plan and apply share, handed to the command as one."""
+
+    prune: bool
+    adopt: bool
+    allow_delete: bool
+    allow_data_loss: bool
+    backfill: tuple[str, ...]  # COLLECTION/TAXONOMY pairs
+    tests: str
+    no_tests: bool
+    parallelism: int
+
+    @property
+    def test_select(self) -> Literal["none", "changed", "all"]:
+        return "none" if self.no_tests else "all" if self.tests == "all" else "changed"
+
+    def plan_options(self, target: str) -> PlanOptions:
+        from mixops.core.plan import PlanOptions
+
+        return PlanOptions(
+            prune=self.prune,
+            adopt=self.adopt,
+            allow_delete=self.allow_delete,
+            allow_data_loss=self.allow_data_loss,
+            backfill=self.backfill,
+            target=target,
+        )
+
+
+def reconcile_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options plan and apply share (one bundle, so the two commands cannot drift apart).
+
+    The command gets their values as one `flags: ReconcileFlags` argument.
+    """
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        flags = ReconcileFlags(**{f.name: kwargs.pop(f.name) for f in fields(ReconcileFlags)})
+        return fn(*args, flags=flags, **kwargs)
+
     for option in reversed(
         (
             prune_option,
@@ -77,8 +121,8 @@ def reconcile_options(fn: F) -> F:
             parallelism_option,
         )
     ):
-        fn = option(fn)
-    return fn
+        command = option(command)
+    return command
 
 
 @click.command()
@@ -107,14 +151,7 @@ def plan(
     fmt: str,
     out_markdown: Path | None,
     detailed_exitcode: bool,
-    prune: bool,
-    adopt: bool,
-    allow_delete: bool,
-    allow_data_loss: bool,
-    backfill: tuple[str, ...],
-    tests: str,
-    no_tests: bool,
-    parallelism: int,
+    flags: ReconcileFlags,
 ) -> None:
     """Show what apply would change in the environment's namespace.
 
@@ -132,7 +169,6 @@ def plan(
       mixops plan --tests all          # every test, not only those of changed resources
     """
     from mixops.cli.backend import in_process
-    from mixops.core.plan import PlanOptions
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import plan_and_apply
     from mixops.ports.target import describe
@@ -141,17 +177,10 @@ def plan(
     ctx = get_ctx()
     project = load_project(ctx.project_dir, local_backend=in_process)
     env_name = project.env_name(env)
-    options = PlanOptions(
-        prune=prune,
-        adopt=adopt,
-        allow_delete=allow_delete,
-        allow_data_loss=allow_data_loss,
-        backfill=backfill,
-        target=describe(project, env_name).label,
-    )
+    options = flags.plan_options(describe(project, env_name).label)
     try:
         planned, _ = asyncio.run(
-            plan_and_apply(project, env_name, options, parallelism=parallelism, tests=_test_select(tests, no_tests))
+            plan_and_apply(project, env_name, options, parallelism=flags.parallelism, tests=flags.test_select)
         )
     except MixopsError as err:
         if fmt != "github":
@@ -191,13 +220,7 @@ def _github_errors(err: MixopsError) -> None:
 @click.argument("planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @env_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a TTY).")
-@click.option(
-    "--lock-timeout",
-    type=Duration(),
-    default="0s",
-    show_default=True,
-    help="With `lock: lease`: how long to wait for another apply's lease on this namespace, e.g. 30s, 10m.",
-)
+@lock_timeout_option("With `lock: lease`: how long to wait for another apply's lease on this namespace, e.g. 30s, 10m.")
 @reconcile_options
 @handle_errors
 # Over 80 lines on purpose: a fifth is the docstring, which is `mixops apply --help`; the rest is one
@@ -207,14 +230,7 @@ def apply(
     env: str | None,
     auto_approve: bool,
     lock_timeout: float,
-    prune: bool,
-    adopt: bool,
-    allow_delete: bool,
-    allow_data_loss: bool,
-    backfill: tuple[str, ...],
-    tests: str,
-    no_tests: bool,
-    parallelism: int,
+    flags: ReconcileFlags,
 ) -> None:
     """Converge the environment's namespace on the manifests.
 
@@ -236,7 +252,7 @@ def apply(
       mixops apply --env staging --auto-approve --lock-timeout 10m
     """
     from mixops.cli.backend import in_process
-    from mixops.core.plan import Plan, PlanOptions
+    from mixops.core.plan import Plan
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import load_saved_plan, plan_and_apply
     from mixops.ports.target import describe
@@ -260,14 +276,7 @@ def apply(
                 f"{planfile}: this saved plan is for the protected environment {env_name!r}, which a plan file "
                 f"cannot choose on its own; say it on the command line: mixops apply {planfile} --env {env_name}"
             )
-    options = PlanOptions(
-        prune=prune,
-        adopt=adopt,
-        allow_delete=allow_delete,
-        allow_data_loss=allow_data_loss,
-        backfill=backfill,
-        target=describe(project, env_name).label,
-    )
+    options = flags.plan_options(describe(project, env_name).label)
 
     def confirm(p: Plan) -> bool:
         click.echo(render(p, "text", color=ctx.color), nl=False)
@@ -280,13 +289,13 @@ def apply(
             project,
             env_name,
             options,
-            parallelism=parallelism,
+            parallelism=flags.parallelism,
             apply=True,
             saved=saved,
             confirm=confirm,
             emit=lambda line: click.echo(line),
             lock_timeout=lock_timeout,
-            tests=_test_select(tests, no_tests),
+            tests=flags.test_select,
         )
     )
     if not planned.plan.has_changes:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors, invocation
-from mixops.cli.duration import Duration
+from mixops.cli.plan_apply import lock_timeout_option
 from mixops.cli.test_cmd import MARK, exit_for_tests, why
 from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
 
@@ -27,13 +27,7 @@ if TYPE_CHECKING:
 @click.option("--allow-delete", is_flag=True, help="Permit deletes and replacements in a protected environment.")
 @click.option("--allow-data-loss", is_flag=True, help="Permit deleting or replacing collections that hold documents.")
 @click.option("--prune", is_flag=True, help="Delete resources this stack owns in --to that are no longer declared.")
-@click.option(
-    "--lock-timeout",
-    type=Duration(),
-    default="0s",
-    show_default=True,
-    help="How long to wait for another apply on --to's namespace.",
-)
+@lock_timeout_option("How long to wait for another apply on --to's namespace.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @handle_errors
 # Over 80 lines on purpose: a fifth is the docstring, which is `mixops promote --help`; the rest is one

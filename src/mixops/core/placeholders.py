@@ -135,7 +135,7 @@ def resolve(
     not be read).
     """
     res = Resolution(data=None)
-    res.data = _walk(data, base, params, env, res, quiet)
+    res.data = _Resolver(params, env, quiet, res).walk(data, base)
     return res
 
 
@@ -144,122 +144,110 @@ def _inert(value: Any) -> bool:
     return value is None or isinstance(value, int | float | bool) or (isinstance(value, str) and "${{" not in value)
 
 
-def _walk(
-    node: Any,
-    path: Path,
-    params: Mapping[str, Any],
-    env: Mapping[str, str],
-    res: Resolution,
-    quiet: frozenset[str] | None,
-) -> Any:
-    """Copy-on-write: containers without placeholders are returned as they are."""
-    if isinstance(node, str):
-        return _substitute(node, path, params, env, res, quiet) if "${{" in node else node
-    if not isinstance(node, dict | list):
-        return node
-    # Dicts and lists alike: a container is copied at its first entry that changes.
-    entries = node.items() if isinstance(node, dict) else enumerate(node)
-    out: dict[Any, Any] | list[Any] | None = None
-    for key, value in entries:
-        if _inert(value):
-            continue
-        new = _walk(value, (*path, key), params, env, res, quiet)
-        if new is not value:
-            if out is None:
-                out = dict(node) if isinstance(node, dict) else list(node)
-            out[key] = new
-    return node if out is None else out
+@dataclass
+class _Resolver:
+    """One `resolve` call: its inputs, and the `Resolution` its walk and lookups fill."""
 
+    params: Mapping[str, Any]
+    env: Mapping[str, str]
+    quiet: frozenset[str] | None  # as in `resolve`
+    res: Resolution
 
-def _lookup(
-    expr: str,
-    path: Path,
-    params: Mapping[str, Any],
-    env: Mapping[str, str],
-    res: Resolution,
-    quiet: frozenset[str] | None = frozenset(),
-) -> tuple[bool, Any]:
-    match = REF_RE.match(expr)
-    if not match:
-        res.problems.append(
-            (path, f"invalid placeholder '${{{{ {expr} }}}}'", "use ${{ params.NAME }} or ${{ env.NAME }}")
-        )
-        return False, None
-    kind, name = match.groups()
-    if kind == "params":
-        if name not in params:
-            if quiet is None or name in quiet:
+    def walk(self, node: Any, path: Path) -> Any:
+        """Copy-on-write: containers without placeholders are returned as they are."""
+        if isinstance(node, str):
+            return self.substitute(node, path) if "${{" in node else node
+        if not isinstance(node, dict | list):
+            return node
+        # Dicts and lists alike: a container is copied at its first entry that changes.
+        entries = node.items() if isinstance(node, dict) else enumerate(node)
+        out: dict[Any, Any] | list[Any] | None = None
+        for key, value in entries:
+            if _inert(value):
+                continue
+            new = self.walk(value, (*path, key))
+            if new is not value:
+                if out is None:
+                    out = dict(node) if isinstance(node, dict) else list(node)
+                out[key] = new
+        return node if out is None else out
+
+    def lookup(self, expr: str, path: Path) -> tuple[bool, Any]:
+        res = self.res
+        match = REF_RE.match(expr)
+        if not match:
+            res.problems.append(
+                (path, f"invalid placeholder '${{{{ {expr} }}}}'", "use ${{ params.NAME }} or ${{ env.NAME }}")
+            )
+            return False, None
+        kind, name = match.groups()
+        if kind == "params":
+            if name not in self.params:
+                if self.quiet is None or name in self.quiet:
+                    return False, None
+                known = ", ".join(sorted(self.params)) or "none declared"
+                res.problems.append(
+                    (path, f"unknown parameter {name!r}", f"declare it under `parameters:`; declared: {known}")
+                )
                 return False, None
-            known = ", ".join(sorted(params)) or "none declared"
-            res.problems.append(
-                (path, f"unknown parameter {name!r}", f"declare it under `parameters:`; declared: {known}")
-            )
+            res.used_params.add(name)
+            value = self.params[name]
+            if value is None:
+                res.problems.append(
+                    (path, f"parameter {name!r} has no value", "give it a `default` or a value in the environment")
+                )
+                return False, None
+            return True, value
+        if name not in self.env:
+            res.problems.append((path, f"environment variable {name} is not set", f"export {name}=... before running"))
             return False, None
-        res.used_params.add(name)
-        value = params[name]
-        if value is None:
-            res.problems.append(
-                (path, f"parameter {name!r} has no value", "give it a `default` or a value in the environment")
-            )
-            return False, None
-        return True, value
-    if name not in env:
-        res.problems.append((path, f"environment variable {name} is not set", f"export {name}=... before running"))
-        return False, None
-    secret = env[name]
-    if secret:
-        res.secrets.add(secret)
-        res.secret_names[secret] = name
-    return True, secret
+        secret = self.env[name]
+        if secret:
+            res.secrets.add(secret)
+            res.secret_names[secret] = name
+        return True, secret
 
+    def substitute(self, text: str, path: Path) -> Any:
+        res = self.res
+        found = list(iter_placeholders(text))
+        if len(found) == 1 and not text[: found[0][0]].strip() and not text[found[0][1] :].strip():
+            # The whole string is one placeholder: the value keeps its own type.
+            expr = found[0][2]
+            ok, value = self.lookup(expr, path)
+            env_name = _env_name(expr)
+            if ok and env_name:
+                res.secret_paths[path] = ((True, env_name),)
+            param = _param_name(expr)
+            if ok and param:
+                res.param_paths[path] = ParamOrigin((param,), value)
+            return value if ok else Unrepresentable(text)
 
-def _substitute(
-    text: str,
-    path: Path,
-    params: Mapping[str, Any],
-    env: Mapping[str, str],
-    res: Resolution,
-    quiet: frozenset[str] | None = frozenset(),
-) -> Any:
-    found = list(iter_placeholders(text))
-    if len(found) == 1 and not text[: found[0][0]].strip() and not text[found[0][1] :].strip():
-        # The whole string is one placeholder: the value keeps its own type.
-        expr = found[0][2]
-        ok, value = _lookup(expr, path, params, env, res, quiet)
-        env_name = _env_name(expr)
-        if ok and env_name:
-            res.secret_paths[path] = ((True, env_name),)
-        param = _param_name(expr)
-        if ok and param:
-            res.param_paths[path] = ParamOrigin((param,), value)
-        return value if ok else Unrepresentable(text)
-
-    template: list[Segment] = []
-    used: list[str] = []
-    failed = False
-    pos = 0
-    for start, end, expr in found:
-        template.append((False, text[pos:start]))
-        pos = end
-        ok, value = _lookup(expr, path, params, env, res, quiet)
-        name = _env_name(expr)
-        param = _param_name(expr)
-        if ok and param and param not in used:
-            used.append(param)
-        if not ok:
-            failed = True
-            template.append((False, text[start:end]))
-        elif name:
-            template.append((True, name))
-        else:
-            template.append((False, ("true" if value else "false") if isinstance(value, bool) else str(value)))
-    template.append((False, text[pos:]))
-    if any(hole for hole, _ in template):
-        res.secret_paths[path] = tuple(template)
-    out = "".join(value if not hole else env.get(value, "") for hole, value in template)
-    if used and not failed:
-        res.param_paths[path] = ParamOrigin(tuple(used), out)
-    return Unrepresentable(out) if failed else out
+        template: list[Segment] = []
+        used: list[str] = []
+        failed = False
+        pos = 0
+        for start, end, expr in found:
+            template.append((False, text[pos:start]))
+            pos = end
+            ok, value = self.lookup(expr, path)
+            name = _env_name(expr)
+            param = _param_name(expr)
+            if ok and param and param not in used:
+                used.append(param)
+            if not ok:
+                failed = True
+                template.append((False, text[start:end]))
+            elif name:
+                template.append((True, name))
+            else:
+                template.append((False, ("true" if value else "false") if isinstance(value, bool) else str(value)))
+        template.append((False, text[pos:]))
+        if any(hole for hole, _ in template):
+            res.secret_paths[path] = tuple(template)
+        out = "".join(value if not hole else self.env.get(value, "") for hole, value in template)
+        if used and not failed:
+            res.param_paths[path] = ParamOrigin(tuple(used), out)
+        return Unrepresentable(out) if failed else out
 
 
 def _env_name(expr: str) -> str | None:

@@ -520,25 +520,22 @@ def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Proble
     for kind, items, table in sections:
         for i, res in items:
             path: Path = (SECTION[kind], i)
-            line, col = doc.locate((*path, "name"))
+            here = Origin(doc.file, *doc.locate((*path, "name")), path)
             key = (kind, res.name)
             if key in stack.origins:
                 first = stack.origins[key]
                 problems.append(
-                    Problem(
-                        doc.file,
-                        line,
-                        col,
-                        render_path((*path, "name")),
+                    here.problem(
                         f"duplicate {kind} name {res.name!r} (first declared at {first.file}:{first.line})",
                         "names are unique per kind; rename one",
+                        ("name",),
                     )
                 )
                 continue
             if kind == "collection":
                 res = _split_applications(stack, res, path, doc, problems)
             table[res.name] = res
-            stack.origins[key] = Origin(doc.file, line, col, path)
+            stack.origins[key] = here
             stack.docs[key] = doc
     for section, app_type in BINDING_SECTIONS.items():
         for i, binding in parts[section]:
@@ -548,23 +545,20 @@ def _merge(stack: Stack, parts: Parts, doc: SourceDocLike, problems: list[Proble
     seen_tests = {t.name for t in stack.tests}
     for i, test in parts["tests"]:
         path = ("tests", i)
-        line, col = doc.locate((*path, "name"))
+        here = Origin(doc.file, *doc.locate((*path, "name")), path)
         if test.name in seen_tests:
             first = stack.origins[("test", test.name)]
             problems.append(
-                Problem(
-                    doc.file,
-                    line,
-                    col,
-                    render_path((*path, "name")),
+                here.problem(
                     f"duplicate test name {test.name!r} (first declared at {first.file}:{first.line})",
                     "test names are unique; rename one",
+                    ("name",),
                 )
             )
             continue
         seen_tests.add(test.name)
         stack.tests.append(test)
-        stack.origins[("test", test.name)] = Origin(doc.file, line, col, path)
+        stack.origins[("test", test.name)] = here
         stack.docs[("test", test.name)] = doc
 
 
@@ -601,24 +595,21 @@ def _add_application(
     target = entry[APPLICATION_TARGET[app_type]]
     name = application_name(collection, app_type, target)
     key = ("application", name)
-    line, col = doc.locate((*path, APPLICATION_TARGET[app_type]))
+    here = Origin(doc.file, *doc.locate((*path, APPLICATION_TARGET[app_type])), path)
     if key in stack.origins:
         first = stack.origins[key]
         problems.append(
-            Problem(
-                doc.file,
-                line,
-                col,
-                render_path((*path, APPLICATION_TARGET[app_type])),
+            here.problem(
                 f"{app_type} {target!r} is applied to collection {collection!r} twice "
                 f"(first at {first.file}:{first.line})",
                 "keep one entry per collection and applied resource",
+                (APPLICATION_TARGET[app_type],),
             )
         )
         return
     app = Application.model_validate({"name": name, "collection": collection, "type": app_type, **entry})
     stack.applications[name] = app
-    stack.origins[key] = Origin(doc.file, line, col, path)
+    stack.origins[key] = here
     stack.docs[key] = doc
 
 

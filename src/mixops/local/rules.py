@@ -8,6 +8,7 @@ to need a replacement. This module only turns a violation into the API's error.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mixops.core.surfaces import (
@@ -20,6 +21,7 @@ from mixops.core.surfaces import (
 from mixops.local.problems import ApiProblem
 
 __all__ = [
+    "CLOSED_PATCH",
     "CLUSTER_PATCHABLE",
     "RETRIEVER_IMMUTABLE",
     "RETRIEVER_PATCHABLE",
@@ -29,6 +31,29 @@ __all__ = [
     "immutable_fields",
     "input_schema_violations",
 ]
+
+
+@dataclass(frozen=True)
+class ClosedPatch:
+    """A kind whose PATCH takes only the listed fields, and what its refusals say."""
+
+    fields: tuple[str, ...]
+    empty: str  # what an empty PATCH is told to send
+    instead: str  # what to do instead of changing any other field
+
+
+CLOSED_PATCH = {
+    "cluster": ClosedPatch(
+        CLUSTER_PATCHABLE,
+        "send at least one patchable field",
+        "Clusters have no clone: create a new cluster with the new configuration and delete this one.",
+    ),
+    "taxonomy": ClosedPatch(
+        TAXONOMY_PATCHABLE,
+        "send taxonomy_name, description or metadata",
+        "A taxonomy's config is immutable: POST /v1/taxonomies/{id}/versions for a new version, or clone it.",
+    ),
+}
 
 
 def immutable_fields(fields: Iterable[str], hint: str) -> ApiProblem:

@@ -23,10 +23,9 @@ from mixops.core.live import TEMP_SUFFIX, LiveState
 from mixops.core.normalise import normalise
 from mixops.core.placeholders import SecretPaths, mask_at_paths, mask_tree
 from mixops.core.stack import KINDS, Stack
-from mixops.ports.live_reader import read_live
+from mixops.ports.live_reader import read_env
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import APPLIED_KEY
-from mixops.ports.target import connect, describe
 
 UNSET = "(unset)"  # a field absent on one side: spelled as in the text report and the plan's JSON
 
@@ -143,7 +142,4 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
 
 async def detect_drift(project: Project, env_name: str, *, parallelism: int = 8) -> DriftReport:
     stack = load_stack(project, env_name)
-    info = describe(project, env_name)
-    async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
-        live = await read_live(client, info.namespace)
-    return find_drift(stack, live)
+    return find_drift(stack, await read_env(project, env_name, stack.secrets, parallelism=parallelism))

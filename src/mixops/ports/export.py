@@ -35,9 +35,9 @@ from mixops.core.models.collection import APPLICATION_LIST
 from mixops.core.normalise import normalise, strip_ownership
 from mixops.core.placeholders import REF_RE, iter_placeholders, mask_at_paths
 from mixops.core.stack import KINDS, SECTION, Stack
-from mixops.ports.live_reader import read_live
+from mixops.ports.live_reader import read_env
 from mixops.ports.project import Project
-from mixops.ports.target import connect, describe
+from mixops.ports.target import describe
 from mixops.ports.userpaths import shown
 from mixops.ports.yamlsource import load_paths
 from mixops.schemas import SCHEMA_BASE
@@ -432,8 +432,7 @@ async def export_env(
     if stack is not None:
         by_value.update(stack.secret_names)
     secrets = frozenset(by_value)
-    async with connect(project, env_name, parallelism=parallelism, secrets=secrets) as client:
-        live = await read_live(client, info.namespace)
+    live = await read_env(project, env_name, secrets, parallelism=parallelism)
     specs, skipped = export_specs(live, project.config.stack, include_all)
     specs = {
         kind: [

@@ -16,6 +16,8 @@ from mixops.errors import PlanError
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import is_lock
+from mixops.ports.project import Project
+from mixops.ports.target import connect, describe
 
 T = TypeVar("T")
 
@@ -144,6 +146,15 @@ def build_live_state(
             + "\ndelete or rename the extra copies through the API, then plan again"
         )
     return state
+
+
+async def read_env(project: Project, env_name: str, secrets: frozenset[str], *, parallelism: int = 8) -> LiveState:
+    """The live state of an environment's namespace, read over a connection of its own.
+
+    `secrets` are the values the connection masks in anything it reports.
+    """
+    async with connect(project, env_name, parallelism=parallelism, secrets=secrets) as client:
+        return await read_live(client, describe(project, env_name).namespace)
 
 
 async def read_live(client: MixpeekClient, namespace: str) -> LiveState:

@@ -25,7 +25,7 @@ from mixops.core.wording import listing
 from mixops.errors import PromotionRefused
 from mixops.ports.apply import ApplyReport
 from mixops.ports.client import MixpeekClient
-from mixops.ports.live_reader import read_live
+from mixops.ports.live_reader import read_env
 from mixops.ports.project import Project, load_stack
 from mixops.ports.reconcile import Planned, TestSelect, plan_and_apply
 from mixops.ports.stamps import Records, read_records, record_run
@@ -87,10 +87,7 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
 
 async def source_records(project: Project, env: str, *, parallelism: int = 8) -> Records:
     stack = load_stack(project, env)
-    info = describe(project, env)
-    async with connect(project, env, parallelism=parallelism, secrets=stack.secrets) as client:
-        live = await read_live(client, info.namespace)
-    return read_records(stack, live)
+    return read_records(stack, await read_env(project, env, stack.secrets, parallelism=parallelism))
 
 
 async def run_and_record(

@@ -15,10 +15,19 @@ from mixops.local.api.deps import (
     check_extra,
     declared,
     loop_first,
-    sent_keys,
+    optional_body,
     with_warnings,
 )
-from mixops.local.api.resources import Kind, add_list_routes, counted_page, delete_row, find, find_by_id, update_row
+from mixops.local.api.resources import (
+    Kind,
+    add_list_routes,
+    counted_page,
+    delete_row,
+    find,
+    find_by_id,
+    patch_changes,
+    update_row,
+)
 from mixops.local.api.schemas import (
     AdhocClusterRequest,
     CreateClusterRequest,
@@ -35,7 +44,6 @@ from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate, sort_items
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
 from mixops.local.process import RUNNER_KEY, identity
-from mixops.local.rules import CLUSTER_PATCHABLE, check_only
 
 router = APIRouter(tags=["clusters"])
 
@@ -231,13 +239,7 @@ add_list_routes(router, KIND, search_query=True)
 @loop_first
 def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "cluster", cluster_identifier)
-    sent = sent_keys(body, "send at least one patchable field")
-    check_only(
-        sent,
-        CLUSTER_PATCHABLE,
-        "Clusters have no clone: create a new cluster with the new configuration and delete this one.",
-    )
-    changes = body.model_dump(exclude_unset=True)
+    changes = patch_changes(body, "cluster")
     new = dict(row.body)
     vc = dict(new.get("vector_config") or {})
     for key in ("face_cluster_merge", "sample_size", "algorithm_params", "layout_stability"):
@@ -257,8 +259,6 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
         bad = [s for s in sources if state.db.get_by_id(ns, "cluster", s) is None]
         if bad:
             raise missing_references({"source_cluster_ids": bad})
-    if "cluster_name" in changes and not changes["cluster_name"]:
-        raise invalid("cluster_name cannot be null")
     new.update(changes)
     name = new.get("cluster_name") or row.name
     updated = update_row(state, ns, "cluster", row, name, new)
@@ -392,8 +392,7 @@ def execute(
     cluster_id: str, state: State, ns: Namespace, body: Annotated[ExecuteClusterRequest | None, Body()] = None
 ) -> dict[str, Any]:
     row = find_by_id(state, ns, "cluster", cluster_id)
-    warnings = check_extra(state, body) if body else []
-    overrides = declared(body) if body else {}
+    overrides, warnings = optional_body(state, body)
     if overrides.get("mode") in ("assign", "composite"):
         raise invalid(
             f"mode '{overrides['mode']}' is not supported by the local backend; use 'full'", code="unsupported"

@@ -310,6 +310,13 @@ def declared(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
 
 
+def optional_body(state: LocalState, body: BaseModel | None) -> tuple[dict[str, Any], list[str]]:
+    """An optional body's declared fields (``{}`` when none was sent) and the warnings naming its undeclared keys."""
+    if body is None:
+        return {}, []
+    return declared(body), check_extra(state, body)
+
+
 def sent_keys(body: BaseModel, empty_hint: str) -> set[str]:
     """Every key a PATCH body sent, declared or not; a 400 ``empty_update`` when it sent none."""
     sent = set(body.model_fields_set) | set(body.model_extra or {})

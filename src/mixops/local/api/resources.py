@@ -14,13 +14,23 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, unresolved_warning, with_warnings
+from mixops.local.api.deps import (
+    LocalState,
+    Namespace,
+    State,
+    check_extra,
+    sent_keys,
+    unresolved_warning,
+    with_warnings,
+)
 from mixops.local.api.schemas import ListRequest
 from mixops.local.db import Row, UniqueViolation
 from mixops.local.engine.filters import compile_filter
 from mixops.local.listing import Page, PageRequest, PageResult, paginate, search_filter, sort_items
 from mixops.local.problems import invalid, name_taken, not_found
+from mixops.local.rules import CLOSED_PATCH, check_only
 
 View = Callable[[LocalState, str, Row], dict[str, Any]]
 Envelope = Callable[[PageResult], dict[str, Any]]
@@ -77,6 +87,22 @@ def clone_source(state: LocalState, ns: str, kind: str, identifier: str, clone_n
     if clone_name == source.name:
         raise invalid("The clone needs a name different from the source's", code="clone_name_unchanged")
     return source
+
+
+def patch_changes(body: BaseModel, kind: str) -> dict[str, Any]:
+    """The fields a PATCH body sets, for a kind whose PATCH takes a closed list of fields.
+
+    The kind's :data:`~mixops.local.rules.CLOSED_PATCH` entry decides: 400 ``empty_update``
+    when the body sends nothing; 422 naming every other key it sends, undeclared ones
+    included. 422 as well when it sets the name to null.
+    """
+    rule = CLOSED_PATCH[kind]
+    check_only(sent_keys(body, rule.empty), rule.fields, rule.instead)
+    changes = body.model_dump(exclude_unset=True)
+    name = f"{kind}_name"
+    if name in changes and not changes[name]:
+        raise invalid(f"{name} cannot be null")
+    return changes
 
 
 def update_row(state: LocalState, ns: str, kind: str, row: Row, name: str, body: dict[str, Any]) -> Row:

@@ -15,6 +15,7 @@ from mixops.local.api.deps import (
     check_extra,
     declared,
     loop_first,
+    optional_body,
     sent_keys,
     with_warnings,
 )
@@ -353,8 +354,7 @@ def execute(
     retriever_id: str, state: State, ns: Namespace, body: Annotated[ExecuteRetrieverRequest | None, Body()] = None
 ) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
-    warnings = check_extra(state, body) if body else []
-    request = declared(body) if body else {}
+    request, warnings = optional_body(state, body)
     config = {k: row.body.get(k) for k in ("collection_identifiers", "stages", "input_schema", "budget_limits")}
     return with_warnings(_run(state, ns, config, request, row.id, "retriever_execution"), warnings)
 

@@ -17,7 +17,6 @@ from mixops.local.api.deps import (
     check_extra,
     declared,
     loop_first,
-    sent_keys,
     with_warnings,
 )
 from mixops.local.api.resources import (
@@ -28,6 +27,7 @@ from mixops.local.api.resources import (
     delete_row,
     find,
     find_by_id,
+    patch_changes,
     update_row,
 )
 from mixops.local.api.schemas import (
@@ -41,7 +41,6 @@ from mixops.local.execution import execute_taxonomy
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
 from mixops.local.problems import invalid, missing_references, name_taken, not_found
-from mixops.local.rules import TAXONOMY_PATCHABLE, check_only
 from mixops.local.stage_catalog import normalise_stages
 
 router = APIRouter(tags=["taxonomies"])
@@ -257,15 +256,7 @@ add_list_routes(router, KIND)
 @loop_first
 def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
     row = find(state, ns, "taxonomy", taxonomy_identifier)
-    sent = sent_keys(body, "send taxonomy_name, description or metadata")
-    check_only(
-        sent,
-        TAXONOMY_PATCHABLE,
-        "A taxonomy's config is immutable: POST /v1/taxonomies/{id}/versions for a new version, or clone it.",
-    )
-    changes = body.model_dump(exclude_unset=True)
-    if "taxonomy_name" in changes and not changes["taxonomy_name"]:
-        raise invalid("taxonomy_name cannot be null")
+    changes = patch_changes(body, "taxonomy")
     new = {**row.body, **changes}
     name = new["taxonomy_name"] if changes.get("taxonomy_name") else row.name
     new["taxonomy_name"] = name

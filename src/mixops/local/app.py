@@ -37,7 +37,7 @@ from mixops.local.api import apply_taxonomy, clusters, collections, namespaces, 
 from mixops.local.api.deps import LocalState, Settings, enforce_contract
 from mixops.local.db import Database
 from mixops.local.engine.embedder import Embedder, HashingEmbedder
-from mixops.local.engine.errors import EngineError, NotFound, Unsupported
+from mixops.local.engine.errors import EngineError
 from mixops.local.problems import ApiProblem, envelope
 
 log = logging.getLogger("mixops.local")
@@ -227,8 +227,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_engine(_req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, EngineError)
-        status = 404 if isinstance(exc, NotFound) else 422 if isinstance(exc, Unsupported) else 400
-        return _json_response(status, envelope(status, exc.message, exc.error_type, None, exc.details))
+        return _json_response(exc.status, envelope(exc.status, exc.message, exc.error_type, None, exc.details))
 
     app.add_exception_handler(ApiProblem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from mixops.core.models.retriever_stages import AttributeFilterParams
 from mixops.local.engine import BadRequest, Unsupported, compile_filter
-from mixops.local.engine.filters import attribute_filter_predicate
+from mixops.local.engine.filters import Predicate, attribute_filter_predicate
+from mixops.local.engine.stage_parsing import StageProblem, parse_stages
 
 DOC = {
     "title": "Blue Running Shoes",
@@ -61,11 +63,20 @@ def test_geo_is_unsupported() -> None:
         compile_filter({"field": "loc", "operator": "geo_radius", "value": {}})
 
 
+def _attribute_filter(**params: object) -> Predicate:
+    return attribute_filter_predicate(AttributeFilterParams.model_validate(params))
+
+
 def test_attribute_filter_modes() -> None:
-    assert attribute_filter_predicate({"field": "metadata.color", "operator": "eq", "value": "blue"})(DOC)
+    assert _attribute_filter(field="metadata.color", operator="eq", value="blue")(DOC)
     # attribute_filter is case-sensitive unless case_insensitive is set
-    assert not attribute_filter_predicate({"field": "metadata.color", "value": "BLUE"})(DOC)
-    assert attribute_filter_predicate({"field": "metadata.color", "value": "BLUE", "case_insensitive": True})(DOC)
-    assert attribute_filter_predicate({"conditions": {"OR": [{"price": 1}, {"price": 40}]}})(DOC)
-    with pytest.raises(BadRequest, match="not both"):
-        attribute_filter_predicate({"field": "x", "value": 1, "conditions": {"x": 1}})
+    assert not _attribute_filter(field="metadata.color", value="BLUE")(DOC)
+    assert _attribute_filter(field="metadata.color", value="BLUE", case_insensitive=True)(DOC)
+    assert _attribute_filter(conditions={"OR": [{"price": 1}, {"price": 40}]})(DOC)
+    with pytest.raises(Unsupported, match="natural_language"):
+        _attribute_filter(natural_language="blue things")
+    # Both modes at once: refused where the stage enters, naming the parameters.
+    both = {"stage_name": "f", "config": {"stage_id": "attribute_filter",
+            "parameters": {"field": "x", "value": 1, "conditions": {"x": 1}}}}  # fmt: skip
+    with pytest.raises(StageProblem, match=r"^stages\[0\]\.config\.parameters: use either `conditions` or"):
+        parse_stages([both])

@@ -79,8 +79,8 @@ def test_pre_filters_and_request_filters_narrow_candidates(store: InMemoryStore)
 
 def test_fusion_combines_searches(store: InMemoryStore) -> None:
     searches = [
-        {"feature_uri": URI, "query": {"input_mode": "text", "value": "telescope stars"}, "top_k": 5},
-        {"feature_uri": URI, "query": {"input_mode": "text", "value": "rose garden"}, "top_k": 5, "weight": 2.0},
+        {"feature_uri": URI, "query": {"input_mode": "text", "value": "telescope stars"}, "top_k": 5, "weight": 0.5},
+        {"feature_uri": URI, "query": {"input_mode": "text", "value": "rose garden"}, "top_k": 5},
     ]
     stage = {"stage_name": "s", "config": {"stage_id": "feature_search", "parameters": {"searches": searches}}}
     rrf = run(store, [stage]).documents

@@ -39,22 +39,19 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)] | Template
 # --- feature_search ---------------------------------------------------------
 
 
+# The query inputs of the SDK's oneOf (StageDefs*QueryInput): `value` is optional in each, as a
+# template naming an optional input that was not sent leaves it out; the engine then applies
+# the search's `on_empty`/`optional`.
 class TextQuery(StrictModel):
     input_mode: Literal["text"] = "text"
     value: str | None = None
     text: str | None = Field(default=None, description="Legacy alias of `value`.")
     embedding_task: str | None = None
 
-    @model_validator(mode="after")
-    def _one_text(self) -> TextQuery:
-        if self.value is None and self.text is None:
-            raise ValueError('a text query needs `value` (for example "{{INPUT.query}}")')
-        return self
-
 
 class VectorQuery(StrictModel):
     input_mode: Literal["vector"]
-    value: list[float] | list[list[float]] | str
+    value: list[float] | list[list[float]] | str | None = None
 
 
 class DocumentRef(StrictModel):
@@ -69,7 +66,7 @@ class DocumentQuery(StrictModel):
 
 class ContentQuery(StrictModel):
     input_mode: Literal["content"]
-    value: str | list[float]
+    value: str | list[float] | None = None
 
 
 class MultiContentQuery(StrictModel):
@@ -193,7 +190,7 @@ class SortRelevanceParams(StrictModel):
 
 
 class SortAttributeParams(StrictModel):
-    field: str
+    field: str = "metadata.created_at"
     direction: Direction | None = None
     nulls_last: bool = True
 
@@ -275,7 +272,7 @@ class DocumentEnrichParams(StrictModel):
     target_field: str = "document_id"
     fields_to_merge: list[str] | None = None
     output_field: str | None = None
-    strategy: Literal["enrich", "replace"] = "enrich"
+    strategy: Literal["enrich", "replace", "append"] = "enrich"
     when: LogicalOperator | None = None
     allow_missing: bool = True
     cache_behavior: Literal["auto", "disabled", "aggressive"] | None = None

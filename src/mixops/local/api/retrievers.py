@@ -28,6 +28,7 @@ from mixops.local.api.schemas import (
     PatchRetrieverRequest,
 )
 from mixops.local.db import Row, UniqueViolation, now_iso
+from mixops.local.engine.stage_parsing import parse_stages
 from mixops.local.execution import execute_pipeline
 from mixops.local.ids import new_id
 from mixops.local.listing import Page, paginate
@@ -121,6 +122,7 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
     """Create from a create-request dict (routes, clone and seeds)."""
     collection_ids = _resolve_collections(state, ns, request.get("collection_identifiers"))
     stages = normalise_stages(request["stages"])
+    parse_stages(stages)  # each stage's parameters against the models: 422 naming the field
     _validate_stages(state, ns, stages, collection_ids)
     rid = retriever_id or new_id("ret")
     body = {k: v for k, v in request.items() if v is not None}
@@ -195,6 +197,7 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
         if changes["stages"] is None:
             raise invalid("stages cannot be null", code="validation_error")
         new["stages"] = normalise_stages(changes.pop("stages"))
+        parse_stages(new["stages"])
     if "input_schema" in changes:
         check_input_schema(row.body.get("input_schema"), changes["input_schema"])
     if "collection_identifiers" in changes:
@@ -311,7 +314,7 @@ def execute_adhoc(body: AdhocExecuteRequest, state: State, ns: Namespace, respon
     request = declared(body)
     config = {
         "collection_identifiers": _resolve_collections(state, ns, request.get("collection_identifiers")),
-        "stages": normalise_stages(request["stages"]),
+        "stages": parse_stages(normalise_stages(request["stages"])),
         "input_schema": request.get("input_schema") or {},
         "budget_limits": request.get("budget_limits"),
     }
@@ -355,7 +358,8 @@ def execute(
 ) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
     request, warnings = optional_body(state, body)
-    config = {k: row.body.get(k) for k in ("collection_identifiers", "stages", "input_schema", "budget_limits")}
+    config = {k: row.body.get(k) for k in ("collection_identifiers", "input_schema", "budget_limits")}
+    config["stages"] = parse_stages(row.body["stages"])  # validated once here; the engine runs them typed
     return with_warnings(_run(state, ns, config, request, row.id, "retriever_execution"), warnings)
 
 

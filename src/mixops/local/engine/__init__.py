@@ -17,7 +17,10 @@ Embedder (``embedder.py``): ``Embedder`` protocol (name, dimensions, embed(texts
     float32, L2-normalised); ``HashingEmbedder(dimensions=384)`` deterministic hashed n-grams.
 
 Filters (``filters.py``): compile_filter(logical_operator) -> predicate(doc) -> bool;
-    attribute_filter_predicate(params); resolve_path / get_path (dot paths).
+    attribute_filter_predicate(AttributeFilterParams); resolve_path / get_path (dot paths).
+
+Stages (``stage_parsing.py``): parse_stages(stages) -> list[ParsedStage], each stage validated once
+    with core.models.retriever_stages (StageProblem, 422, names the field); ParsedStage.resolve(inputs).
 
 Retrieval (``retrieval.py``):
     run_pipeline(stages, inputs, input_schema, collection_identifiers, store, *, filters=None,

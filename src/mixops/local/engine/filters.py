@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mixops.core.models.common import GEO_OPERATORS, VALUE_OPERATORS
+from mixops.core.models.retriever_stages import AttributeFilterParams
 from mixops.local.engine.errors import BadRequest, Unsupported
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -78,25 +79,20 @@ def and_all(predicates: Sequence[Predicate]) -> Predicate:
     return lambda doc: all(p(doc) for p in preds)
 
 
-def attribute_filter_predicate(params: Mapping[str, Any], where: str = "attribute_filter") -> Predicate:
-    """The predicate of an ``attribute_filter`` stage's parameters.
+def attribute_filter_predicate(params: AttributeFilterParams, where: str = "attribute_filter") -> Predicate:
+    """The predicate of an ``attribute_filter`` stage's (validated) parameters.
 
-    Simple mode: ``field``/``operator``/``value``; or ``conditions`` (a LogicalOperator),
-    not both. ``case_insensitive`` (default false) folds case in simple mode and is
-    the default for the conditions tree. ``natural_language`` needs an LLM: Unsupported.
+    Simple mode: ``field``/``operator`` (eq)/``value``; or ``conditions`` (a LogicalOperator);
+    the model refuses both or neither. ``case_insensitive`` (default false) folds case in
+    simple mode and is the default for the conditions tree. ``natural_language`` needs an
+    LLM: Unsupported.
     """
-    if params.get("natural_language"):
+    if params.natural_language:
         raise Unsupported(f"{where}: natural_language filters need an LLM and are not supported by the local backend")
-    case_sensitive = not bool(params.get("case_insensitive", False))
-    conditions = params.get("conditions")
-    has_simple = params.get("field") is not None
-    if conditions is not None and has_simple:
-        raise BadRequest(f"{where}: use either field/operator/value or conditions, not both")
-    if conditions is not None:
-        return compile_filter(conditions, case_sensitive=case_sensitive, where=f"{where}.conditions")
-    if not has_simple:
-        raise BadRequest(f"{where}: needs field/operator/value or conditions")
-    cond = {"field": params["field"], "operator": params.get("operator", "eq"), "value": params.get("value")}
+    case_sensitive = not params.case_insensitive
+    if params.conditions is not None:
+        return compile_filter(params.conditions, case_sensitive=case_sensitive, where=f"{where}.conditions")
+    cond = {"field": params.field, "operator": params.operator or "eq", "value": params.value}
     return _compile_condition(cond, case_sensitive, where)
 
 

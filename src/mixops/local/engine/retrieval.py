@@ -20,26 +20,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mixops.core.models.retriever_stages import KNOWN_STAGES
+from pydantic import BaseModel
+
+from mixops.core.models.retriever_stages import FeatureSearchParams
 from mixops.local.engine import documents as D
 from mixops.local.engine.credits import Budget, BudgetExceeded, stage_cost
 from mixops.local.engine.errors import BadRequest, EngineError, Unsupported
 from mixops.local.engine.filters import and_all, compile_filter
 from mixops.local.engine.search import run_feature_search
 from mixops.local.engine.stage_handlers import HANDLERS, StageContext, StageOutput
+from mixops.local.engine.stage_parsing import UNSUPPORTED_STAGES, ParsedStage, parse_stages
 from mixops.local.engine.store import DocumentStore
-from mixops.local.engine.templates import missing_inputs, substitute
 
-SEARCH_ALIASES = ("feature_search", "feature_filter", "hybrid_search", "semantic_search")
-ALIASES = {"taxonomy_join": "taxonomy_enrich"}
-#: Catalog stages (mixpeek-api.md 5.9, as the manifest models know them) that the local backend
-#: has no handler for: they need an LLM, a model service or the network.
-UNSUPPORTED_STAGES = frozenset(KNOWN_STAGES) - {*HANDLERS, *SEARCH_ALIASES, *ALIASES}
-STAGE_TYPES = {
-    "feature_search": "filter", "attribute_filter": "filter", "sort_attribute": "sort",
-    "sort_relevance": "sort", "rerank": "sort", "mmr": "sort", "group_by": "reduce", "sample": "reduce",
-    "taxonomy_enrich": "apply", "document_enrich": "apply",
-}  # fmt: skip
 DEFAULT_PAGE_SIZE = 10
 
 
@@ -69,22 +61,11 @@ class PipelineResult:
         }
 
 
-@dataclass(frozen=True)
-class _Stage:
-    name: str
-    stage_id: str
-    kind: str
-    parameters: dict[str, Any]
-    pre_filters: Any
-    on_error: str
-    where: str
-
-
 # Over 80 lines on purpose: the execution's state (documents so far, statistics, budget, timing,
 # warnings) lives across the stage loop and the failure paths that report it; the parsing, stage
 # running and pagination it calls are separate functions below.
 def run_pipeline(
-    stages: Sequence[Mapping[str, Any]],
+    stages: Sequence[Mapping[str, Any]] | Sequence[ParsedStage],
     inputs: Mapping[str, Any] | None,
     input_schema: Mapping[str, Any] | None,
     collection_identifiers: Sequence[str],
@@ -95,17 +76,21 @@ def run_pipeline(
     limit: int | None = None,
     pagination: Mapping[str, Any] | None = None,
 ) -> PipelineResult:
-    """Execute ``stages`` over the named collections and page the final documents."""
+    """Execute ``stages`` over the named collections and page the final documents.
+
+    ``stages`` are plain dicts (validated here) or the ``parse_stages`` of the route that
+    already validated them; either way each stage's parameters are validated once more only
+    when they hold input templates (``ParsedStage.resolve``).
+    """
     started = time.perf_counter()
-    parsed = [_parse_stage(s, i) for i, s in enumerate(stages or [])]
-    if not parsed:
-        raise BadRequest("stages: at least one stage is required")
+    parsed = _parsed(stages)
     values = _check_inputs(inputs or {}, input_schema or {})
     collections = store.resolve_collections(list(collection_identifiers or []))
     request_filter = compile_filter(filters, where="filters")
     budget = Budget(budget_limits)
-    page = _Page.parse(pagination, limit, _default_page_size(parsed, values))
     warnings: list[str] = []
+    resolved = [stage.resolve(values, warnings) for stage in parsed]
+    page = _Page.parse(pagination, limit, _default_page_size(resolved))
     ctx = StageContext(store, collections, values, request_filter, warnings)
     stats: dict[str, Any] = {}
 
@@ -132,15 +117,13 @@ def run_pipeline(
         )
     docs: list[dict[str, Any]] | None = None
     try:
-        for stage in parsed:
+        for stage, params in zip(parsed, resolved, strict=True):
             t0 = time.perf_counter()
             credits_before = ctx.extra_credits
             input_count = len(docs) if docs is not None else 0
-            params = substitute(stage.parameters, values)
-            lost = missing_inputs(stage.parameters, values)
             error = None
             try:
-                out = _run_stage(ctx, stage, docs, params, lost)
+                out = _run_stage(ctx, stage, docs, params)
             except Unsupported as exc:
                 if stage.on_error != "skip":
                     return failed(f"Retriever execution failed: stage {stage.name!r}: {exc.message}")
@@ -182,22 +165,22 @@ def run_pipeline(
     )
 
 
+def _parsed(stages: Sequence[Mapping[str, Any]] | Sequence[ParsedStage]) -> list[ParsedStage]:
+    if stages and all(isinstance(s, ParsedStage) for s in stages):
+        return [s for s in stages if isinstance(s, ParsedStage)]
+    return parse_stages(list(stages or []))
+
+
 def _run_stage(
-    ctx: StageContext, stage: _Stage, docs: list[dict[str, Any]] | None, params: dict[str, Any], lost: set[str]
+    ctx: StageContext, stage: ParsedStage, docs: list[dict[str, Any]] | None, params: BaseModel | None
 ) -> StageOutput:
-    if stage.kind == "feature_search":
-        if stage.stage_id == "hybrid_search" or ("feature_uri" in params and "searches" not in params):
-            params = _hybrid_to_feature_search(ctx, params, lost, stage.where)
-        for s in params.get("searches") or []:
-            if isinstance(s, Mapping) and isinstance(s.get("feature_uri"), str):
-                ctx.search_uris.append(s["feature_uri"])
-        pre = compile_filter(stage.pre_filters, where=f"{stage.where}.pre_filters")
-        predicate = and_all([pre, ctx.request_filter])
+    where = stage.where
+    if isinstance(params, FeatureSearchParams):
+        ctx.search_uris.extend(s.feature_uri for s in params.searches)
+        predicate = and_all([stage.pre_filters, ctx.request_filter])
         restrict = None if docs is None else {(d["collection_id"], d["document_id"]) for d in docs}
         previous = {} if docs is None else {(d["collection_id"], d["document_id"]): d for d in docs}
-        outcome = run_feature_search(
-            ctx.store, ctx.collections, params, predicate, restrict, f"{stage.where}.parameters"
-        )
+        outcome = run_feature_search(ctx.store, ctx.collections, params, predicate, restrict, where)
         out: list[dict[str, Any]] = []
         for (cid, did), score in outcome.hits:
             prior = previous.get((cid, did))
@@ -209,74 +192,7 @@ def _run_stage(
                 out.append(D.from_stored(stored, score))
         meta = {"vectors_scored": outcome.scored, "search_hits": outcome.per_search}
         return StageOutput(out, outcome.scored, meta)
-    return HANDLERS[stage.kind](ctx, docs, params, stage.pre_filters, f"{stage.where}.parameters")
-
-
-def _hybrid_to_feature_search(
-    ctx: StageContext, params: Mapping[str, Any], lost: set[str], where: str
-) -> dict[str, Any]:
-    """Seed 002's flat ``{feature_uri, query_text, top_k}`` as a one-search feature_search.
-
-    Seed 002 declares the input ``query`` but templates ``{{INPUT.query_text}}``; when
-    the template names a missing input, the ``query_text``/``query`` input is used
-    instead (with a warning) so the seed's request works verbatim.
-    """
-    query = params.get("query_text", params.get("query"))
-    if (query is None or query == "") and lost:
-        for name in ("query_text", "query"):
-            if isinstance(ctx.inputs.get(name), str):
-                query = ctx.inputs[name]
-                ctx.warnings.append(
-                    f"{where}: template input(s) {sorted(lost)} not provided; used input {name!r} as query_text"
-                )
-                break
-    top = params.get("top_k", 25)
-    search: dict[str, Any] = {"feature_uri": params.get("feature_uri"), "top_k": top}
-    if isinstance(query, Mapping):
-        search["query"] = query
-    elif isinstance(query, list):
-        search["query"] = {"input_mode": "vector", "value": query}
-    else:
-        search["query"] = {"input_mode": "text", "value": query}
-    for key in ("min_score", "weight"):
-        if key in params:
-            search[key] = params[key]
-    out: dict[str, Any] = {"searches": [search], "final_top_k": params.get("final_top_k", top)}
-    if "collection_identifiers" in params:
-        out["collection_identifiers"] = params["collection_identifiers"]
-    return out
-
-
-def _parse_stage(stage: Any, i: int) -> _Stage:
-    where = f"stages[{i}]"
-    if not isinstance(stage, Mapping):
-        raise BadRequest(f"{where}: must be an object")
-    config = stage.get("config")
-    if config is None and "stage_id" in stage:
-        config = stage
-    if not isinstance(config, Mapping):
-        raise BadRequest(f"{where}.config: required (an object with stage_id and parameters)")
-    stage_id = config.get("stage_id")
-    if not isinstance(stage_id, str) or not stage_id:
-        raise BadRequest(f"{where}.config.stage_id: required")
-    name = stage.get("stage_name") or stage_id
-    if not isinstance(name, str):
-        raise BadRequest(f"{where}.stage_name: must be a string")
-    stage_id = ALIASES.get(stage_id, stage_id)
-    if stage_id in SEARCH_ALIASES:
-        kind = "feature_search"
-    elif stage_id in HANDLERS or stage_id in UNSUPPORTED_STAGES:
-        kind = stage_id
-    else:
-        known = sorted({*SEARCH_ALIASES, *HANDLERS, *UNSUPPORTED_STAGES})
-        raise BadRequest(f"{where}.config.stage_id: unknown stage {stage_id!r}; known stages: {', '.join(known)}")
-    params = config.get("parameters") or {}
-    if not isinstance(params, Mapping):
-        raise BadRequest(f"{where}.config.parameters: must be an object")
-    on_error = stage.get("on_error") or "error"
-    if on_error not in ("error", "skip"):
-        raise BadRequest(f"{where}.on_error: must be 'error' or 'skip'")
-    return _Stage(name, stage_id, kind, dict(params), config.get("pre_filters"), on_error, f"{where}.config")
+    return HANDLERS[stage.kind](ctx, docs, params, stage.pre_filters, where)
 
 
 def _check_inputs(inputs: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,13 +212,11 @@ def _check_inputs(inputs: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[
     return values
 
 
-def _default_page_size(stages: list[_Stage], inputs: Mapping[str, Any]) -> int:
-    for stage in reversed(stages):
-        if stage.kind == "feature_search":
-            value = substitute(stage.parameters.get("final_top_k", stage.parameters.get("top_k")), inputs)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return min(value, 500)
-            return 25
+def _default_page_size(params: list[BaseModel | None]) -> int:
+    """The last search stage's final_top_k (at most 500), else 10."""
+    for p in reversed(params):
+        if isinstance(p, FeatureSearchParams):
+            return min(p.final_top_k, 500) if isinstance(p.final_top_k, int) else 25
     return DEFAULT_PAGE_SIZE
 
 

@@ -1,8 +1,10 @@
 """Retriever stages other than ``feature_search`` (see ``search.py``).
 
 Each handler takes the stage context, the previous stage's documents (``None``
-when no stage has produced candidates yet) and the stage's templated
-parameters, and returns a ``StageOutput``. Behaviour per stage id:
+when no stage has produced candidates yet), the stage's parameters (validated and
+typed by ``stage_parsing.py`` with the models of ``core.models.retriever_stages``,
+inputs substituted), its compiled ``pre_filters`` and the parameters' location for
+messages, and returns a ``StageOutput``. Defaults are the models'. Behaviour per stage id:
 
 - ``attribute_filter``: first stage: fetches the collections' documents matching
   the filter, ``pre_filters`` and the request ``filters`` (at most 1,000 per
@@ -46,11 +48,24 @@ from typing import Any
 
 import numpy as np
 
+from mixops.core.models.retriever_stages import (
+    AttributeFilterParams,
+    DocumentEnrichParams,
+    GroupByParams,
+    MMRParams,
+    RerankParams,
+    SampleParams,
+    SortAttributeParams,
+    SortRelevanceParams,
+    TaxonomyEnrichParams,
+)
 from mixops.local.engine import documents as D
 from mixops.local.engine.errors import BadRequest, NotFound, Unsupported
 from mixops.local.engine.feature_uris import find_index
 from mixops.local.engine.filters import Predicate, always, and_all, attribute_filter_predicate, compile_filter
+from mixops.local.engine.stage_parsing import concrete_int
 from mixops.local.engine.store import CollectionInfo, DocumentStore
+from mixops.local.engine.templates import substitute
 
 FIRST_STAGE_FETCH_LIMIT = 1000
 
@@ -75,15 +90,15 @@ class StageOutput:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-Handler = Callable[[StageContext, "list[dict[str, Any]] | None", dict[str, Any], Any, str], StageOutput]
+Docs = list[dict[str, Any]] | None
+# The parameters' type is the stage's model; the table below pairs each handler with its stage id.
+Handler = Callable[[StageContext, Docs, Any, Predicate, str], StageOutput]
 
 
 def attribute_filter(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+    ctx: StageContext, docs: Docs, params: AttributeFilterParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
-    pred = and_all(
-        [attribute_filter_predicate(params, where), compile_filter(pre_filters, where=f"{where}.pre_filters")]
-    )
+    pred = and_all([attribute_filter_predicate(params, where), pre_filters])
     if docs is None:
         pred = and_all([pred, ctx.request_filter])
         out: list[dict[str, Any]] = []
@@ -111,21 +126,13 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, str(value))
 
 
-def _direction(params: Mapping[str, Any], where: str) -> bool:
-    """True for descending."""
-    direction = params.get("direction") or "desc"
-    if direction not in ("asc", "desc"):
-        raise BadRequest(f"{where}.direction: must be 'asc' or 'desc'")
-    return bool(direction == "desc")
-
-
 def sort_attribute(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+    ctx: StageContext, docs: Docs, params: SortAttributeParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     docs = docs or []
-    path = params.get("field") or "metadata.created_at"
-    desc = _direction(params, where)
-    nulls_last = params.get("nulls_last", True)
+    path = params.field
+    desc = params.direction != "asc"
+    nulls_last = params.nulls_last
     present = [d for d in docs if D.get_plain(d, path) is not None]
     nulls = [d for d in docs if D.get_plain(d, path) is None]
     present.sort(key=lambda d: _sort_key(D.get_plain(d, path)), reverse=desc)
@@ -134,14 +141,12 @@ def sort_attribute(
 
 
 def sort_relevance(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+    ctx: StageContext, docs: Docs, params: SortRelevanceParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     docs = docs or []
-    path = params.get("score_field") or "score"
-    desc = _direction(params, where)
-    missing = params.get("missing_score") or "bottom"
-    if missing not in ("bottom", "top", "preserve"):
-        raise BadRequest(f"{where}.missing_score: must be bottom, top or preserve")
+    path = params.score_field
+    desc = params.direction != "asc"
+    missing = params.missing_score
 
     def number(d: Mapping[str, Any]) -> float | None:
         v = D.get_plain(d, path)
@@ -166,16 +171,14 @@ def _text_of(doc: Mapping[str, Any], path: str) -> str:
     return "" if value is None else str(value)
 
 
-def rerank(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
-) -> StageOutput:
+def rerank(ctx: StageContext, docs: Docs, params: RerankParams, pre_filters: Predicate, where: str) -> StageOutput:
     docs = docs or []
-    query = params.get("query", ctx.inputs.get("query"))
+    query = substitute(params.query, ctx.inputs)  # the default is the template {{INPUT.query}}
     if not isinstance(query, str) or not query.strip():
         raise BadRequest(f"{where}.query: needs a query text (set query or provide the 'query' input)")
-    field_path = params.get("document_field") or "content"
-    limit = int(params.get("max_candidates") or 10)
-    score_field = params.get("score_field") or "scores.rerank"
+    field_path = params.document_field
+    limit = params.max_candidates
+    score_field = params.score_field
     candidates, rest = docs[:limit], docs[limit:]
     if not candidates:
         return StageOutput([], 0)
@@ -189,8 +192,8 @@ def rerank(
         rescored.append(new)
     rescored.sort(key=lambda d: -d["score"])
     out = rescored + rest
-    if params.get("top_k"):
-        out = out[: int(params["top_k"])]
+    if params.top_k is not None:
+        out = out[: concrete_int(params.top_k, f"{where}.top_k")]
     return StageOutput(out, len(candidates))
 
 
@@ -220,40 +223,16 @@ def _doc_vectors(
     return out
 
 
-def mmr(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
-) -> StageOutput:
+def mmr(ctx: StageContext, docs: Docs, params: MMRParams, pre_filters: Predicate, where: str) -> StageOutput:
     docs = docs or []
-    lam = float(params.get("lambda", 0.7))
-    if not 0.0 <= lam <= 1.0:
-        raise BadRequest(f"{where}.lambda: must be between 0 and 1")
-    k = int(params.get("top_k", 25))
-    score_field = params.get("score_field") or "score"
-    out_field = params.get("mmr_score_field") or "scores.mmr"
+    lam = params.lambda_
+    k = concrete_int(params.top_k, f"{where}.top_k")
+    score_field = params.score_field
+    out_field = params.mmr_score_field
     if not docs:
         return StageOutput([], 0)
+    sim = _similarity(ctx, docs, params, where)
     n = len(docs)
-    sim = np.zeros((n, n), dtype=np.float32)
-    if params.get("diversity_fields"):
-        fields = list(params["diversity_fields"])
-        weights = params.get("diversity_field_weights") or {}
-        total = sum(float(weights.get(f, 1.0)) for f in fields) or 1.0
-        for f in fields:
-            values = [D.get_plain(d, f) for d in docs]
-            same = np.array([[a is not None and a == b for b in values] for a in values], dtype=np.float32)
-            sim += same * float(weights.get(f, 1.0)) / total
-    else:
-        features = params.get("diversity_features") or []
-        uri = params.get("diversity_feature_uri")
-        if not features:
-            uri = uri or (ctx.search_uris[0] if ctx.search_uris else None)
-            if not uri:
-                raise BadRequest(f"{where}: needs diversity_feature_uri, diversity_features or diversity_fields")
-            features = [{"feature_uri": uri, "weight": 1.0}]
-        total = sum(float(f.get("weight", 1.0)) for f in features) or 1.0
-        for f in features:
-            vecs = _doc_vectors(ctx, docs, str(f["feature_uri"]), where)
-            sim += (vecs @ vecs.T) * float(f.get("weight", 1.0)) / total
     rel = np.array([float(D.get_plain(d, score_field) or 0.0) for d in docs], dtype=np.float32)
     span = float(rel.max() - rel.min())
     rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
@@ -277,15 +256,38 @@ def mmr(
     return StageOutput(out, n)
 
 
-def group_by(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
-) -> StageOutput:
+def _similarity(
+    ctx: StageContext, docs: list[dict[str, Any]], params: MMRParams, where: str
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Pairwise similarity of ``docs``: equal field values, or weighted cosine of feature vectors."""
+    n = len(docs)
+    sim = np.zeros((n, n), dtype=np.float32)
+    if params.diversity_fields:
+        weights = params.diversity_field_weights or {}
+        total = sum(weights.get(f, 1.0) for f in params.diversity_fields) or 1.0
+        for f in params.diversity_fields:
+            values = [D.get_plain(d, f) for d in docs]
+            same = np.array([[a is not None and a == b for b in values] for a in values], dtype=np.float32)
+            sim += same * weights.get(f, 1.0) / total
+        return sim
+    features = [(f.feature_uri, f.weight) for f in params.diversity_features or []]
+    if not features:
+        uri = params.diversity_feature_uri or (ctx.search_uris[0] if ctx.search_uris else None)
+        if not uri:
+            raise BadRequest(f"{where}: needs diversity_feature_uri, diversity_features or diversity_fields")
+        features = [(uri, 1.0)]
+    total = sum(w for _, w in features) or 1.0
+    for uri, weight in features:
+        vecs = _doc_vectors(ctx, docs, uri, where)
+        sim += (vecs @ vecs.T) * weight / total
+    return sim
+
+
+def group_by(ctx: StageContext, docs: Docs, params: GroupByParams, pre_filters: Predicate, where: str) -> StageOutput:
     docs = docs or []
-    path = params.get("group_by_field") or "source_object_id"
-    max_per = int(params.get("max_per_group", 10))
-    mode = params.get("output_mode") or "all"
-    if mode not in ("first", "all", "flatten"):
-        raise BadRequest(f"{where}.output_mode: must be first, all or flatten")
+    path = params.group_by_field
+    max_per = params.max_per_group
+    mode = params.output_mode
     groups: dict[str, list[dict[str, Any]]] = {}
     keys: dict[str, Any] = {}
     for doc in docs:
@@ -316,63 +318,55 @@ def group_by(
     return StageOutput(out, len(docs), {"groups": len(groups)})
 
 
-def sample(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
-) -> StageOutput:
+def sample(ctx: StageContext, docs: Docs, params: SampleParams, pre_filters: Predicate, where: str) -> StageOutput:
     docs = docs or []
-    count = int(params.get("count", 10))
-    strategy = params.get("strategy") or "random"
-    seed = params.get("seed")
-    rng = random.Random(0 if seed is None else seed)
-    keep_top = int(params.get("preserve_top_k") or 0)
+    count = params.count
+    rng = random.Random(0 if params.seed is None else params.seed)
+    keep_top = params.preserve_top_k
     if count >= len(docs):
         return StageOutput(list(docs), len(docs))
     top = set(range(min(keep_top, count)))
     pool = [i for i in range(len(docs)) if i not in top]
     want = count - len(top)
-    if strategy in ("random", "reservoir"):
-        chosen = set(rng.sample(pool, want))
-    elif strategy == "stratified":
-        path = params.get("stratify_by")
-        if not path:
-            raise BadRequest(f"{where}.stratify_by: required for strategy 'stratified'")
+    if params.strategy == "stratified" and params.stratify_by:  # the model requires stratify_by here
+        path = params.stratify_by
         strata: dict[str, list[int]] = {}
         for i in pool:
             strata.setdefault(repr(D.get_plain(docs[i], path)), []).append(i)
-        minimum = int(params.get("min_per_stratum", 1))
         chosen = set()
         for members in strata.values():
-            share = max(minimum, round(want * len(members) / len(pool)))
+            share = max(params.min_per_stratum, round(want * len(members) / len(pool)))
             chosen.update(rng.sample(members, min(share, len(members))))
         if len(chosen) > want:
             chosen = set(rng.sample(sorted(chosen), want))
-    else:
-        raise BadRequest(f"{where}.strategy: must be random, stratified or reservoir")
+    else:  # random, reservoir
+        chosen = set(rng.sample(pool, want))
     keep = top | chosen
     return StageOutput([d for i, d in enumerate(docs) if i in keep], len(docs))
 
 
 def taxonomy_enrich(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+    ctx: StageContext, docs: Docs, params: TaxonomyEnrichParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     from mixops.local.engine.taxonomy import enrich_documents  # taxonomy runs retrievers: avoid an import cycle
 
     docs = docs or []
-    ident = params.get("taxonomy_id")
-    if not isinstance(ident, str) or not ident or "{{" in ident:
+    ident = params.taxonomy_id
+    if not ident or "{{" in ident:
         raise BadRequest(f"{where}.taxonomy_id: required (the taxonomy's id)")
     taxonomy = ctx.store.get_taxonomy(ident)
     if taxonomy is None:
         raise NotFound(f"{where}.taxonomy_id: taxonomy {ident!r} not found", {"taxonomy_id": ident})
-    when = compile_filter(params.get("when"), where=f"{where}.when")
+    when = compile_filter(params.when, where=f"{where}.when")
     targets = [i for i, d in enumerate(docs) if when(d)]
+    fields = None if params.fields is None else [f.model_dump(exclude_none=True) for f in params.fields]
     result = enrich_documents(
         ctx.store,
         taxonomy,
         [docs[i] for i in targets],
-        top_k=int(params.get("top_k", 3)),
-        min_score=float(params.get("min_score") or 0.0),
-        enrichment_fields=params.get("fields"),
+        top_k=params.top_k,
+        min_score=params.min_score,
+        enrichment_fields=fields,
     )
     ctx.extra_credits += result.credits_used
     out = list(docs)
@@ -382,27 +376,25 @@ def taxonomy_enrich(
 
 
 def document_enrich(
-    ctx: StageContext, docs: list[dict[str, Any]] | None, params: dict[str, Any], pre_filters: Any, where: str
+    ctx: StageContext, docs: Docs, params: DocumentEnrichParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     docs = docs or []
-    if params.get("retriever_id") or params.get("retriever_config"):
+    if params.retriever_id or params.retriever_config:
         raise Unsupported(
             f"{where}: retriever-based joins are not supported by the local backend; "
             "use target_collection_id with source_field/target_field"
         )
-    target = params.get("target_collection_id")
-    if not isinstance(target, str) or not target or "{{" in target:
+    target = params.target_collection_id
+    if not target or "{{" in target:
         raise BadRequest(f"{where}.target_collection_id: required (a collection id or name)")
     info = ctx.store.resolve_collections([target])[0]
-    source_field = params.get("source_field") or "source_object_id"
-    target_field = params.get("target_field") or "document_id"
-    merge = params.get("fields_to_merge")
-    output_field = params.get("output_field")
-    strategy = params.get("strategy") or "enrich"
-    if strategy not in ("enrich", "replace", "append"):
-        raise BadRequest(f"{where}.strategy: must be enrich, replace or append")
-    allow_missing = params.get("allow_missing", True)
-    when = compile_filter(params.get("when"), where=f"{where}.when")
+    source_field = params.source_field
+    target_field = params.target_field
+    merge = params.fields_to_merge
+    output_field = params.output_field
+    strategy = params.strategy
+    allow_missing = params.allow_missing
+    when = compile_filter(params.when, where=f"{where}.when")
     index: dict[str, dict[str, Any]] = {}
     for stored in ctx.store.documents([info.collection_id]):
         key = D.get_plain(stored, target_field)

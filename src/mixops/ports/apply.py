@@ -81,6 +81,8 @@ BACKFILL_TIMEOUT = 1800.0
 # Answers to POST .../apply-taxonomy that mean the API does not offer the route (never a
 # refusal of this request: the collection and the entry were just read or written).
 NO_ROUTE = (404, 405, 501)
+# An entry write that another writer keeps overwriting is tried this many times, then fails.
+ENTRY_WRITES = 3
 VERB = {"create": "created", "update": "updated", "version": "new version", "replace": "replaced", "delete": "deleted"}
 
 
@@ -93,6 +95,20 @@ class StepResult:
     new_id: str | None = None
     tests: tuple[TestOutcome, ...] = ()  # the replacement's tests before the swap
     tests_failed: bool = False
+
+
+def _records(collection: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-entry ownership records in a collection's metadata (core/normalise.APPLICATIONS_KEY)."""
+    records = (collection.get("metadata") or {}).get(APPLICATIONS_KEY)
+    return dict(records) if isinstance(records, dict) else {}
+
+
+def _with_record(collection: Mapping[str, Any], record: str, owner: str | None) -> dict[str, Any]:
+    """The collection's metadata with `record` set to `owner` (removed when None), all else kept."""
+    records = {k: v for k, v in _records(collection).items() if k != record}
+    if owner is not None:
+        records[record] = owner
+    return {**dict(collection.get("metadata") or {}), APPLICATIONS_KEY: records}
 
 
 def _task_figures(task: Mapping[str, Any]) -> str:
@@ -184,6 +200,7 @@ class Applier:
         self.failed = False
         # Application entries are read-modify-writes of their collection's lists: one at a time
         # per collection, or two entries attached in one wave would overwrite each other.
+        # Another apply (another stack) is not held by these: see `_write_entry`.
         self._entry_locks: dict[str, asyncio.Lock] = {}
 
     # --- id resolution --------------------------------------------------------------
@@ -365,37 +382,72 @@ class Applier:
         app_type = str(spec["type"])
         collection_id = self.to_id("collection", str(spec["collection"]))
         entry = application_entry(spec, self.to_id)
-        target_key = APPLICATION_TARGET[app_type]
-        async with self._entry_locks.setdefault(collection_id, asyncio.Lock()):
-            current = await self.client.get_collection(collection_id)
-            list_key = APPLICATION_LIST[app_type]
+        target_key, list_key = APPLICATION_TARGET[app_type], APPLICATION_LIST[app_type]
+        record = f"{app_type}:{entry[target_key]}"
+
+        def change(current: Mapping[str, Any]) -> dict[str, Any]:
             entries = with_entry(list(current.get(list_key) or []), target_key, entry)
-            meta = dict(current.get("metadata") or {})
-            records = dict(meta.get(APPLICATIONS_KEY) or {})
-            records[f"{app_type}:{entry[target_key]}"] = self.owner
-            await self.client.patch_collection(
-                collection_id, {list_key: entries, "metadata": {**meta, APPLICATIONS_KEY: records}}
-            )
+            return {list_key: entries, "metadata": _with_record(current, record, self.owner)}
+
+        def holds(current: Mapping[str, Any]) -> bool:
+            # Present and recorded as ours. Its fields are not compared (the API may echo them
+            # in another form); an older version written back shows as a change in the next plan.
+            items = current.get(list_key) or []
+            present = any(isinstance(e, dict) and e.get(target_key) == entry[target_key] for e in items)
+            return present and _records(current).get(record) == self.owner
+
+        await self._write_entry(collection_id, change, holds, f"{app_type} {entry[target_key]} in {list_key}")
         return "attached" if step.action == "create" else "updated"
 
     async def _detach(self, live_id: str) -> str:
         """Remove one application entry (live id `<collection id>/<type>/<applied id>`) and its record."""
         collection_id, app_type, target_id = live_id.split("/", 2)
-        async with self._entry_locks.setdefault(collection_id, asyncio.Lock()):
-            try:
-                current = await self.client.get_collection(collection_id)
-            except ApiError as err:
-                if err.status == 404:
-                    return "deleted"  # the collection is gone, and the entry with it
+        target_key, list_key = APPLICATION_TARGET[app_type], APPLICATION_LIST[app_type]
+        record = f"{app_type}:{target_id}"
+
+        def change(current: Mapping[str, Any]) -> dict[str, Any]:
+            entries = without_entry(list(current.get(list_key) or []), target_key, target_id)
+            return {list_key: entries, "metadata": _with_record(current, record, None)}
+
+        def holds(current: Mapping[str, Any]) -> bool:
+            present = any(isinstance(e, dict) and e.get(target_key) == target_id for e in current.get(list_key) or [])
+            return not present and record not in _records(current)
+
+        try:
+            await self._write_entry(collection_id, change, holds, f"{app_type} {target_id} removed from {list_key}")
+        except ApiError as err:
+            if err.status != 404:
                 raise
-            list_key = APPLICATION_LIST[app_type]
-            entries = without_entry(list(current.get(list_key) or []), APPLICATION_TARGET[app_type], target_id)
-            meta = dict(current.get("metadata") or {})
-            records = {k: v for k, v in (meta.get(APPLICATIONS_KEY) or {}).items() if k != f"{app_type}:{target_id}"}
-            await self.client.patch_collection(
-                collection_id, {list_key: entries, "metadata": {**meta, APPLICATIONS_KEY: records}}
-            )
-        return "deleted"
+        return "deleted"  # (a 404: the collection is gone, and the entry with it)
+
+    async def _write_entry(
+        self,
+        collection_id: str,
+        change: Callable[[Mapping[str, Any]], dict[str, Any]],
+        holds: Callable[[Mapping[str, Any]], bool],
+        what: str,
+    ) -> None:
+        """PATCH the collection with `change` of what it holds right now, then read it back until
+        `holds` is true of it.
+
+        The API has no conditional write, and another stack's apply (which the lease of this
+        stack does not hold off) may write the same lists: between our read and our PATCH, or
+        with a read taken before our PATCH that it writes back after it. The read right before
+        the PATCH keeps every entry written until then; the read after it finds ours dropped
+        by such a write, and writes again. A write of the other kind that lands after that
+        last read is not seen (docs/collections.md: what is and is not safe).
+        """
+        async with self._entry_locks.setdefault(collection_id, asyncio.Lock()):
+            current = await self.client.get_collection(collection_id)
+            for _ in range(ENTRY_WRITES):
+                await self.client.patch_collection(collection_id, change(current))
+                current = await self.client.get_collection(collection_id)
+                if holds(current):
+                    return
+        raise ApplyError(
+            f"collection {collection_id}: {what} did not hold after {ENTRY_WRITES} writes: another writer keeps "
+            "overwriting the collection's application lists (another stack's apply?); run apply again once it is done"
+        )
 
     async def _backfill(self, step: Step) -> str:
         """Run the apply-taxonomy task the plan made a step of, and wait for its end.
@@ -513,20 +565,20 @@ class Applier:
             await self.client.patch_retriever(resource_id, body)
         elif kind == "taxonomy":
             await self.client.patch_taxonomy(resource_id, body)
+        elif kind == "collection" and "metadata" in body:
+            # The new metadata keeps the per-entry application records of every stack as they
+            # are now, not as the plan read them: another stack may have attached an entry since.
+            async with self._entry_locks.setdefault(resource_id, asyncio.Lock()):
+                current = await self.client.get_collection(resource_id)
+                records = _records(current)
+                meta = {k: v for k, v in body["metadata"].items() if k != APPLICATIONS_KEY}
+                await self.client.patch_collection(
+                    resource_id, {**body, "metadata": {**meta, **({APPLICATIONS_KEY: records} if records else {})}}
+                )
         elif kind == "collection":
-            await self.client.patch_collection(resource_id, self._keep_records(resource_id, body))
+            await self.client.patch_collection(resource_id, body)
         else:
             await self.client.patch_cluster(resource_id, body)
-
-    def _keep_records(self, collection_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A collection's new metadata keeps the per-entry application records (of every stack)."""
-        if "metadata" not in body:
-            return body
-        live = next((r for r in self.live.resources.values() if r.kind == "collection" and r.id == collection_id), None)
-        records = (live.metadata if live is not None else {}).get(APPLICATIONS_KEY)
-        if not records:
-            return body
-        return {**body, "metadata": {**body["metadata"], APPLICATIONS_KEY: records}}
 
     async def _delete(self, kind: str, resource_id: str | None, *, keep_outputs: bool = False) -> str:
         assert resource_id is not None

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mixops.core.live import LiveResource, LiveState
+from mixops.core.normalise import APPLICATIONS_KEY
 from mixops.core.outcomes import TestOutcome, count, green
 from mixops.core.stack import KINDS, Stack
 from mixops.errors import MixopsError
@@ -63,7 +64,14 @@ async def patch_metadata(client: MixpeekClient, res: LiveResource, metadata: dic
     elif res.kind == "taxonomy":
         await client.patch_taxonomy(res.id, body)
     elif res.kind == "collection":
-        await client.patch_collection(res.id, body)
+        # The per-entry application records as they are now: another stack may have attached
+        # (or removed) an entry since `res` was read, and a PATCH replaces the whole metadata.
+        current = await client.get_collection(res.id)
+        records = (current.get("metadata") or {}).get(APPLICATIONS_KEY)
+        meta = {k: v for k, v in metadata.items() if k != APPLICATIONS_KEY}
+        await client.patch_collection(
+            res.id, {"metadata": {**meta, **({APPLICATIONS_KEY: records} if records else {})}}
+        )
     else:
         await client.patch_cluster(res.id, body)
 

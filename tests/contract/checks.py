@@ -17,6 +17,15 @@ BODY_OVERRIDES = {
     "POST /v1/taxonomies/execute/{taxonomy_identifier}": "ExecuteTaxonomyRequest",
 }
 FREE_FORM = "Dict[str, Any]"
+COLLECTION_PATCH = "PATCH /v1/collections/{collection_identifier}"
+# The SDK types a collection PATCH as a free-form object but names its mutable fields in prose
+# (mixpeek-api.md 3.4, held in core/surfaces.COLLECTION_PATCHABLE) and types every entry of the
+# application lists; mixops' PATCH bodies are held to both.
+ENTRY_MODELS = {
+    "taxonomy_applications": "TaxonomyApplicationConfigInput",
+    "cluster_applications": "ClusterApplicationConfig",
+    "retriever_enrichments": "RetrieverEnrichmentConfigInput",
+}
 STAGE_MODELS = stage_parameter_models()  # stage_id -> StageParams<StageId>
 
 
@@ -61,12 +70,32 @@ def body_problems(call: Call) -> list[str]:
     if target is None:
         return [f"{key}: a body was sent, but neither the SDK nor a seed page documents one for this route"]
     if target == FREE_FORM:
-        return [] if isinstance(call.body, dict) else [f"{key}: the body must be a JSON object"]
+        if not isinstance(call.body, dict):
+            return [f"{key}: the body must be a JSON object"]
+        return collection_patch_problems(call.body) if key == COLLECTION_PATCH else []
     assert not isinstance(target, str)
     errors = body_errors(call.body, target)
     if isinstance(call.body, dict):
         errors += _documented_rules(key, call.body)
     return errors + stage_parameter_errors(call.body)
+
+
+def collection_patch_problems(body: dict[str, Any]) -> list[str]:
+    """A collection PATCH: only the documented mutable fields, each application entry fitting
+    its SDK model (undeclared keys refused at every depth)."""
+    from mixops.core.surfaces import COLLECTION_PATCHABLE
+
+    errors = [f"{k}: not a documented mutable field of a collection" for k in body if k not in COLLECTION_PATCHABLE]
+    for list_key, name in ENTRY_MODELS.items():
+        entries = body.get(list_key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            errors.append(f"{list_key}: a list is expected")
+            continue
+        for i, entry in enumerate(entries):
+            errors += body_errors(entry, model(name), f"{list_key}[{i}]")
+    return errors
 
 
 def stage_parameter_errors(value: Any, path: str = "", in_stages: bool = False) -> list[str]:

@@ -31,6 +31,8 @@ class Flows:
     by_flow: dict[str, list[Call]] = field(default_factory=dict)
     exit_codes: dict[str, int] = field(default_factory=dict)
     reads: Reads = field(default_factory=set)
+    # Names the flows' own manifests declare beyond the example's (the collections flow).
+    declared: set[str] = field(default_factory=set)
 
 
 def _edit(root: Path, file: str, change: Callable[[dict[str, Any]], None]) -> None:
@@ -67,6 +69,43 @@ def _round_edits(root: Path) -> None:
     _edit(root, "tests.yaml", tests)
 
 
+REVIEWS: dict[str, Any] = {
+    "name": "reviews",
+    "description": "Product reviews",
+    "source": {"type": "collection", "collection_id": "tag_catalog"},  # a documented source type
+    "feature_extractor": {
+        "feature_extractor_name": "text_extractor",
+        "version": "v1",
+        "input_mappings": {"text": ["title"]},
+    },
+    "taxonomy_applications": [{"taxonomy_id": "product_tags", "backfill": True}],
+}
+
+
+def _collection_flows(root: Path, run: Callable[..., None], out: Flows) -> None:
+    """The collection routes mixops sends, on a project of its own (a copy of the example with a
+    `reviews` collection): create, attach an entry, backfill it (apply-taxonomy, then the task),
+    stamp, count documents, replace (create under a temporary name, re-attach, delete, rename),
+    detach the entry, and delete the collection."""
+    out.declared.add("reviews")
+    path = root / "manifests" / "reviews.yaml"
+
+    def declare(**changes: Any) -> None:
+        spec = {k: v for k, v in {**REVIEWS, **changes}.items() if v is not None}
+        path.write_text(yaml.safe_dump({"version": "1.0", "collections": [spec]}, sort_keys=False), "utf-8")
+
+    declare()
+    run("collections apply", "apply", "--auto-approve", "--no-tests")
+    run("collections backfill", "apply", "--auto-approve", "--no-tests", "--backfill", "reviews/product_tags")
+    extractor = {**REVIEWS["feature_extractor"], "input_mappings": {"text": ["title", "body"]}}
+    declare(feature_extractor=extractor)
+    run("collections replace", "apply", "--auto-approve", "--no-tests", "--allow-data-loss")
+    declare(feature_extractor=extractor, taxonomy_applications=None)
+    run("collections detach", "apply", "--auto-approve", "--no-tests", "--prune")
+    path.unlink()
+    run("collections delete", "apply", "--auto-approve", "--no-tests", "--prune", "--allow-data-loss")
+
+
 @pytest.fixture(scope="session")
 def flows(tmp_path_factory: pytest.TempPathFactory) -> Flows:
     root = tmp_path_factory.mktemp("contract") / "catalog"
@@ -76,15 +115,24 @@ def flows(tmp_path_factory: pytest.TempPathFactory) -> Flows:
     config["environments"]["promo"] = {**local, "namespace": "catalog-promo"}
     (root / "mixops.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
+    collections_root = tmp_path_factory.mktemp("contract-collections") / "catalog"
+    shutil.copytree(EXAMPLE, collections_root, ignore=shutil.ignore_patterns(".mixops", "__pycache__"))
+
     out = Flows()
     runner = CliRunner()
 
-    def run(flow: str, *args: str) -> None:
+    def run_in(project: Path, flow: str, *args: str) -> None:
         start = len(out.calls)
-        result = runner.invoke(cli, ["--no-color", "-C", str(root), *args], catch_exceptions=False)
+        result = runner.invoke(cli, ["--no-color", "-C", str(project), *args], catch_exceptions=False)
         out.by_flow[flow] = out.calls[start:]
         out.exit_codes[flow] = result.exit_code
         assert result.exit_code == 0, f"{flow}: exit {result.exit_code}\n{result.output}"
+
+    def run(flow: str, *args: str) -> None:
+        run_in(root, flow, *args)
+
+    def run_there(flow: str, *args: str) -> None:
+        run_in(collections_root, flow, *args)
 
     with recording(out.calls), tracking_reads(out.reads):
         run("validate", "validate")
@@ -98,4 +146,5 @@ def flows(tmp_path_factory: pytest.TempPathFactory) -> Flows:
         run("drift", "drift")
         run("export", "export", "-o", str(root / "exported"))
         run("promote", "promote", "--from", "local", "--to", "promo", "--auto-approve")
+        _collection_flows(collections_root, run_there, out)
     return out

@@ -27,20 +27,26 @@ from mixops.core.live import TEMP_SUFFIX
 
 # Every route the flows use (method + SDK path template, or the path a seed page documents).
 ROUTES: dict[str, str | None] = {
+    "DELETE /v1/collections/{collection_identifier}": None,
     "DELETE /v1/retrievers/{retriever_id}": None,
     "GET /v1/clusters/{cluster_id}/executions": None,
+    "GET /v1/collections/{collection_identifier}": None,
     "GET /v1/collections/{collection_identifier}/documents/{document_id}": None,
     "GET /v1/retrievers/{retriever_id}/executions/{execution_id}": None,
     "GET /v1/tasks/{task_id}": None,
     "GET /v1/taxonomies/{taxonomy_id}/versions": None,
     "PATCH /v1/clusters/{cluster_identifier}": None,
+    "PATCH /v1/collections/{collection_identifier}": None,
     "PATCH /v1/retrievers/{retriever_id}": None,
     "PATCH /v1/taxonomies/{taxonomy_identifier}": None,
     "POST /v1/clusters": None,
     "POST /v1/clusters/execute": None,
     "POST /v1/clusters/list": None,
     "POST /v1/clusters/{cluster_id}/execute": None,
+    "POST /v1/collections": None,
     "POST /v1/collections/list": None,
+    "POST /v1/collections/{collection_identifier}/apply-taxonomy": None,
+    "POST /v1/collections/{collection_identifier}/documents/list": None,
     "POST /v1/retrievers": None,
     "POST /v1/retrievers/execute": None,
     "POST /v1/retrievers/list": None,
@@ -111,10 +117,11 @@ CREATES = {
 def test_nothing_is_created_that_the_manifests_do_not_declare(flows: Flows) -> None:
     """By default (`lock: none`) every resource mixops creates is one the manifests declare
     (or its temporary twin during a replacement): no lease, no marker, no helper."""
-    declared = set()
+    declared = set(flows.declared)
     for file in (EXAMPLE / "manifests").glob("*.yaml"):
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        declared |= {r["name"] for kind in ("retrievers", "taxonomies", "clusters") for r in data.get(kind) or []}
+        kinds = ("collections", "retrievers", "taxonomies", "clusters")
+        declared |= {r["name"] for kind in kinds for r in data.get(kind) or []}
     created = [c.body.get(CREATES[k]) for c in flows.calls if (k := route_of(c)) in CREATES and c.status < 300]
     assert created, "the flows created nothing: the check would prove nothing"
     undeclared = sorted({n for n in created if str(n).removesuffix(TEMP_SUFFIX) not in declared})

@@ -493,7 +493,9 @@ def applications_from_live(
     from mixops.core.models.collection import APPLICATION_LIST, APPLICATION_TARGET, application_name
 
     collection = str(raw.get("collection_name"))
-    records = (raw.get("metadata") or {}).get(APPLICATIONS_KEY) or {}
+    # A plain copy: the records' keys hold ids, so what is looked up in them is ours, not a field.
+    found = (raw.get("metadata") or {}).get(APPLICATIONS_KEY)
+    records = dict(found) if isinstance(found, dict) else {}
     out: list[tuple[dict[str, Any], str | None, str]] = []
     for app_type, list_key in APPLICATION_LIST.items():
         for entry in raw.get(list_key) or []:
@@ -503,7 +505,7 @@ def applications_from_live(
             spec = {**entry, "collection": collection, "type": app_type}
             spec = _rewrite_fresh("application", drop_empties(spec), id_to_name)
             spec["name"] = application_name(collection, app_type, spec[APPLICATION_TARGET[app_type]])
-            owner = records.get(f"{app_type}:{target_id}") if isinstance(records, dict) else None
+            owner = records.get(f"{app_type}:{target_id}")
             live_id = f"{raw.get('collection_id')}/{app_type}/{target_id}"
             out.append((spec, str(owner) if owner is not None else None, live_id))
     return out

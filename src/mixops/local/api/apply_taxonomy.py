@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter
 
-from mixops.local.api.deps import LocalState, Namespace, State, check_extra, declared, with_warnings
+from mixops.local.api.deps import LocalState, Namespace, State, read_body, with_warnings
 from mixops.local.api.resources import find
 from mixops.local.api.schemas import ApplyTaxonomyRequest
 from mixops.local.applications import Outcome, Vectors, run_taxonomy
@@ -44,8 +44,7 @@ TASK_TYPE = "api_taxonomies_materialize"
 def apply_taxonomy(
     collection_identifier: str, body: ApplyTaxonomyRequest, state: State, ns: Namespace
 ) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    request = declared(body)
+    request, warnings = read_body(state, body)
     row = find(state, ns, "collection", collection_identifier)
     taxonomy = state.db.get_by_id(ns, "taxonomy", body.taxonomy_id)
     if taxonomy is None:

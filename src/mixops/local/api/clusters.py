@@ -13,16 +13,15 @@ from mixops.local.api.deps import (
     Namespace,
     State,
     check_extra,
-    declared,
     loop_first,
-    optional_body,
+    read_body,
     with_warnings,
 )
 from mixops.local.api.resources import (
     Kind,
+    add_delete_route,
     add_list_routes,
     counted_page,
-    delete_row,
     find,
     find_by_id,
     patch_changes,
@@ -221,8 +220,7 @@ def create_cluster(state: LocalState, ns: str, request: dict[str, Any]) -> Row:
 @router.post("/clusters")
 @loop_first
 def create(body: CreateClusterRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    request = declared(body)
+    request, warnings = read_body(state, body)
     return with_warnings(cluster_view(ns, create_cluster(state, ns, request)), warnings)
 
 
@@ -233,6 +231,7 @@ def get(cluster_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
 
 
 add_list_routes(router, KIND, search_query=True)
+add_delete_route(router, KIND, "cluster_id", by_id=True)
 
 
 @router.patch("/clusters/{cluster_identifier}")
@@ -263,12 +262,6 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
     name = new.get("cluster_name") or row.name
     updated = update_row(state, ns, "cluster", row, name, new)
     return cluster_model(updated)
-
-
-@router.delete("/clusters/{cluster_id}")
-@loop_first
-def delete(cluster_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return delete_row(state, ns, "cluster", find_by_id(state, ns, "cluster", cluster_id))
 
 
 # -- execution -----------------------------------------------------------------------
@@ -392,7 +385,7 @@ def execute(
     cluster_id: str, state: State, ns: Namespace, body: Annotated[ExecuteClusterRequest | None, Body()] = None
 ) -> dict[str, Any]:
     row = find_by_id(state, ns, "cluster", cluster_id)
-    overrides, warnings = optional_body(state, body)
+    overrides, warnings = read_body(state, body)
     if overrides.get("mode") in ("assign", "composite"):
         raise invalid(
             f"mode '{overrides['mode']}' is not supported by the local backend; use 'full'", code="unsupported"

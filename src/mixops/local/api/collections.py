@@ -14,11 +14,11 @@ from mixops.local.api.deps import (
     Namespace,
     State,
     check_extra,
-    declared,
     key_problems,
+    read_body,
     with_warnings,
 )
-from mixops.local.api.resources import Kind, add_list_routes, delete_row, find, update_row
+from mixops.local.api.resources import Kind, add_delete_route, add_list_routes, find, update_row
 from mixops.local.api.schemas import (
     CreateCollectionRequest,
     ListDocumentsRequest,
@@ -135,8 +135,7 @@ def check_builder(request: dict[str, Any]) -> None:
 
 @router.post("/collections")
 def create(body: CreateCollectionRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    request = declared(body)
+    request, warnings = read_body(state, body)
     check_builder(request)
     check_applications(state, ns, None, request)
     row = create_collection(state, ns, request)
@@ -175,6 +174,7 @@ def get(collection_identifier: str, state: State, ns: Namespace) -> dict[str, An
 
 
 add_list_routes(router, KIND, search_query=True)
+add_delete_route(router, KIND, "collection_identifier", on_loop=False)
 
 
 def check_applications(state: LocalState, ns: str, collection_id: str | None, request: dict[str, Any]) -> None:
@@ -248,11 +248,6 @@ def patch(collection_identifier: str, body: PatchCollectionRequest, state: State
     if updated.name != row.name:  # a replacement taking the name gets the name's seed documents
         warnings += load_waiting(state, ns, updated)
     return with_warnings(collection_view(state.db, ns, updated), warnings)
-
-
-@router.delete("/collections/{collection_identifier}")
-def delete(collection_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return delete_row(state, ns, "collection", find(state, ns, "collection", collection_identifier))
 
 
 @router.get("/collections/{collection_identifier}/features")

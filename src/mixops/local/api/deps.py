@@ -310,8 +310,8 @@ def declared(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(exclude_none=True, exclude=set(body.model_extra or {}))
 
 
-def optional_body(state: LocalState, body: BaseModel | None) -> tuple[dict[str, Any], list[str]]:
-    """An optional body's declared fields (``{}`` when none was sent) and the warnings naming its undeclared keys."""
+def read_body(state: LocalState, body: BaseModel | None) -> tuple[dict[str, Any], list[str]]:
+    """A body's declared fields (``{}`` when an optional body was not sent) and the warnings naming its undeclared keys."""
     if body is None:
         return {}, []
     return declared(body), check_extra(state, body)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel
 
 from mixops.local.api.deps import (
@@ -21,6 +21,7 @@ from mixops.local.api.deps import (
     Namespace,
     State,
     check_extra,
+    loop_first,
     sent_keys,
     unresolved_warning,
     with_warnings,
@@ -137,6 +138,23 @@ def list_body(state: LocalState, body: ListRequest | None) -> tuple[dict[str, An
     if body is None:
         return None, []
     return body.model_dump(exclude_none=True), check_extra(state, body)
+
+
+def add_delete_route(router: APIRouter, kind: Kind, param: str, *, by_id: bool = False, on_loop: bool = True) -> None:
+    """Register ``DELETE /{kinds}/{param}``: the resource, by id or name (``by_id``: by id only).
+
+    ``on_loop``: run it with :func:`loop_first`; not for a kind whose delete grows with
+    its data (a collection's documents).
+    """
+    lookup = find_by_id if by_id else find
+
+    def delete(identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
+        return delete_row(state, ns, kind.name, lookup(state, ns, kind.name, identifier))
+
+    # The path names its parameter per kind (`{cluster_id}`, `{taxonomy_identifier}`), as
+    # the API's routes do; the alias takes it from there, and the OpenAPI document shows it.
+    delete.__annotations__["identifier"] = Annotated[str, Path(alias=param)]
+    router.add_api_route(f"/{kind.plural}/{{{param}}}", loop_first(delete) if on_loop else delete, methods=["DELETE"])
 
 
 def add_list_routes(router: APIRouter, kind: Kind, *, search_query: bool = False) -> None:

@@ -15,11 +15,19 @@ from mixops.local.api.deps import (
     check_extra,
     declared,
     loop_first,
-    optional_body,
+    read_body,
     sent_keys,
     with_warnings,
 )
-from mixops.local.api.resources import Kind, add_list_routes, clone_source, delete_row, find, totalled_page, update_row
+from mixops.local.api.resources import (
+    Kind,
+    add_delete_route,
+    add_list_routes,
+    clone_source,
+    find,
+    totalled_page,
+    update_row,
+)
 from mixops.local.api.schemas import (
     AdhocExecuteRequest,
     CloneRetrieverRequest,
@@ -138,8 +146,8 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
 @router.post("/retrievers")
 @loop_first
 def create(body: CreateRetrieverRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    return with_warnings(retriever_view(create_retriever(state, ns, declared(body))), warnings)
+    request, warnings = read_body(state, body)
+    return with_warnings(retriever_view(create_retriever(state, ns, request)), warnings)
 
 
 @router.get("/retrievers/stages")
@@ -175,6 +183,7 @@ KIND = Kind(
     degraded_warnings=True,
 )
 add_list_routes(router, KIND)
+add_delete_route(router, KIND, "retriever_id")
 
 
 @router.patch("/retrievers/{retriever_id}")
@@ -209,12 +218,6 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
     name = new.get("retriever_name") or row.name
     updated = update_row(state, ns, "retriever", row, name, new)
     return with_warnings({"retriever": retriever_view(updated)}, warnings)
-
-
-@router.delete("/retrievers/{retriever_id}")
-@loop_first
-def delete(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return delete_row(state, ns, "retriever", find(state, ns, "retriever", retriever_id))
 
 
 @router.post("/retrievers/{retriever_id}/clone")
@@ -310,8 +313,7 @@ def _run(
 
 @router.post("/retrievers/execute")
 def execute_adhoc(body: AdhocExecuteRequest, state: State, ns: Namespace, response: Response) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    request = declared(body)
+    request, warnings = read_body(state, body)
     config = {
         "collection_identifiers": _resolve_collections(state, ns, request.get("collection_identifiers")),
         "stages": parse_stages(normalise_stages(request["stages"])),
@@ -357,7 +359,7 @@ def execute(
     retriever_id: str, state: State, ns: Namespace, body: Annotated[ExecuteRetrieverRequest | None, Body()] = None
 ) -> dict[str, Any]:
     row = find(state, ns, "retriever", retriever_id)
-    request, warnings = optional_body(state, body)
+    request, warnings = read_body(state, body)
     config = {k: row.body.get(k) for k in ("collection_identifiers", "input_schema", "budget_limits")}
     config["stages"] = parse_stages(row.body["stages"])  # validated once here; the engine runs them typed
     return with_warnings(_run(state, ns, config, request, row.id, "retriever_execution"), warnings)

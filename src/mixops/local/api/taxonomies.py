@@ -15,16 +15,16 @@ from mixops.local.api.deps import (
     Namespace,
     State,
     check_extra,
-    declared,
     loop_first,
+    read_body,
     with_warnings,
 )
 from mixops.local.api.resources import (
     Kind,
+    add_delete_route,
     add_list_routes,
     clone_source,
     counted_page,
-    delete_row,
     find,
     find_by_id,
     patch_changes,
@@ -235,8 +235,7 @@ def _snapshot(state: LocalState, ns: str, taxonomy_id: str, version: int, config
 @router.post("/taxonomies")
 @loop_first
 def create(body: CreateTaxonomyRequest, state: State, ns: Namespace) -> dict[str, Any]:
-    warnings = check_extra(state, body)
-    request = declared(body)
+    request, warnings = read_body(state, body)
     return with_warnings(taxonomy_view(create_taxonomy(state, ns, request)), warnings)
 
 
@@ -250,6 +249,7 @@ def get(
 
 
 add_list_routes(router, KIND)
+add_delete_route(router, KIND, "taxonomy_identifier")
 
 
 @router.patch("/taxonomies/{taxonomy_identifier}")
@@ -262,12 +262,6 @@ def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns
     new["taxonomy_name"] = name
     updated = update_row(state, ns, "taxonomy", row, name, new)
     return taxonomy_view(updated)
-
-
-@router.delete("/taxonomies/{taxonomy_identifier}")
-@loop_first
-def delete(taxonomy_identifier: str, state: State, ns: Namespace) -> dict[str, Any]:
-    return delete_row(state, ns, "taxonomy", find(state, ns, "taxonomy", taxonomy_identifier))
 
 
 @router.post("/taxonomies/{taxonomy_identifier}/clone")

@@ -52,24 +52,19 @@ def envelope(
     }
 
 
+def _about(kind: str, status: int, error_type: str, what: str, message: str, **details: Any) -> ApiProblem:
+    """A problem with one resource: code ``<kind>_<what>``, details naming the resource kind."""
+    return ApiProblem(status, message, error_type, f"{kind}_{what}", {"resource": kind, **details})
+
+
 def not_found(kind: str, identifier: str) -> ApiProblem:
-    return ApiProblem(
-        404,
-        f"{kind.capitalize()} '{identifier}' not found",
-        "not_found",
-        f"{kind}_not_found",
-        {"resource": kind, "identifier": identifier},
-    )
+    message = f"{kind.capitalize()} '{identifier}' not found"
+    return _about(kind, 404, "not_found", "not_found", message, identifier=identifier)
 
 
 def name_taken(kind: str, name: str) -> ApiProblem:
-    return ApiProblem(
-        409,
-        f"A {kind} named '{name}' already exists in this namespace; choose another name",
-        "conflict",
-        f"{kind}_name_taken",
-        {"resource": kind, "name": name},
-    )
+    message = f"A {kind} named '{name}' already exists in this namespace; choose another name"
+    return _about(kind, 409, "conflict", "name_taken", message, name=name)
 
 
 def invalid(message: str, code: str = "validation_error", **details: Any) -> ApiProblem:

@@ -357,10 +357,14 @@ def _make_inner(stage_id: str, params: type[StrictModel]) -> type[_StageInner]:
     return model
 
 
-class FreeStageInner(_StageInner):
-    """A catalog stage mixops passes through with free-form parameters."""
+class _UntypedStageInner(_StageInner):
+    """A stage whose parameters mixops does not model: a free-form mapping."""
 
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class FreeStageInner(_UntypedStageInner):
+    """A catalog stage mixops passes through with free-form parameters."""
 
     @field_validator("stage_id")
     @classmethod
@@ -370,10 +374,8 @@ class FreeStageInner(_StageInner):
         return value
 
 
-class UnknownStageInner(_StageInner):
+class UnknownStageInner(_UntypedStageInner):
     """Matches only to produce a did-you-mean error for an unknown stage id."""
-
-    parameters: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("stage_id")
     @classmethod

@@ -60,6 +60,9 @@ LISTS: tuple[tuple[str, str], ...] = (
     ("cluster", "/v1/clusters"),
 )
 PLURAL = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+# SourceConfig's description documents these for users; its enum lists more (taxonomy, cluster,
+# direct_upsert, signals, none), which the hosted API may keep for collections it makes itself.
+USER_SOURCE_TYPES = frozenset({"bucket", "collection"})
 # Answers that say "this route (or this capability) is not here", as opposed to "it failed".
 ABSENT = frozenset({404, 405, 422})
 
@@ -97,6 +100,7 @@ class _Doctor:
         if live is None or self.stack is None:
             return
         self._collections(live)
+        self._collection_sources(live)
         await self._plan(live)
         await self._routes(live)
         await self._capabilities(live)
@@ -188,6 +192,23 @@ class _Doctor:
                 self.add("collections", item, "missing", problems[(collection, uri)], blocking=True)
             else:
                 self.add("collections", item, "ok", f"resolves (used by {joined(users)})")
+
+    def _collection_sources(self, live: LiveState) -> None:
+        """Declared collections the plan would create with a source type the API lists but does not
+        document for users. Informative only: nothing is known to refuse them (DESIGN: unknown
+        behaviour degrades, it does not fail)."""
+        assert self.stack is not None
+        for name, collection in sorted(self.stack.collections.items()):
+            kind = collection.source.type
+            if kind in USER_SOURCE_TYPES or name in live.collections:
+                continue
+            self.add(
+                "collections",
+                f"source of {name}",
+                "unknown",
+                f"source type {kind!r} is among the API's source types, but only 'bucket' and 'collection' are "
+                "documented for users: the hosted API may refuse the create (the embedded backend accepts it)",
+            )
 
     async def _plan(self, live: LiveState) -> None:
         """Build the plan apply would build, without flags; report what only it finds."""

@@ -105,3 +105,12 @@ def test_untemplated_parameters_are_not_validated_again() -> None:
     parsed = parse_stages([stage("sort_attribute", field="price")])[0]
     assert not parsed.templated
     assert parsed.resolve({"anything": 1}, []) is parsed.params
+
+
+def test_templates_are_found_at_any_depth_and_numbers_are_not_templates() -> None:
+    vector = stage("feature_search", searches=[search({"input_mode": "vector", "value": [0.5] * 384})])
+    assert not parse_stages([vector])[0].templated
+    nested = stage("feature_search", searches=[search({"input_mode": "text", "value": "about {{INPUT.q}}"})])
+    assert parse_stages([nested])[0].templated
+    in_list = stage("attribute_filter", field="tags", operator="in", value=[1, "{{INPUT.tag}}"])
+    assert parse_stages([in_list])[0].templated

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
+from mixops.core.models.retriever_stages import FeatureSearchParams, TaxonomyEnrichParams
 from mixops.local.api.deps import (
     LocalState,
     Namespace,
@@ -62,13 +63,16 @@ def _resolve_collections(state: LocalState, ns: str, identifiers: list[str] | No
 
 
 def _validate_stages(state: LocalState, ns: str, stages: list[dict[str, Any]], collection_ids: list[str]) -> None:
-    """Feature URIs must exist in the collections; referenced taxonomies must exist."""
+    """Each stage's parameters against the models (422 naming the field, engine/stage_parsing.py);
+    then the feature URIs must exist in the collections and referenced taxonomies must exist."""
     from mixops.local.engine.feature_uris import find_index
 
+    parsed = [s.params for s in parse_stages(stages)]
+    searched = [s.feature_uri for p in parsed if isinstance(p, FeatureSearchParams) for s in p.searches]
     infos = state.store(ns).resolve_collections(collection_ids) if collection_ids else []
     missing_uris = [
         uri
-        for uri in feature_uris_of(stages)
+        for uri in dict.fromkeys(searched)
         if "{{" not in uri and infos and not any(find_index(info, uri) for info in infos)
     ]
     if missing_uris:
@@ -78,12 +82,13 @@ def _validate_stages(state: LocalState, ns: str, stages: list[dict[str, Any]], c
             feature_uris=missing_uris,
             collections=collection_ids,
         )
-    missing_tax = []
-    for stage in stages:
-        params = stage["config"].get("parameters") or {}
-        tax = params.get("taxonomy_id") if stage["config"]["stage_id"] in ("taxonomy_enrich", "taxonomy_join") else None
-        if isinstance(tax, str) and "{{" not in tax and state.db.get(ns, "taxonomy", tax) is None:
-            missing_tax.append(tax)
+    missing_tax = [
+        p.taxonomy_id
+        for p in parsed
+        if isinstance(p, TaxonomyEnrichParams)
+        and "{{" not in p.taxonomy_id
+        and state.db.get(ns, "taxonomy", p.taxonomy_id) is None
+    ]
     if missing_tax:
         raise missing_references({"stages.config.parameters.taxonomy_id": missing_tax})
 
@@ -130,7 +135,6 @@ def create_retriever(state: LocalState, ns: str, request: dict[str, Any], retrie
     """Create from a create-request dict (routes, clone and seeds)."""
     collection_ids = _resolve_collections(state, ns, request.get("collection_identifiers"))
     stages = normalise_stages(request["stages"])
-    parse_stages(stages)  # each stage's parameters against the models: 422 naming the field
     _validate_stages(state, ns, stages, collection_ids)
     rid = retriever_id or new_id("ret")
     body = {k: v for k, v in request.items() if v is not None}
@@ -206,7 +210,6 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
         if changes["stages"] is None:
             raise invalid("stages cannot be null", code="validation_error")
         new["stages"] = normalise_stages(changes.pop("stages"))
-        parse_stages(new["stages"])
     if "input_schema" in changes:
         check_input_schema(row.body.get("input_schema"), changes["input_schema"])
     if "collection_identifiers" in changes:

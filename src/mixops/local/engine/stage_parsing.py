@@ -33,7 +33,7 @@ from mixops.core.locations import problems_from_validation
 from mixops.core.models.retriever_stages import KNOWN_STAGES, TYPED_PARAMS, FeatureSearchParams
 from mixops.local.engine.errors import BadRequest
 from mixops.local.engine.filters import Predicate, compile_filter
-from mixops.local.engine.templates import missing_inputs, substitute
+from mixops.local.engine.templates import has_input_templates, missing_inputs, substitute
 
 #: Stage ids the engine runs with its feature_search; the flat ones take seed 002's form.
 SEARCH_IDS = ("feature_search", "feature_filter", "hybrid_search", "semantic_search")
@@ -130,7 +130,7 @@ def _parse_stage(stage: Any, i: int) -> ParsedStage:
     kind = "feature_search" if canonical in SEARCH_IDS else canonical
     params = _validate(kind, stage_id, raw, f"{where}.config.parameters") if kind in HANDLED else None
     pre = compile_filter(config.get("pre_filters"), where=f"{where}.config.pre_filters")
-    templated = params is not None and substitute(raw, {}) != raw
+    templated = params is not None and has_input_templates(raw)
     return ParsedStage(i, name, stage_id, kind, raw, params, templated, pre, on_error)
 
 

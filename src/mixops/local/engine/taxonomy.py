@@ -44,6 +44,7 @@ from typing import Any
 from mixops.local.engine import documents as D
 from mixops.local.engine.errors import BadRequest, EngineError, NotFound, Unsupported
 from mixops.local.engine.filters import get_path
+from mixops.local.engine.stage_parsing import ParsedStage, parse_stages
 from mixops.local.engine.store import DocumentStore
 
 
@@ -202,6 +203,7 @@ class _Runner:
         self.inline = inline
         self.credits = 0.0
         self.ran = False
+        self.stages: dict[str, list[ParsedStage]] = {}  # per retriever: validated once per execution
 
     def flat(
         self, doc: Mapping[str, Any], level: _Level, keep: int, min_score: float
@@ -264,8 +266,11 @@ class _Runner:
                 ]
             }  # fmt: skip
         self.ran = True
+        key = "" if self.inline is not None else str(level.retriever_id)
+        if key not in self.stages:
+            self.stages[key] = parse_stages(spec.get("stages") or [])
         result = run_pipeline(
-            spec.get("stages") or [],
+            self.stages[key],
             inputs,
             spec.get("input_schema"),
             [level.collection],

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+_SCALARS = frozenset({int, float, bool, type(None)})
 _TEMPLATE = re.compile(r"\{\{\s*(input|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}", re.IGNORECASE)
 
 
@@ -29,6 +30,18 @@ def substitute(value: Any, inputs: Mapping[str, Any], missing: set[str] | None =
     if isinstance(value, list):
         return [substitute(v, inputs, missing) for v in value]
     return value
+
+
+def has_input_templates(value: Any) -> bool:
+    """Whether ``value`` holds an input template anywhere (without copying it, unlike ``substitute``)."""
+    if isinstance(value, str):
+        return _TEMPLATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(has_input_templates(v) for v in value.values())
+    if isinstance(value, list):
+        # Skip numbers (a query vector's hundreds of them) without a call each.
+        return any(has_input_templates(v) for v in value if type(v) not in _SCALARS)
+    return False
 
 
 def missing_inputs(value: Any, inputs: Mapping[str, Any]) -> set[str]:

@@ -289,27 +289,17 @@ class Applier:
         try:
             detail = await self._execute(step, part, result)
         except StepSkipped as err:
-            result.status = "skipped"
-            result.detail = str(err)
-            result.seconds = time.perf_counter() - started
-            self.emit(f"{step.marker} {step.kind} {step.name}: SKIPPED: {err}")
+            self._stopped(step, result, started, "skipped", str(err))
             return
         except ReplacementTestsFailed as err:
-            self.failed = True
-            result.status = "failed"
             result.tests_failed = True
-            result.detail = str(err)
-            result.seconds = time.perf_counter() - started
-            self.emit(f"{step.marker} {step.kind} {step.name}: FAILED: {err}")
+            self._stopped(step, result, started, "failed", str(err))
             return
         except Exception as err:
             # An unexpected error (a KeyError on an odd response shape) must not escape the wave:
             # the siblings still finish, the report survives, and no new step starts.
-            self.failed = True
-            result.status = "failed"
-            result.detail = str(err) if isinstance(err, MixopsError) else f"internal error: {type(err).__name__}: {err}"
-            result.seconds = time.perf_counter() - started
-            self.emit(f"{step.marker} {step.kind} {step.name}: FAILED: {result.detail}")
+            detail = str(err) if isinstance(err, MixopsError) else f"internal error: {type(err).__name__}: {err}"
+            self._stopped(step, result, started, "failed", detail)
             return
         result.seconds += time.perf_counter() - started
         if part == "forward" and step.action == "replace":
@@ -318,6 +308,18 @@ class Applier:
         result.status = "done"
         result.detail = detail
         self.emit(f"{step.marker} {step.kind} {step.name}: {detail} [{result.seconds:.2f}s]")
+
+    def _stopped(self, step: Step, result: StepResult, started: float, status: str, detail: str) -> None:
+        """A step that ended without completing (`skipped` or `failed`): its result and its line.
+
+        A failure starts no further step.
+        """
+        if status == "failed":
+            self.failed = True
+        result.status = status
+        result.detail = detail
+        result.seconds = time.perf_counter() - started
+        self.emit(f"{step.marker} {step.kind} {step.name}: {status.upper()}: {detail}")
 
     async def _execute(self, step: Step, part: str, result: StepResult) -> str:
         kind, name = step.kind, step.name

@@ -390,23 +390,31 @@ class MixpeekClient:
         envelope = ENVELOPES.get(path, Envelope())
 
         async def fetch(params: dict[str, Any]) -> Page:
-            try:
-                response = await self._send("POST", path, json=request_body, params=params, idempotent=True)
-            except ApiError as err:
-                if err.status == 404 and err.info.code == "namespace_not_found":
-                    raise self._unresolved(err.method, err.url, err.status) from None
-                raise
-            page = read_page(self._decode(response), envelope)
-            if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
-                # An empty listing here says nothing about the namespace; planning from it
-                # would try to create everything again.
-                raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
-            return page
+            return await self._list_page(path, request_body, params, envelope)
 
         try:
             return await collect(fetch, int(limit))
         except PaginationError as exc:
             raise PaginationError(f"POST {path}: {exc}") from None
+
+    async def _list_page(self, path: str, body: dict[str, Any], params: dict[str, Any], envelope: Envelope) -> Page:
+        """One page of a list route; a `namespace_unresolved` error when the namespace is not there.
+
+        The API marks an unresolved namespace on a list (the X-Namespace-Unresolved header,
+        a `warnings[]` entry) rather than failing; some servers answer 404 `namespace_not_found`.
+        An empty listing then says nothing about the namespace: planning from it would try to
+        create everything again.
+        """
+        try:
+            response = await self._send("POST", path, json=body, params=params, idempotent=True)
+        except ApiError as err:
+            if err.status == 404 and err.info.code == "namespace_not_found":
+                raise self._unresolved(err.method, err.url, err.status) from None
+            raise
+        page = read_page(self._decode(response), envelope)
+        if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
+            raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
+        return page
 
     def _unresolved(self, method: str, url: str, status: int) -> ApiError:
         info = ApiErrorInfo(
@@ -423,21 +431,10 @@ class MixpeekClient:
     async def check_namespace(self) -> None:
         """Raise a clear `namespace_unresolved` error unless X-Namespace names a namespace this key sees.
 
-        One page of one row of the collections list: the API marks an unresolved namespace
-        there (the X-Namespace-Unresolved header, a `warnings[]` entry) rather than failing.
-        A 404 that names the namespace (`namespace_not_found`, as some servers answer) means
-        the same.
+        One page of one row of the collections list (see `_list_page`).
         """
         path = "/v1/collections/list"
-        try:
-            response = await self._send("POST", path, json={}, params={"limit": 1}, idempotent=True)
-        except ApiError as err:
-            if err.status == 404 and err.info.code == "namespace_not_found":
-                raise self._unresolved(err.method, err.url, err.status) from None
-            raise
-        page = read_page(self._decode(response), ENVELOPES[path])
-        if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
-            raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
+        await self._list_page(path, {}, {"limit": 1}, ENVELOPES[path])
 
     async def list_retrievers(self) -> list[dict[str, Any]]:
         return await self.list_all("/v1/retrievers")

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from mixpeek import models as sdk
-from pydantic import ValidationError
 
 from mixops.local.engine import BadRequest, InMemoryStore, run_pipeline
 from mixops.local.engine.stage_parsing import StageProblem, parse_stages
@@ -22,12 +21,26 @@ def search(query: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"feature_uri": URI, "query": query, **extra}
 
 
+def sdk_validate(model: Any, parameters: dict[str, Any]) -> None:
+    """The SDK's model on ``parameters``; its query oneOf is only checked by ``Query.from_dict``."""
+    model.model_validate(parameters)
+    for item in parameters.get("searches") or []:
+        if "query" in item:
+            sdk.Query.from_dict(item["query"])
+
+
 # (stage_id, parameters, the SDK's StageParams* model): bodies the API accepts.
 ACCEPTED = [
     ("feature_search", {"searches": [search({"input_mode": "text"})]}, sdk.StageParamsFeatureSearch),
     ("feature_search", {"searches": [search({"input_mode": "vector"})]}, sdk.StageParamsFeatureSearch),
     ("feature_search", {"searches": [search({"input_mode": "text", "text": "x"})]}, sdk.StageParamsFeatureSearch),
     ("feature_search", {"searches": [], "final_top_k": 5000}, sdk.StageParamsFeatureSearch),
+    ("feature_search", {"searches": [search({"input_mode": "text", "value": "x", "embedding_task": "none"})]},
+     sdk.StageParamsFeatureSearch),
+    ("feature_search", {"searches": [search({"input_mode": "content", "content": {"url": "https://x.test/a.jpg"}})]},
+     sdk.StageParamsFeatureSearch),
+    ("feature_search", {"searches": [search({"input_mode": "multi_content", "values": ["a", "https://x.test/a.jpg"]})]},
+     sdk.StageParamsFeatureSearch),
     ("sort_attribute", {}, sdk.StageParamsSortAttribute),
     ("sort_attribute", {"direction": "asc", "nulls_last": False}, sdk.StageParamsSortAttribute),
     ("document_enrich", {"target_collection_id": "c", "strategy": "append", "output_field": "x"},
@@ -45,6 +58,10 @@ REFUSED = [
      sdk.StageParamsFeatureSearch, "searches[0].top_k"),
     ("feature_search", {"searches": [{"query": {"input_mode": "text", "value": "x"}}]},
      sdk.StageParamsFeatureSearch, "searches[0].feature_uri"),
+    ("feature_search", {"searches": [search({"input_mode": "text", "value": "x", "embedding_task": "query"})]},
+     sdk.StageParamsFeatureSearch, "searches[0].query.embedding_task"),
+    ("feature_search", {"searches": [search({"input_mode": "multi_content", "values": []})]},
+     sdk.StageParamsFeatureSearch, "searches[0].query.values"),
     ("sort_attribute", {"direction": "up"}, sdk.StageParamsSortAttribute, "direction"),
     ("mmr", {"lambda": 1.5}, sdk.StageParamsMmr, "lambda"),
     ("group_by", {"max_per_group": 0}, sdk.StageParamsGroupBy, "max_per_group"),
@@ -56,7 +73,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("stage_id", "parameters", "model"), ACCEPTED)
 def test_what_the_sdk_accepts_is_accepted(stage_id: str, parameters: dict[str, Any], model: Any) -> None:
-    model.model_validate(parameters)  # the API's model takes it...
+    sdk_validate(model, parameters)  # the API's model takes it...
     parsed = parse_stages([stage(stage_id, **parameters)])  # ...and so does the local backend
     assert parsed[0].params is not None
 
@@ -65,8 +82,8 @@ def test_what_the_sdk_accepts_is_accepted(stage_id: str, parameters: dict[str, A
 def test_what_the_sdk_refuses_is_refused_naming_the_field(
     stage_id: str, parameters: dict[str, Any], model: Any, field: str
 ) -> None:
-    with pytest.raises(ValidationError):
-        model.model_validate(parameters)
+    with pytest.raises(ValueError):  # pydantic's ValidationError, or the oneOf's "No match found"
+        sdk_validate(model, parameters)
     with pytest.raises(StageProblem) as caught:
         parse_stages([stage(stage_id, **parameters)])
     assert caught.value.message.startswith(f"stages[0].config.parameters.{field}: ")
@@ -114,3 +131,17 @@ def test_templates_are_found_at_any_depth_and_numbers_are_not_templates() -> Non
     assert parse_stages([nested])[0].templated
     in_list = stage("attribute_filter", field="tags", operator="in", value=[1, "{{INPUT.tag}}"])
     assert parse_stages([in_list])[0].templated
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"input_mode": "multi_content", "values": ["a"]}, "'multi_content' queries need a model"),
+        ({"input_mode": "content", "content": {"url": "https://x.test/a.jpg"}}, "content from URLs or files"),
+    ],
+)
+def test_queries_that_need_a_model_fail_the_execution_clearly(
+    store: InMemoryStore, query: dict[str, Any], message: str
+) -> None:
+    result = run_pipeline([stage("feature_search", searches=[search(query)])], {}, {}, ["products"], store)
+    assert result.status == "failed" and message in (result.error or "")

@@ -46,7 +46,9 @@ class TextQuery(StrictModel):
     input_mode: Literal["text"] = "text"
     value: str | None = None
     text: str | None = Field(default=None, description="Legacy alias of `value`.")
-    embedding_task: str | None = None
+    embedding_task: (
+        Literal["retrieval_query", "retrieval_document", "semantic_similarity", "classification", "none"] | None
+    ) = None
 
 
 class VectorQuery(StrictModel):
@@ -64,14 +66,22 @@ class DocumentQuery(StrictModel):
     document_ref: DocumentRef
 
 
+class ContentInput(StrictModel):
+    """The legacy form of a content query's input: a URL or base64 content."""
+
+    url: str | None = None
+    base64: str | None = None
+
+
 class ContentQuery(StrictModel):
     input_mode: Literal["content"]
     value: str | list[float] | None = None
+    content: ContentInput | None = Field(default=None, description="Legacy form; prefer `value`.")
 
 
 class MultiContentQuery(StrictModel):
     input_mode: Literal["multi_content"]
-    value: list[Any]
+    values: list[str] = Field(min_length=1)
 
 
 def _query_tag(value: Any) -> str:

@@ -186,10 +186,12 @@ def _restrict_collections(
 
 def _query_resolver(store: DocumentStore, query: Query, where: str) -> Callable[[VectorIndex], Vector]:
     """A function index -> query vector for that index."""
-    if isinstance(query, TextQuery | ContentQuery):
-        value = (
-            query.value if isinstance(query, ContentQuery) else query.value if query.value is not None else query.text
+    if isinstance(query, ContentQuery) and query.value is None and query.content is not None:
+        raise Unsupported(
+            f"{where}.query.content: content from URLs or files needs a model; local backend only embeds text"
         )
+    if isinstance(query, TextQuery | ContentQuery):
+        value = query.text if isinstance(query, TextQuery) and query.value is None else query.value
         if isinstance(value, list):
             return _vector_resolver(value, f"{where}.query.value")
         return _text_resolver(store, value, query.input_mode, where)

@@ -13,6 +13,7 @@ from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_err
 from mixops.cli.plan_apply import lock_timeout_option
 from mixops.cli.test_cmd import MARK, exit_for_tests, why
 from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
+from mixops.core.wording import count as count_of
 
 if TYPE_CHECKING:
     from mixops.core.plan import Plan
@@ -131,7 +132,8 @@ def gate_line(source: str, records: Records) -> str:
     run = tally(dict(records.counts)) if records.counts else ""
     when = f" at {records.tested_at}" if records.tested_at else ""
     detail = f" ({run}{when})" if run or when else ""
-    return f"{source!r} runs digest {records.digest}, tested and passing{detail}."
+    entries = f", with {count_of(len(records.entries), 'application entry')} ({', '.join(records.entries)})"
+    return f"{source!r} runs digest {records.digest}, tested and passing{detail}{entries if records.entries else ''}."
 
 
 def unproven_lines(outcomes: Sequence[TestOutcome]) -> list[str]:

@@ -59,7 +59,7 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
     Each reason ends with the command that fixes it; `mixops` is how the user calls
     mixops (`mixops -C DIR` when they named the project directory).
     """
-    if records.declared == 0:
+    if records.declared == 0 and not stack_entries(records):
         return "the manifests declare no resources: there is nothing to promote"
     reasons: list[str] = []
     if records.missing:
@@ -83,6 +83,11 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
             f"run them there: {mixops} test --env {env}"
         )
     return None
+
+
+def stack_entries(records: Records) -> tuple[str, ...]:
+    """The application entries the manifests declare, attached in the namespace or not."""
+    return records.entries + tuple(m for m in records.missing if m.startswith("application "))
 
 
 async def source_records(project: Project, env: str, *, parallelism: int = 8) -> Records:

@@ -155,6 +155,10 @@ class Records:
     # and its tests per status (empty for records written before counts were kept).
     tested_at: str | None = None
     counts: tuple[tuple[str, int], ...] = ()
+    # The application entries the manifests declare that are attached and recorded as this
+    # stack's there (names). They carry no stamps of their own (their collection may be another
+    # stack's), so the gate checks that each is there; absent ones are in `missing`.
+    entries: tuple[str, ...] = ()
 
     @property
     def applied(self) -> bool:
@@ -191,7 +195,24 @@ def read_records(stack: Stack, live: LiveState) -> Records:
             else:
                 runs.append(tests)
     tested_at, counts = _one_run(runs) if runs and len(runs) == declared else (None, ())
-    return Records(digest, tuple(missing), tuple(other), tuple(untested), tuple(failed), declared, tested_at, counts)
+    entries = []
+    for name in sorted(stack.applications):
+        entry = live.resources.get(("application", name))
+        if entry is None or entry.owner_stack != owner:
+            missing.append(f"application {name!r}")
+        else:
+            entries.append(name)
+    return Records(
+        digest,
+        tuple(missing),
+        tuple(other),
+        tuple(untested),
+        tuple(failed),
+        declared,
+        tested_at,
+        counts,
+        tuple(entries),
+    )
 
 
 def _one_run(runs: list[dict[str, Any]]) -> tuple[str | None, tuple[tuple[str, int], ...]]:

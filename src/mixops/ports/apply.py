@@ -103,6 +103,15 @@ def _records(collection: Mapping[str, Any]) -> dict[str, Any]:
     return dict(records) if isinstance(records, dict) else {}
 
 
+def _replaced_target(live_id: str | None, collection_id: str, target: str) -> str | None:
+    """The applied id an entry named `live_id` (`<collection id>/<type>/<applied id>`) had before
+    this apply re-pointed it to `target`, when it sits on the same collection; else None."""
+    if not live_id or live_id.count("/") < 2:
+        return None
+    on, _, before = live_id.split("/", 2)
+    return before if on == collection_id and before != target else None
+
+
 def _with_record(collection: Mapping[str, Any], record: str, owner: str | None) -> dict[str, Any]:
     """The collection's metadata with `record` set to `owner` (removed when None), all else kept."""
     records = {k: v for k, v in _records(collection).items() if k != record}
@@ -380,23 +389,32 @@ class Applier:
 
     async def _attach(self, spec: dict[str, Any], step: Step) -> str:
         """Put one application entry into its collection's list (added, or replacing the entry for
-        the same applied resource) and record it as this stack's; the other entries are kept."""
+        the same applied resource) and record it as this stack's; the other entries are kept.
+
+        An entry re-pointed at a replacement (a new id for the same name) also takes the old
+        entry and its record off the collection: the old resource is deleted once swapped."""
         app_type = str(spec["type"])
         collection_id = self.to_id("collection", str(spec["collection"]))
         entry = application_entry(spec, self.to_id)
         target_key, list_key = APPLICATION_TARGET[app_type], APPLICATION_LIST[app_type]
         record = f"{app_type}:{entry[target_key]}"
+        old = _replaced_target(step.live_id, collection_id, entry[target_key])
 
         def change(current: Mapping[str, Any]) -> dict[str, Any]:
-            entries = with_entry(list(current.get(list_key) or []), target_key, entry)
-            return {list_key: entries, "metadata": _with_record(current, record, self.owner)}
+            entries = list(current.get(list_key) or [])
+            metadata = _with_record(current, record, self.owner)
+            if old is not None:
+                entries = without_entry(entries, target_key, old)
+                metadata = _with_record({"metadata": metadata}, f"{app_type}:{old}", None)
+            return {list_key: with_entry(entries, target_key, entry), "metadata": metadata}
 
         def holds(current: Mapping[str, Any]) -> bool:
             # Present and recorded as ours. Its fields are not compared (the API may echo them
             # in another form); an older version written back shows as a change in the next plan.
-            items = current.get(list_key) or []
-            present = any(isinstance(e, dict) and e.get(target_key) == entry[target_key] for e in items)
-            return present and _records(current).get(record) == self.owner
+            items = [e for e in current.get(list_key) or [] if isinstance(e, dict)]
+            present = any(e.get(target_key) == entry[target_key] for e in items)
+            gone = old is None or not any(e.get(target_key) == old for e in items)
+            return present and gone and _records(current).get(record) == self.owner
 
         await self._write_entry(collection_id, change, holds, f"{app_type} {entry[target_key]} in {list_key}")
         return "attached" if step.action == "create" else "updated"

@@ -169,6 +169,28 @@ async def test_an_extractor_change_of_a_collection_with_documents_needs_allow_da
     assert after.resources[("collection", "reviews")].id != before
 
 
+async def test_a_new_extractor_and_the_retriever_s_new_feature_uri_plan_and_apply_together(project_dir: Path) -> None:
+    # The retriever's new URI names an index only the replacement will have: the live
+    # collection's indexes must not refuse the plan.
+    write(project_dir, {"collections": [REVIEWS], "retrievers": [REVIEW_SEARCH]})
+    await apply(project_dir)
+    extractor = {**REVIEWS["feature_extractor"], "feature_extractor_name": "review_text_extractor", "version": "v2"}
+    search = yaml.safe_load(yaml.safe_dump(REVIEW_SEARCH))
+    search["stages"][0]["config"]["parameters"]["searches"][0]["feature_uri"] = (
+        "mixpeek://review_text_extractor@v2/embedding"
+    )
+    write(project_dir, {"collections": [reviews(feature_extractor=extractor)], "retrievers": [search]})
+    p = await plan(project_dir)
+    assert actions(p) == {("collection", "reviews"): "replace", ("retriever", "review_search"): "update"}
+    await apply(project_dir)
+    await assert_converged(project_dir)
+    # On a collection the plan keeps, a URI it has no index for is still refused at plan time.
+    search["stages"][0]["config"]["parameters"]["searches"][0]["feature_uri"] = "mixpeek://other@v9/embedding"
+    write(project_dir, {"collections": [reviews(feature_extractor=extractor)], "retrievers": [search]})
+    with pytest.raises(PlanError, match="which collection 'reviews' lacks"):
+        await plan(project_dir)
+
+
 async def test_an_empty_collection_is_replaced_without_the_flag(project_dir: Path) -> None:
     write(project_dir, {"collections": [REVIEWS]})
     await apply(project_dir)

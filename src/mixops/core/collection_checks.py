@@ -102,8 +102,10 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
     for use in feature_uses(stack):
         for col in use.collections:
             live_col = live.collections.get(col)
-            if live_col is None:
-                continue  # reported once, above
+            if live_col is None or _builder_changes(stack, live, col):
+                # Not there: reported once above, or created by this plan. Replaced by this plan
+                # (a new extractor): the indexes it will have are not the ones read now.
+                continue
             problem = None
             if not live_col.has_feature(use.uri):
                 have = ", ".join(ix.feature_uri for ix in live_col.indexes) or "no vector indexes"
@@ -111,6 +113,20 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
             located = (_at(stack, use.kind, use.name, use.sub, problem),) if problem else ()
             out.append(CollectionFinding(col, use.uri, f"{use.kind} {use.name!r}", problem, live_col.id, located))
     return out
+
+
+def _builder_changes(stack: Stack, live: LiveState, name: str) -> bool:
+    """Whether the manifests give collection `name` another extractor (name, version) or other
+    features than the live one has: the plan replaces it, and its vector indexes change."""
+    declared = stack.collections.get(name)
+    current = live.resources.get(("collection", name))
+    if declared is None or current is None:
+        return False
+    extractor = current.spec.get("feature_extractor") or {}
+    if declared.feature_extractor is not None:
+        wanted = (declared.feature_extractor.feature_extractor_name, declared.feature_extractor.version)
+        return wanted != (extractor.get("feature_extractor_name"), extractor.get("version"))
+    return declared.features != current.spec.get("features")
 
 
 def collection_problems(stack: Stack, live: LiveState) -> list[Problem]:

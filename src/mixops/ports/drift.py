@@ -19,7 +19,7 @@ from typing import Any
 
 from mixops.core.bodies import spec_digest, spec_of
 from mixops.core.diff import MISSING, field_changes
-from mixops.core.live import TEMP_SUFFIX, LiveState
+from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.normalise import normalise
 from mixops.core.placeholders import SecretPaths, mask_at_paths, mask_tree
 from mixops.core.stack import KINDS, Stack
@@ -105,12 +105,17 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
     owner = stack.project.stack
     items: list[Drifted] = []
     checked = 0
-    applied_here = False
-    for (kind, name), res in sorted(live.resources.items()):
-        if res.owner_stack != owner or name.endswith(TEMP_SUFFIX):
-            continue
+    owned = [
+        (key, res)
+        for key, res in sorted(live.resources.items())
+        if res.owner_stack == owner and not key[1].endswith(TEMP_SUFFIX)
+    ]
+    applied_here = any(res.metadata.get(APPLIED_KEY) == stack.digest() for _, res in owned)
+    for (kind, name), res in owned:
         checked += 1
-        applied_here = applied_here or res.metadata.get(APPLIED_KEY) == stack.digest()
+        if kind == "application":
+            items.extend(_application_drift(stack, res, applied_here))
+            continue
         recorded = res.metadata.get("mixops_digest")
         now = spec_digest(kind, res.spec)
         if recorded == now:
@@ -138,6 +143,28 @@ def find_drift(stack: Stack, live: LiveState) -> DriftReport:
                 if (kind, name) not in live.resources:
                     items.append(Drifted(kind, name, None, "deleted"))
     return DriftReport(owner, stack.environment, live.namespace, checked, tuple(items))
+
+
+def _application_drift(stack: Stack, res: LiveResource, applied_here: bool) -> list[Drifted]:
+    """An application entry has no metadata of its own, so no digest of what mixops wrote (its
+    collection records only the owning stack). While the namespace records the current manifests
+    as applied, any difference from the manifests was made out of band; otherwise a difference
+    may be an edit in git not applied yet, and is not reported (plan shows it)."""
+    declared = stack.resources("application").get(res.name)
+    if declared is None or not applied_here:
+        return []  # undeclared: removed in git (prune); not applied: cannot tell git from out of band
+    old = normalise("application", spec_of(declared))
+    new = normalise("application", res.spec)
+    paths = stack.secret_paths.get(("application", res.name), {})
+    changes = tuple(
+        DriftChange(c.dotted, _masked(c.old, c.path, paths, stack), _masked(c.new, c.path, paths, stack))
+        for c in field_changes(old, new)
+    )
+    if not changes:
+        return []
+    return [
+        Drifted("application", res.name, res.id, "changed", None, spec_digest("application", res.spec), False, changes)
+    ]
 
 
 async def detect_drift(project: Project, env_name: str, *, parallelism: int = 8) -> DriftReport:

@@ -383,6 +383,11 @@ class _Doctor:
         for name in targets:
             if name not in self.stack.clusters:
                 continue
+            absent = [c for c in self.stack.clusters[name].collection_ids or [] if c not in live.collections]
+            if absent:
+                # Declared and created by the next apply: a run now would be refused for that alone.
+                reasons.append(f"{name!r} reads collection {absent[0]!r}, which does not exist yet (apply first)")
+                continue
             try:
                 body = adhoc_cluster_body(self.stack.spec("cluster", name), to_id)
                 break

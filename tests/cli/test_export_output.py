@@ -82,9 +82,10 @@ def test_the_default_is_the_project_s_manifests_directory_when_it_is_empty(appli
 
 def test_counts_are_in_the_right_number(applied: Path) -> None:
     result = mixops("-C", "catalog", "export", "-o", "exported")
-    assert "Exported 5 retrievers, 2 taxonomies, 2 clusters from namespace 'catalog-local' into 3 files:" in (
-        result.output
-    ), result.output
+    assert (
+        "Exported 4 collections, 5 retrievers, 2 taxonomies, 2 clusters, 1 application "
+        "from namespace 'catalog-local' into 4 files:"
+    ) in (result.output), result.output
     assert [plural(1, "taxonomy"), plural(0, "retriever"), plural(1, "file")] == [
         "1 taxonomy",
         "0 retrievers",

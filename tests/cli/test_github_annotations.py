@@ -1,16 +1,18 @@
 """`plan --format github`: every plan problem from a manifest is annotated at its entry (issue 13 item 6).
 
-The catalog example on the embedded backend, with a manifest that names a
-collection the namespace lacks, or a feature URI its collection has no index for.
+The catalog example on the embedded backend (its collections applied), with a manifest
+that names a collection the namespace lacks, or a feature URI its collection has no index for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.support.example import apply_collections_only
 
 from mixops.cli.main import cli
 
@@ -38,8 +40,10 @@ retrievers:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    """The example with its collections applied: the namespace has them, and their features."""
     root = tmp_path / "catalog"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".mixops"))
+    asyncio.run(apply_collections_only(root))
     return root
 
 

@@ -63,10 +63,14 @@ def _round_edits(root: Path) -> None:
     def tests(data: dict[str, Any]) -> None:
         data["tests"] = [t for t in data["tests"] if t.get("retriever") != "hybrid_product_search"]
 
+    def collections(data: dict[str, Any]) -> None:
+        _named(data["collections"], "categories")["description"] = "Category nodes (edited)"  # in place
+
     _edit(root, "retrievers.yaml", retrievers)
     _edit(root, "taxonomies.yaml", taxonomies)
     _edit(root, "clusters.yaml", clusters)
     _edit(root, "tests.yaml", tests)
+    _edit(root, "collections.yaml", collections)
 
 
 REVIEWS: dict[str, Any] = {

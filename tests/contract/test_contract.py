@@ -14,7 +14,7 @@ when one is fixed the case turns into a failure until its mark is removed.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -55,6 +55,16 @@ ROUTES: dict[str, str | None] = {
     "POST /v1/taxonomies/list": None,
     "POST /v1/taxonomies/{taxonomy_identifier}/execute": None,
     "POST /v1/taxonomies/{taxonomy_id}/versions": None,
+}
+
+# Single problems known and accepted on a route, with why; every other problem there still fails.
+# Each must still occur in the flows (test_known_problems_still_occur), so none outlives its cause.
+KNOWN_PROBLEMS: dict[tuple[str, str], str] = {
+    ("POST /v1/collections", "source.type 'none': only 'bucket' and 'collection' are documented"): (
+        "the catalog example's collections take documents written directly (POST .../documents), "
+        "so they have no bucket or upstream collection; 'none' is a value of the SDK's SourceType, "
+        "but its prose documents only 'bucket' and 'collection' (assumption: the API accepts it)"
+    ),
 }
 
 # Reads documented outside the response model, with where.
@@ -100,7 +110,7 @@ def _marked(table: dict[str, str | None] | dict[tuple[str, str], str], key: obje
 def test_every_body_fits_its_model(flows: Flows, route: str) -> None:
     calls = _by_route(flows.calls).get(route)
     assert calls, f"no flow sent {route} any more: remove it from ROUTES"
-    problems = sorted({p for call in calls for p in body_problems(call)})
+    problems = sorted({p for call in calls for p in body_problems(call) if (route, p) not in KNOWN_PROBLEMS})
     assert not problems, f"{route}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20])
 
 
@@ -126,6 +136,12 @@ def test_nothing_is_created_that_the_manifests_do_not_declare(flows: Flows) -> N
     assert created, "the flows created nothing: the check would prove nothing"
     undeclared = sorted({n for n in created if str(n).removesuffix(TEMP_SUFFIX) not in declared})
     assert not undeclared, f"created without a manifest declaring them: {undeclared}"
+
+
+def test_known_problems_still_occur(flows: Flows) -> None:
+    seen = {(route_of(c), p) for c in flows.calls if c.body is not None for p in body_problems(c)}
+    gone = sorted(set(KNOWN_PROBLEMS) - seen)
+    assert not gone, f"no longer sent, remove from KNOWN_PROBLEMS: {gone}"
 
 
 def test_every_route_is_in_the_table(flows: Flows) -> None:
@@ -161,8 +177,10 @@ def test_report(flows: Flows, capsys: pytest.CaptureFixture[str]) -> None:
     """The gate's figures; every body off the contract is on a route marked as a known case."""
     grouped = _by_route(flows.calls)
     with_body = [c for c in flows.calls if c.body is not None]
-    off = [(route_of(c), p) for c in with_body for p in body_problems(c)]
-    off_bodies = {id(c) for c in with_body if body_problems(c)}
+    problems = [(c, route_of(c), p) for c in with_body for p in body_problems(c)]
+    off = [(route, p) for _, route, p in problems if (route, p) not in KNOWN_PROBLEMS]
+    known = [(route, p) for _, route, p in problems if (route, p) in KNOWN_PROBLEMS]
+    off_bodies = {id(c) for c, route, p in problems if (route, p) not in KNOWN_PROBLEMS}
     reads_off = [r for r in READS if r not in DOCUMENTED_ELSEWHERE and read_documented(*r) is None]
     report = [
         "contract gate:",
@@ -171,6 +189,8 @@ def test_report(flows: Flows, capsys: pytest.CaptureFixture[str]) -> None:
         f"  bodies checked: {len(with_body)}",
         f"  bodies off-contract: {len(off_bodies)}",
         *[f"    {route}: {n} problem(s)" for route, n in sorted(_count(off).items())],
+        f"  bodies with a known problem: {len({id(c) for c, route, p in problems if (route, p) in KNOWN_PROBLEMS})}",
+        *[f"    {route}: {n}x {p}" for (route, p), n in sorted(Counter(known).items())],
         f"  response fields read: {len(READS)}, undocumented: {len(reads_off)}",
         *[f"    {r} {f}" for r, f in reads_off],
     ]

@@ -7,6 +7,7 @@ namespace that does not exist or does not resolve, capabilities that are absent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from tests.support.example import apply_collections_only
 
 from mixops.cli.main import cli
 from mixops.core.readiness import STATUSES, Readiness
@@ -54,10 +56,17 @@ def doctor(project: Path, *args: str) -> Result:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The catalog example with its local database seeded (by a first doctor run)."""
+    """The catalog example with its collections applied (documents loaded); nothing else yet."""
     root = tmp_path_factory.mktemp("seeded") / "catalog"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".mixops"))
-    assert doctor(root).exit_code == 0
+    asyncio.run(apply_collections_only(root))
+    return root
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    root = tmp_path / "fresh"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".mixops"))
     return root
 
 
@@ -81,13 +90,31 @@ def test_the_example_is_ready_locally(project: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "namespace 'catalog-local'" in out.splitlines()[0]
+    # The collections are declared (apply keeps them as the manifests say): no existence rows,
+    # but the features the other resources read from them are checked.
+    assert not [line for line in out.splitlines() if line.strip().startswith("collections   collection ")]
     for collection in ("products", "tag_catalog", "departments", "categories"):
-        row = next(line for line in out.splitlines() if f"collection {collection} " in line)
+        row = next(line for line in out.splitlines() if f"@v1/embedding on {collection} " in line)
         assert " ok " in row, row
     assert "feature mixpeek://text_extractor@v1/embedding on products" in out
-    assert "can be made: 9 create" in out
+    assert "can be made: 10 create, 0 update, 0 version, 0 replace, 0 delete, 4 unchanged" in out
     assert "Ready: nothing checked here would make `mixops apply` fail" in out
     assert " ! " not in out  # no blocking row
+
+
+def test_a_fresh_namespace_is_ready_and_nothing_is_probed_against_collections_not_made_yet(fresh: Path) -> None:
+    # The example's first run: apply will create the collections the rest reads.
+    result = doctor(fresh, "--probe-execute", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ready"] is True and report["blocking"] == []
+    found = {c["item"]: c for c in report["checks"]}
+    assert found["manifests"]["detail"].startswith("valid: 4 collections, ")
+    assert found["plan"]["detail"] == "can be made: 14 create, 0 update, 0 version, 0 replace, 0 delete, 0 unchanged"
+    # Not "absent": the run would be refused only because `products` does not exist yet.
+    clustering = found["ad-hoc clustering"]
+    assert clustering["status"] == "unknown", clustering
+    assert "reads collection 'products', which does not exist yet (apply first)" in clustering["detail"]
 
 
 def test_json_report(project: Path) -> None:
@@ -98,7 +125,7 @@ def test_json_report(project: Path) -> None:
     assert report["environment"] == "local" and report["namespace"] == NAMESPACE
     assert {c["status"] for c in report["checks"]} <= set(STATUSES)
     by_item = {c["item"]: c for c in report["checks"]}
-    assert by_item["collection products"]["status"] == "ok"
+    assert by_item["feature mixpeek://text_extractor@v1/embedding on products"]["status"] == "ok"
     # Knowing it would take a (billed) clustering run: not probed unless asked.
     assert by_item["ad-hoc clustering"]["status"] == "unknown"
     assert "--probe-execute" in by_item["ad-hoc clustering"]["detail"]
@@ -158,7 +185,7 @@ async def test_doctor_writes_nothing(applied: Path) -> None:
     assert found["GET /v1/taxonomies/{identifier}"].status == "ok"
     assert found["GET /v1/clusters/{cluster_id}/executions"].status == "ok"
     assert found["taxonomy versions"].status == "present"
-    assert found["plan"].detail == "can be made: 0 create, 0 update, 0 version, 0 replace, 0 delete, 9 unchanged"
+    assert found["plan"].detail == "can be made: 0 create, 0 update, 0 version, 0 replace, 0 delete, 14 unchanged"
 
 
 # --- through a client whose server answers like a real API would --------------------------

@@ -1,8 +1,8 @@
 """One `mixops serve` over loopback for the environment tests, and projects pointing at it.
 
-The server is a real subprocess on a free port; its SQLite file is seeded
-first with the catalog example's collections in every namespace the tests use
-(one namespace per environment, as in a real Mixpeek organisation).
+The server is a real subprocess on a free port, given the catalog example's seed
+documents for every namespace the tests use (one namespace per environment, as in a
+real Mixpeek organisation): an apply that creates a collection there loads them.
 """
 
 from __future__ import annotations
@@ -46,18 +46,21 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from mixops.local.db import Database
-    from mixops.local.seed import load_seed
-
     root = tmp_path_factory.mktemp("backend")
     db_path = root / "backend.db"
-    db = Database(db_path)
+    # The example's seed holds only documents (its collections are declared in its manifests):
+    # one copy per namespace, so an apply creating a collection there loads its documents.
+    data = root / "data"
+    shutil.copytree(EXAMPLE / "data", data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    seed = yaml.safe_load((data / "seed.yaml").read_text(encoding="utf-8"))
+    seeds: list[str] = []
     for ns in NAMESPACES:
-        load_seed(db, EXAMPLE / "data" / "seed.yaml", ns)
-    db.close()
+        path = data / f"seed-{ns}.yaml"
+        path.write_text(yaml.safe_dump({**seed, "namespace": ns}, sort_keys=False), encoding="utf-8")
+        seeds += ["--seed", str(path)]
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mixops", "serve", "--db", str(db_path), "--port", str(port), "--api-key", KEY],
+        [sys.executable, "-m", "mixops", "serve", "--db", str(db_path), "--port", str(port), "--api-key", KEY, *seeds],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -53,11 +53,11 @@ async def test_export_round_trips_every_kind(
     exported = await export_env(
         load_project(dest, local_backend=local_transport), "live", dest / "manifests", layout=layout
     )  # type: ignore[arg-type]
-    assert exported.exported == {"retriever": 5, "taxonomy": 2, "cluster": 2}
+    assert exported.exported == {"collection": 4, "application": 1, "retriever": 5, "taxonomy": 2, "cluster": 2}
     texts = {f.path: f.text for f in exported.files}
     assert all(t.startswith("# yaml-language-server: $schema=") for t in texts.values())
     everything = "\n".join(texts.values())
-    assert "ret_" not in everything and "col_" not in everything  # names, never ids
+    assert "ret_" not in everything and "col_" not in everything and "tax_" not in everything  # names, never ids
     assert "managed_by" not in everything and "mixops_digest" not in everything
     assert SECRET not in everything
     assert [v.name for v in exported.variables] == ["PRODUCT_SEARCH_API_TOKEN"]
@@ -70,8 +70,8 @@ async def test_export_round_trips_every_kind(
     monkeypatch.setenv("PRODUCT_SEARCH_API_TOKEN", SECRET)
     planned, _ = await plan_and_apply(load_project(dest, local_backend=local_transport), "live", PlanOptions())
     counts = planned.plan.counts()
-    assert counts["noop"] == 9 and not planned.plan.has_changes, [s.changes for s in planned.plan.changes]
-    assert {s.kind for s in planned.plan.steps} == {"retriever", "taxonomy", "cluster"}
+    assert counts["noop"] == 14 and not planned.plan.has_changes, [s.changes for s in planned.plan.changes]
+    assert {s.kind for s in planned.plan.steps} == {"collection", "application", "retriever", "taxonomy", "cluster"}
 
 
 async def test_export_skips_unowned_unless_all(tmp_path: Path, server: Server) -> None:

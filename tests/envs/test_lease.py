@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,14 @@ async def test_concurrent_applies_are_serialised(tmp_path: Path, server: Server)
     # One apply created everything; the other waited, then planned on its result: no changes.
     assert sorted(r is None for r in reports) == [False, True]
     first = next(r for r in reports if r is not None)
-    assert len(first.results) == 9 and not first.failed
+    # The example's 4 collections, 1 application, 5 retrievers, 2 taxonomies and 2 clusters.
+    assert len(first.results) == 14 and not first.failed
     async with connect(project, "live") as client:
         live = await read_live(client, NS)
         retrievers = [r["retriever_name"] for r in await client.list_retrievers()]
-    owned = [r for r in live.resources.values() if r.owner_stack]
-    assert len(owned) == 9  # no duplicates, no temporaries left behind
+    owned = Counter(r.kind for r in live.resources.values() if r.owner_stack)
+    # no duplicates, no temporaries left behind
+    assert owned == {"collection": 4, "application": 1, "retriever": 5, "taxonomy": 2, "cluster": 2}
     assert lock_name("catalog") not in retrievers  # released
     again, _ = await plan_and_apply(project, "live", PlanOptions())
     assert not again.plan.has_changes

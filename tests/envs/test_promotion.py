@@ -73,7 +73,7 @@ async def test_promotion_gate_and_prod_ends_equal_to_manifests(project: Project)
     assert await run_and_record(project, "dev", search_returns_results) == outcome(True)
     first = await promote(project, "dev", "staging", PlanOptions(), test_run=search_returns_results)
     assert first.report is not None and first.tests_passed is True
-    assert first.plan.counts()["create"] == 9
+    assert first.plan.counts()["create"] == 14  # 4 collections, 1 application, 5 retrievers, 2 taxonomies, 2 clusters
 
     # staging's recorded run failed: refused, nothing happens in prod.
     await run_and_record(project, "staging", always_fails)

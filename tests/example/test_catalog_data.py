@@ -137,20 +137,21 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
         )
 
 
-def test_seed_names_existing_files_and_every_collection_the_manifests_use() -> None:
+def test_seed_holds_documents_for_every_collection_the_manifests_declare() -> None:
     seed = yaml.safe_load((DATA / "seed.yaml").read_text(encoding="utf-8"))
-    names = set()
-    for collection in seed["collections"]:
-        assert (DATA / collection["documents_file"]).is_file(), collection["documents_file"]
-        fields = collection["feature_extractor"]["input_mappings"]["text"]
-        first = _rows(collection["documents_file"])[0]
-        assert set(fields) <= set(first), f"{collection['collection_name']}: unmapped fields {fields}"
-        names.add(collection["collection_name"])
+    files = {}
+    for entry in seed["collections"]:
+        # Documents only: the collections' settings are the manifests'.
+        assert set(entry) == {"collection_name", "documents_file"}, entry
+        assert (DATA / entry["documents_file"]).is_file(), entry["documents_file"]
+        files[entry["collection_name"]] = entry["documents_file"]
     project = yaml.safe_load((CATALOG / "mixops.yaml").read_text(encoding="utf-8"))
     assert project["environments"]["local"]["seed"] == ["data/seed.yaml"]
-    used = set()
+    declared, used = {}, set()
     for path in (CATALOG / "manifests").glob("*.yaml"):
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            for collection in document.get("collections", []):
+                declared[collection["name"]] = collection
             for retriever in document.get("retrievers", []):
                 used.update(retriever.get("collection_identifiers", []))
             for cluster in document.get("clusters", []):
@@ -160,7 +161,14 @@ def test_seed_names_existing_files_and_every_collection_the_manifests_use() -> N
                 if "source_collection" in config:
                     used.add(config["source_collection"]["collection_id"])
                 used.update(node["collection_id"] for node in config.get("hierarchical_nodes", []))
-    assert used <= names, f"collections used by manifests but not seeded: {sorted(used - names)}"
+    assert set(files) == set(declared), "a seed entry per declared collection, and no other"
+    assert used <= set(declared), f"collections used by manifests but not declared: {sorted(used - set(declared))}"
+    for name, collection in declared.items():
+        fields = collection["feature_extractor"]["input_mappings"]["text"]
+        first = _rows(files[name])[0]
+        assert set(fields) <= set(first), f"{name}: unmapped fields {fields}"
+    applied = [a["taxonomy_id"] for a in declared["products"].get("taxonomy_applications", [])]
+    assert applied == ["product_tags"]
 
 
 def test_example_stays_small() -> None:

@@ -26,6 +26,7 @@ from mixops.ports.reconcile import plan_and_apply
 from mixops.ports.target import connect, describe
 
 ENTRY = "reviews/taxonomy/product_tags"
+EXAMPLE_ENTRY = "products/taxonomy/product_tags"  # the example's own: products applies product_tags
 
 
 @pytest.fixture
@@ -45,8 +46,8 @@ async def test_promotion_carries_the_collection_and_its_entries_and_the_records_
     await run_and_record(project, "local")
 
     records = await source_records(project, "local")
-    assert records.entries == (ENTRY,)
-    assert gate_line("local", records).endswith(f", with 1 application entry ({ENTRY}).")
+    assert records.entries == (EXAMPLE_ENTRY, ENTRY)
+    assert gate_line("local", records).endswith(f", with 2 application entries ({EXAMPLE_ENTRY}, {ENTRY}).")
 
     result = await promote(project, "local", "next", PlanOptions())
     steps = {s.key: s.action for s in result.plan.changes}
@@ -54,7 +55,7 @@ async def test_promotion_carries_the_collection_and_its_entries_and_the_records_
     async with connect(project, "next") as client:
         live = await read_live(client, describe(project, "next").namespace)
     assert live.resources[("application", ENTRY)].owner_stack == "catalog"
-    assert (await source_records(project, "next")).entries == (ENTRY,)
+    assert (await source_records(project, "next")).entries == (EXAMPLE_ENTRY, ENTRY)
 
 
 async def test_a_source_missing_a_declared_entry_is_refused_naming_it(project_dir: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.support.example import apply_collections_only as apply_collections_only
 from tests.support.fixtures import search_stage
 
 from mixops.core.live import TEMP_SUFFIX, LiveState
@@ -124,6 +125,7 @@ async def assert_converged(root: Path, env: str | None = None, stack: str = STAC
             "retriever": await client.list_retrievers(),
             "taxonomy": await client.list_taxonomies(),
             "cluster": await client.list_clusters(),
+            "collection": await client.list_collections(),
         }
     from mixops.ports.project import load_stack
 

@@ -9,6 +9,7 @@ replacements, a new version for taxonomy configs).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from mixops.core.live import LiveState
 @pytest.fixture
 async def applied(project_dir: Path) -> Path:
     first, report = await apply(project_dir)
-    assert first.counts()["create"] == 9 and report is not None and not report.failed
+    assert first.counts()["create"] == 14 and report is not None and not report.failed
     again = await plan(project_dir)
     assert not again.has_changes, [(s.kind, s.name, s.action) for s in again.changes]
     return project_dir
@@ -42,11 +43,12 @@ async def change_and_apply(root: Path, file: str, change: Any) -> tuple[LiveStat
 
 async def test_example_from_empty_namespace_then_no_changes(applied: Path) -> None:
     state = await assert_converged(applied)
-    owned = {key for key, r in state.resources.items() if r.owner_stack == STACK}
-    assert {k for k, _ in owned} == {"retriever", "taxonomy", "cluster"}
-    assert len(owned) == 9
-    # The seed's collections are listed too, as resources no stack owns.
+    owned = Counter(k for (k, _), r in state.resources.items() if r.owner_stack == STACK)
+    assert owned == {"collection": 4, "application": 1, "retriever": 5, "taxonomy": 2, "cluster": 2}
+    # Every collection of the namespace is the manifests', created by apply with the seed's documents.
     assert {n for k, n in state.resources if k == "collection"} == set(state.collections)
+    counts = {name: c.document_count for name, c in state.collections.items()}
+    assert counts == {"products": 358, "tag_catalog": 30, "departments": 3, "categories": 11}
 
 
 async def test_retriever_description_is_updated_in_place(applied: Path) -> None:

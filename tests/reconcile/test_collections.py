@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from tests.reconcile.conftest import STACK, actions, api, apply, assert_converged, live, plan
+from tests.reconcile.conftest import STACK, actions, api, apply, assert_converged, edit, live, plan, resource
 
 from mixops.cli.main import cli
 from mixops.errors import PlanError
@@ -55,7 +55,8 @@ REVIEW_SEARCH: dict[str, Any] = {
 }
 
 
-def write(root: Path, data: dict[str, Any], file: str = "collections.yaml") -> None:
+def write(root: Path, data: dict[str, Any], file: str = "extra.yaml") -> None:
+    """A manifest file of its own, beside the example's (which declares products and three more)."""
     (root / "manifests" / file).write_text(yaml.safe_dump({"version": "1.0", **data}, sort_keys=False), "utf-8")
 
 
@@ -90,35 +91,45 @@ async def test_a_declared_collection_is_created_before_the_retriever_that_reads_
     assert created.owner_stack == STACK and state.collections["reviews"].id == created.id
 
 
+async def hand_made_reviews(root: Path) -> str:
+    """Another team's collection, created through the API: no stack owns it."""
+    body = {k: v for k, v in REVIEWS.items() if k != "name"}
+    async with api(root) as client:
+        made = await client.create_collection({"collection_name": "reviews", **body})
+    return str(made["collection_id"])
+
+
 async def test_a_taxonomy_is_applied_to_a_collection_this_stack_does_not_own(project_dir: Path) -> None:
-    # `products` comes from the seed (no stack owns it); the binding owns only its entry.
-    write(project_dir, {"taxonomy_applications": [{"collection": "products", "taxonomy_id": "product_tags"}]})
+    # `reviews` is another team's (made by hand); the binding owns only its entry.
+    await hand_made_reviews(project_dir)
+    write(project_dir, {"taxonomy_applications": [{"collection": "reviews", "taxonomy_id": "product_tags"}]})
     p = await plan(project_dir)
-    step = next(s for s in p.changes if s.kind == "application")
-    assert (step.name, step.action) == ("products/taxonomy/product_tags", "create")
+    step = next(s for s in p.changes if s.key[0] == "application" and s.name.startswith("reviews/"))
+    assert (step.name, step.action) == ("reviews/taxonomy/product_tags", "create")
     assert ("taxonomy", "product_tags") in step.depends_on
     await apply(project_dir)
     state = await live(project_dir)
     tax_id = state.resources[("taxonomy", "product_tags")].id
-    assert [e["taxonomy_id"] for e in await entries(project_dir, "products")] == [tax_id]
-    assert state.resources[("collection", "products")].owner_stack is None  # still nobody's collection
+    assert [e["taxonomy_id"] for e in await entries(project_dir, "reviews")] == [tax_id]
+    assert state.resources[("collection", "reviews")].owner_stack is None  # still nobody's collection
     assert not (await plan(project_dir)).has_changes
 
 
 async def test_prune_removes_only_the_entries_this_stack_attached(project_dir: Path) -> None:
-    write(project_dir, {"taxonomy_applications": [{"collection": "products", "taxonomy_id": "product_tags"}]})
+    await hand_made_reviews(project_dir)
+    write(project_dir, {"taxonomy_applications": [{"collection": "reviews", "taxonomy_id": "product_tags"}]})
     await apply(project_dir)
     state = await live(project_dir)
     hierarchy_id = state.resources[("taxonomy", "product_hierarchy")].id
     async with api(project_dir) as client:  # another team attaches its own entry by hand
-        products = await client.get_collection("products")
-        hand = [*products["taxonomy_applications"], {"taxonomy_id": hierarchy_id}]
-        await client.patch_collection(products["collection_id"], {"taxonomy_applications": hand})
+        reviews_now = await client.get_collection("reviews")
+        hand = [*reviews_now["taxonomy_applications"], {"taxonomy_id": hierarchy_id}]
+        await client.patch_collection(reviews_now["collection_id"], {"taxonomy_applications": hand})
     write(project_dir, {})
     p = await plan(project_dir, prune=True)
-    assert actions(p) == {("application", "products/taxonomy/product_tags"): "delete"}
+    assert actions(p) == {("application", "reviews/taxonomy/product_tags"): "delete"}
     await apply(project_dir, prune=True)
-    assert [e["taxonomy_id"] for e in await entries(project_dir, "products")] == [hierarchy_id]
+    assert [e["taxonomy_id"] for e in await entries(project_dir, "reviews")] == [hierarchy_id]
     assert not (await plan(project_dir, prune=True)).has_changes
 
 
@@ -130,8 +141,8 @@ async def test_applications_on_a_declared_collection_are_attached_after_both_exi
         {"collections": [reviews(taxonomy_applications=[{"taxonomy_id": "product_tags", "priority": 5}])]},
     )
     p = await plan(project_dir)
-    step = next(s for s in p.changes if s.kind == "application")
-    assert step.name == "reviews/taxonomy/product_tags"
+    step = next(s for s in p.changes if s.name == "reviews/taxonomy/product_tags")
+    assert step.kind == "application"
     assert set(step.depends_on) == {("collection", "reviews"), ("taxonomy", "product_tags")}
     await apply(project_dir)
     [entry] = await entries(project_dir, "reviews")
@@ -235,10 +246,16 @@ def test_the_cli_shows_the_document_count_and_refuses_without_the_flag(project_d
 
 async def test_a_cluster_is_applied_to_the_collection_it_clusters(project_dir: Path) -> None:
     # The cluster reads `products` and the entry names the cluster: attached after the cluster.
-    write(project_dir, {"cluster_applications": [{"collection": "products", "cluster_id": "product_groups"}]})
+    edit(
+        project_dir,
+        "collections.yaml",
+        lambda data: resource(data, "collections", "products").update(
+            cluster_applications=[{"cluster_id": "product_groups"}]
+        ),
+    )
     p = await plan(project_dir)
-    step = next(s for s in p.changes if s.kind == "application")
-    assert step.name == "products/cluster/product_groups" and ("cluster", "product_groups") in step.depends_on
+    step = next(s for s in p.changes if s.name == "products/cluster/product_groups")
+    assert step.kind == "application" and ("cluster", "product_groups") in step.depends_on
     await apply(project_dir)
     cluster_id = (await live(project_dir)).resources[("cluster", "product_groups")].id
     [entry] = await entries(project_dir, "products", "cluster_applications")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,17 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from tests.reconcile.conftest import EXAMPLE, actions, apply, assert_converged, edit, plan, resource, retriever_body
+from tests.reconcile.conftest import (
+    EXAMPLE,
+    actions,
+    apply,
+    apply_collections_only,
+    assert_converged,
+    edit,
+    plan,
+    resource,
+    retriever_body,
+)
 from tests.support.server import serve_in_thread
 
 from mixops.cli.main import cli
@@ -29,16 +40,19 @@ KEY = "sk_reconcile_test"
 
 
 def _server(root: Path, namespaces: list[str], fault_rate: float) -> Iterator[str]:
+    """The example's seed documents given to the server for every namespace: an apply that
+    creates a collection there loads them, as `mixops serve --seed` does."""
     from mixops.local.app import create_app
-    from mixops.local.db import Database
-    from mixops.local.seed import load_seed
 
-    db_path = root / "backend.db"
-    db = Database(db_path)
+    data = root / "data"
+    shutil.copytree(EXAMPLE / "data", data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    seed = yaml.safe_load((data / "seed.yaml").read_text(encoding="utf-8"))
+    seeds = []
     for ns in namespaces:
-        load_seed(db, EXAMPLE / "data" / "seed.yaml", ns)
-    db.close()
-    app = create_app(db_path, api_keys=[KEY], fault_rate=fault_rate, fault_seed=7)
+        path = data / f"seed-{ns}.yaml"
+        path.write_text(yaml.safe_dump({**seed, "namespace": ns}, sort_keys=False), encoding="utf-8")
+        seeds.append(path)
+    app = create_app(root / "backend.db", api_keys=[KEY], seed_files=seeds, fault_rate=fault_rate, fault_seed=7)
     with serve_in_thread(app) as url:
         yield url
     app.state.local.close()
@@ -109,6 +123,7 @@ def test_plan_and_apply_exit_codes(tmp_path: Path, clean_url: str) -> None:
 
 def test_unowned_resource_is_an_error_until_adopted(tmp_path: Path, clean_url: str) -> None:
     root = remote_project(tmp_path / "p", clean_url, "cli-1")
+    asyncio.run(apply_collections_only(root, "remote"))
     with http(clean_url, "cli-1") as client:
         client.post("/v1/retrievers", json=retriever_body("tag_matcher", "tag_catalog")).raise_for_status()
     refused = mixops(root, "plan")
@@ -155,22 +170,59 @@ def _retrying(call: Any) -> Any:
     raise AssertionError("the faulty server never answered")
 
 
+NOTES: dict[str, Any] = {  # another team's collection, made by hand: never mixops'
+    "collection_name": "notes",
+    "source": {"type": "none"},
+    "feature_extractor": {
+        "feature_extractor_name": "text_extractor",
+        "version": "v1",
+        "input_mappings": {"text": ["body"]},
+    },
+}
+
+
 def test_apply_converges_through_faults_and_touches_only_owned(tmp_path: Path, faulty_url: str) -> None:
     root = remote_project(tmp_path / "p", faulty_url, "faulty")
     with http(faulty_url, "faulty") as client:
-        _retrying(lambda: client.post("/v1/retrievers", json=retriever_body("hand_made")))
-        before = _retrying(lambda: client.get("/v1/retrievers/hand_made")).json()
+        _retrying(lambda: client.post("/v1/collections", json=NOTES))
+        _retrying(lambda: client.post("/v1/retrievers", json=retriever_body("hand_made", "notes")))
+        before = {
+            "retriever": _retrying(lambda: client.get("/v1/retrievers/hand_made")).json(),
+            "collection": _retrying(lambda: client.get("/v1/collections/notes")).json(),
+        }
 
     first, report = asyncio.run(apply(root, "remote"))
-    assert first.counts()["create"] == 9 and report is not None and not report.failed
+    # Collections created (their seed documents loaded inside the create), then the retrievers,
+    # taxonomies and clusters reading them, then the application entry attached by PATCH.
+    assert Counter(s.kind for s in first.changes if s.action == "create") == {
+        "collection": 4,
+        "application": 1,
+        "retriever": 5,
+        "taxonomy": 2,
+        "cluster": 2,
+    }
+    assert report is not None and not report.failed
+    with http(faulty_url, "faulty") as client:
+        products = _retrying(lambda: client.get("/v1/collections/products")).json()
+        counted = _retrying(
+            lambda: client.post(
+                f"/v1/collections/{products['collection_id']}/documents/list",
+                json={"limit": 1, "include_total": True},
+            )
+        ).json()
+        tags = _retrying(lambda: client.get("/v1/taxonomies/product_tags")).json()
+    assert counted["total_documents"] == 358  # each seed document once, through retried creates
+    assert [e["taxonomy_id"] for e in products["taxonomy_applications"]] == [tags["taxonomy_id"]]
 
     def change(data: dict[str, Any]) -> None:
         resource(data, "retrievers", "product_search")["description"] = "through faults"
         resource(data, "retrievers", "tag_matcher")["budget_limits"] = {"max_credits": 3}
 
     edit(root, "retrievers.yaml", change)
+    edit(root, "collections.yaml", lambda d: resource(d, "collections", "categories").update(description="faults"))
     second = asyncio.run(plan(root, "remote"))
     assert actions(second) == {
+        ("collection", "categories"): "update",
         ("retriever", "product_search"): "update",
         ("retriever", "tag_matcher"): "replace",
         ("taxonomy", "product_tags"): "version",
@@ -178,5 +230,8 @@ def test_apply_converges_through_faults_and_touches_only_owned(tmp_path: Path, f
     asyncio.run(apply(root, "remote", prune=True))
     asyncio.run(assert_converged(root, "remote"))
     with http(faulty_url, "faulty") as client:
-        after = _retrying(lambda: client.get("/v1/retrievers/hand_made")).json()
+        after = {
+            "retriever": _retrying(lambda: client.get("/v1/retrievers/hand_made")).json(),
+            "collection": _retrying(lambda: client.get("/v1/collections/notes")).json(),
+        }
     assert after == before

@@ -16,6 +16,7 @@ from tests.reconcile.conftest import (
     actions,
     api,
     apply,
+    apply_collections_only,
     assert_converged,
     edit,
     live,
@@ -79,6 +80,7 @@ async def test_prune_deletes_only_what_this_stack_owns(project_dir: Path) -> Non
 
 
 async def test_unowned_same_name_is_refused_then_adopted(project_dir: Path) -> None:
+    await apply_collections_only(project_dir)
     async with api(project_dir) as client:
         created = await client.create_retriever(retriever_body("tag_matcher", collection="tag_catalog"))
     with pytest.raises(PlanError) as err:
@@ -100,6 +102,7 @@ async def test_unowned_same_name_is_refused_then_adopted(project_dir: Path) -> N
 
 
 async def test_resource_of_another_stack_is_refused_naming_the_owner(project_dir: Path) -> None:
+    await apply_collections_only(project_dir)
     async with api(project_dir) as client:
         meta = {"managed_by": "mixops", "mixops_stack": "search_team"}
         await client.create_retriever(retriever_body("product_search", metadata=meta))

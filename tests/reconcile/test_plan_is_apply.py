@@ -208,16 +208,46 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, A
         yield sent
 
 
-def performed(sent: list[tuple[str, str, Any, int]], ids: dict[str, tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """The action per resource that the requests amount to (`ids`: live id -> key before apply)."""
+# A collection PATCH carrying one of these lists attaches, changes or detaches application entries.
+APPLICATION_LISTS = {
+    "taxonomy_applications": ("taxonomy", "taxonomy_id"),
+    "cluster_applications": ("cluster", "cluster_id"),
+    "retriever_enrichments": ("retriever", "retriever_id"),
+}
+
+
+def performed(
+    sent: list[tuple[str, str, Any, int]], ids: dict[str, tuple[str, str]], names: dict[str, str]
+) -> dict[tuple[str, str], str]:
+    """The action per resource that the requests amount to (`ids`: live id -> key before apply,
+    application entries included as `<collection id>/<type>/<applied id>`; `names`: id -> name
+    after apply, for entries naming a resource apply created)."""
     out: dict[tuple[str, str], str] = {}
 
     def note(key: tuple[str, str], action: str) -> None:
         if RANK[action] > RANK.get(out.get(key, ""), 0):
             out[key] = action
 
+    def entries_patched(collection_id: str, body: dict[str, Any]) -> None:
+        collection = names[collection_id]
+        for list_key, (app_type, target_key) in APPLICATION_LISTS.items():
+            if list_key not in body:
+                continue
+            prefix = f"{collection_id}/{app_type}/"
+            was = {i.removeprefix(prefix) for i in ids if i.startswith(prefix)}
+            now = {str(e[target_key]) for e in body[list_key]}
+            added = {("application", f"{collection}/{app_type}/{names[t]}") for t in now - was}
+            for key in added:
+                note(key, "update" if key in ids.values() else "create")
+            for target in was - now:
+                if ids[prefix + target] not in added:
+                    note(ids[prefix + target], "delete")
+
     for method, path, body, _ in sent:
         parts = path.strip("/").split("/")[1:]  # without "v1"
+        if parts[0] == "collections" and method == "PATCH" and len(parts) == 2:
+            entries_patched(parts[1], body)
+            continue
         kind = KIND_OF.get(parts[0])
         if kind is None:
             continue
@@ -262,8 +292,9 @@ async def _round(root: Path, batch: list[tuple[str, int]], monkeypatch: pytest.M
     assert not refused, f"apply met refusals the plan did not predict: {refused}"
     assert report is None or not report.failed
     assert actions(executed) == actions(announced)
-    assert performed(sent, ids) == actions(announced)
-    await assert_converged(root)
+    after = await assert_converged(root)
+    names = {r.id: name for (_, name), r in [*before.resources.items(), *after.resources.items()]}
+    assert performed(sent, ids, names) == actions(announced)
 
 
 # No shrinking: every example applies the catalog from scratch, and a shrink of a failing

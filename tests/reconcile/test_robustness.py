@@ -394,8 +394,9 @@ async def test_apply_starts_no_phase_once_the_lease_is_lost(project_dir: Path) -
         with pytest.raises(ApplyError, match="stopped before its next phase: the lease was taken over") as caught:
             await applier.run(plan)
     status = {r.step.key: r.status for r in caught.value.report.results}
-    assert status[("retriever", "tag_matcher")] == "done"  # the first wave
-    assert status[("taxonomy", "product_tags")] == "not_started"  # the wave after it never began
+    assert status[("collection", "tag_catalog")] == "done"  # the first wave
+    assert status[("retriever", "tag_matcher")] == "not_started"  # the wave after it never began
+    assert status[("taxonomy", "product_tags")] == "not_started"
     assert len(checks) == 2
 
 

@@ -101,8 +101,14 @@ async def test_without_versions_a_config_change_is_a_replacement(
         executed, report = await apply(project_dir)
     assert actions(executed)[TAXONOMY] == "replace" and report is not None and not report.failed
     assert not [r for r in _versions_asked(sent) if r[0] == "POST"]
-    after = (await live(project_dir)).resources[TAXONOMY]
+    state = await live(project_dir)
+    after = state.resources[TAXONOMY]
     assert after.id != before and after.name == "product_tags"
+    # products applies product_tags: its one entry moved to the replacement (no entry left
+    # naming the deleted taxonomy).
+    collection = state.collections["products"].id
+    applied = [r.id for (kind, _), r in state.resources.items() if kind == "application"]
+    assert applied == [f"{collection}/taxonomy/{after.id}"]
     await assert_converged(project_dir)
 
 

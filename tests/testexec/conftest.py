@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from tests.support.example import apply_collections_only
 
 from mixops.cli.main import cli
 from mixops.core.plan import PlanOptions
@@ -45,6 +46,13 @@ def fresh(tmp_path: Path) -> Path:
     dest = tmp_path / "fresh"
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".mixops", "__pycache__"))
     return dest
+
+
+@pytest.fixture
+def collections_only(fresh: Path) -> Path:
+    """The example's collections applied with their documents; nothing else exists yet."""
+    asyncio.run(apply_collections_only(fresh))
+    return fresh
 
 
 def mixops(root: Path, *args: str) -> Result:

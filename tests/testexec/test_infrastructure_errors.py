@@ -129,9 +129,9 @@ def test_an_interrupted_cluster_task_ends_the_test_as_an_error(applied: Path, mo
 # --- a capability the API lacks: the test is skipped with the reason, never failed -------------
 
 
-def test_no_adhoc_clustering_skips_the_plan_time_cluster_tests(fresh: Path, faults: Faults) -> None:
+def test_no_adhoc_clustering_skips_the_plan_time_cluster_tests(collections_only: Path, faults: Faults) -> None:
     faults.path, faults.status, faults.failures = re.compile(r"^/v1/clusters/execute$"), 404, 1000
-    result = mixops(fresh, "plan", "--format", "json")
+    result = mixops(collections_only, "plan", "--format", "json")
     assert result.exit_code == 0, result.output
     clusters = [t for t in json.loads(result.stdout)["tests"] if t["kind"] == "cluster"]
     assert len(clusters) == 2

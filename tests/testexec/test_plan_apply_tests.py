@@ -139,8 +139,17 @@ def test_the_test_budget_stops_the_run_before_it_is_exceeded(applied: Path) -> N
     assert "SKIP" in result.stdout and "stopped before exceeding max_credits" in result.stdout
 
 
-def test_a_fresh_namespace_skips_what_cannot_run_yet(fresh: Path) -> None:
+def test_a_fresh_namespace_skips_every_test_until_apply(fresh: Path) -> None:
+    # Every test of the example reads a collection the same plan creates: they wait for apply.
     code, plan = plan_json(fresh)
+    assert code == 0 and len(plan["tests"]) == 19
+    for test in plan["tests"]:
+        assert test["status"] == "skipped" and "which does not exist yet (apply first)" in test["reason"], test
+        assert test["live"] is None and test["diff"] is None
+
+
+def test_a_namespace_with_only_the_collections_skips_what_cannot_run_yet(collections_only: Path) -> None:
+    code, plan = plan_json(collections_only)
     # A taxonomy that does not exist yet has no id for the on-demand execute: its tests wait for apply.
     taxonomy_tests = [t for t in plan["tests"] if t["kind"] == "taxonomy"]
     assert len(taxonomy_tests) == 4

@@ -206,3 +206,26 @@ def _count(problems: list[tuple[str, str]]) -> dict[str, int]:
     for route, _ in problems:
         out[route] += 1
     return out
+
+
+def test_the_collection_flows_send_every_collection_write(flows: Flows) -> None:
+    """The collections flow reaches each collection route mixops sends, in the form it sends it."""
+    calls = [c for flow, made in flows.by_flow.items() if flow.startswith("collections ") for c in made]
+    patches = [c.body for c in calls if route_of(c) == "PATCH /v1/collections/{collection_identifier}"]
+    sent = {
+        "create": any(route_of(c) == "POST /v1/collections" for c in calls),
+        "attach": any(p.get("taxonomy_applications") for p in patches),
+        "detach": any(p.get("taxonomy_applications") == [] for p in patches),
+        "metadata stamp": any(set(p) == {"metadata"} for p in patches),
+        "rename in a swap": any("collection_name" in p for p in patches),
+        "document count": any(
+            route_of(c) == "POST /v1/collections/{collection_identifier}/documents/list" and c.body["include_total"]
+            for c in calls
+        ),
+        "apply-taxonomy": any(
+            route_of(c) == "POST /v1/collections/{collection_identifier}/apply-taxonomy" for c in calls
+        ),
+        "task poll": any(route_of(c) == "GET /v1/tasks/{task_id}" for c in calls),
+        "delete": any(route_of(c) == "DELETE /v1/collections/{collection_identifier}" for c in calls),
+    }
+    assert [what for what, seen in sent.items() if not seen] == []

@@ -61,9 +61,6 @@ class PipelineResult:
         }
 
 
-# Over 80 lines on purpose: the execution's state (documents so far, statistics, budget, timing,
-# warnings) lives across the stage loop and the failure paths that report it; the parsing, stage
-# running and pagination it calls are separate functions below.
 def run_pipeline(
     stages: Sequence[Mapping[str, Any]] | Sequence[ParsedStage],
     inputs: Mapping[str, Any] | None,
@@ -87,82 +84,103 @@ def run_pipeline(
     values = _check_inputs(inputs or {}, input_schema or {})
     collections = store.resolve_collections(list(collection_identifiers or []))
     request_filter = compile_filter(filters, where="filters")
-    budget = Budget(budget_limits)
     warnings: list[str] = []
     resolved = [stage.resolve(values, warnings) for stage in parsed]
     page = _Page.parse(pagination, limit, _default_page_size(resolved))
-    ctx = StageContext(store, collections, values, request_filter, warnings)
-    stats: dict[str, Any] = {}
-
-    def elapsed() -> float:
-        return (time.perf_counter() - started) * 1000.0
-
-    def failed(message: str) -> PipelineResult:
-        return PipelineResult(
-            "failed",
-            [],
-            _statistics(stats, elapsed(), budget),
-            budget.snapshot(elapsed()),
-            page.meta([], 0, page.offset),
-            message,
-            0,
-            warnings,
-        )
-
+    run = _Run(StageContext(store, collections, values, request_filter, warnings), Budget(budget_limits), page, started)
     unsupported = next((s for s in parsed if s.stage_id in UNSUPPORTED_STAGES), None)
     if unsupported is not None:
-        return failed(
+        return run.failed(
             f"stage {unsupported.stage_id!r} (stage_name {unsupported.name!r}) is not supported by the local "
             "backend: it needs an LLM, a model service or the network"
         )
     docs: list[dict[str, Any]] | None = None
     try:
         for stage, params in zip(parsed, resolved, strict=True):
-            t0 = time.perf_counter()
-            credits_before = ctx.extra_credits
-            input_count = len(docs) if docs is not None else 0
-            error = None
-            try:
-                out = _run_stage(ctx, stage, docs, params)
-            except Unsupported as exc:
-                if stage.on_error != "skip":
-                    return failed(f"Retriever execution failed: stage {stage.name!r}: {exc.message}")
+            docs = run.step(stage, params, docs)
+    except (BudgetExceeded, _StageFailed) as exc:
+        return run.failed(exc.message)
+    return run.completed(docs or [])
+
+
+class _StageFailed(EngineError):
+    """A stage that cannot run here (Unsupported) and is not ``on_error: skip``: caught by
+    ``run_pipeline``, which answers a failed execution (never raised out of it)."""
+
+
+@dataclass
+class _Run:
+    """One execution's state across its stages: statistics, budget, timing, the page to return."""
+
+    ctx: StageContext
+    budget: Budget
+    page: _Page
+    started: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def elapsed(self) -> float:
+        return (time.perf_counter() - self.started) * 1000.0
+
+    def step(
+        self, stage: ParsedStage, params: BaseModel | None, docs: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        """Run one stage, charge its credits, record its statistics; the documents it returns.
+
+        An engine error in a stage with ``on_error: skip`` passes the documents on, noted in the
+        stage's statistics; budget overruns always end the execution.
+        """
+        t0 = time.perf_counter()
+        credits_before = self.ctx.extra_credits
+        input_count = len(docs) if docs is not None else 0
+        error = None
+        try:
+            out = _run_stage(self.ctx, stage, docs, params)
+        except EngineError as exc:
+            if stage.on_error == "skip" and not isinstance(exc, BudgetExceeded):
                 out, error = StageOutput(list(docs or []), 0), exc.message
-            except EngineError as exc:
-                if stage.on_error != "skip" or isinstance(exc, BudgetExceeded):
-                    raise
-                out, error = StageOutput(list(docs or []), 0), exc.message
-            docs = out.documents
-            cost = stage_cost(stage.kind, out.units) + (ctx.extra_credits - credits_before)
-            budget.charge(cost)
-            duration = (time.perf_counter() - t0) * 1000.0
-            stats[stage.name] = {
-                "stage_id": stage.stage_id,
-                "input_count": input_count,
-                "output_count": len(docs),
-                "duration_ms": round(duration, 3),
-                "efficiency": round(len(docs) / input_count, 6) if input_count else 0.0,
-                "credits_used": round(cost, 6),
-                "cache_hit": False,
-                "stage_cache_hit": False,
-                **({"error": error} if error else {}),
-                **({"metadata": out.metadata} if out.metadata else {}),
-            }
-            budget.check(elapsed(), stage.name)
-    except BudgetExceeded as exc:
-        return failed(exc.message)
-    final = docs or []
-    page_docs, start = page.slice(final)
-    return PipelineResult(
-        "completed",
-        [D.finish(d) for d in page_docs],
-        _statistics(stats, elapsed(), budget),
-        budget.snapshot(elapsed()),
-        page.meta(page_docs, len(final), start),
-        None,
-        len(final),
-        warnings,
-    )
+            elif isinstance(exc, Unsupported):
+                raise _StageFailed(f"Retriever execution failed: stage {stage.name!r}: {exc.message}") from exc
+            else:
+                raise
+        cost = stage_cost(stage.kind, out.units) + (self.ctx.extra_credits - credits_before)
+        self.budget.charge(cost)
+        output = len(out.documents)
+        self.stats[stage.name] = {
+            "stage_id": stage.stage_id,
+            "input_count": input_count,
+            "output_count": output,
+            "duration_ms": round((time.perf_counter() - t0) * 1000.0, 3),
+            "efficiency": round(output / input_count, 6) if input_count else 0.0,
+            "credits_used": round(cost, 6),
+            "cache_hit": False,
+            "stage_cache_hit": False,
+            **({"error": error} if error else {}),
+            **({"metadata": out.metadata} if out.metadata else {}),
+        }
+        self.budget.check(self.elapsed(), stage.name)
+        return out.documents
+
+    def failed(self, message: str) -> PipelineResult:
+        return self._result("failed", [], 0, self.page.offset, message)
+
+    def completed(self, final: list[dict[str, Any]]) -> PipelineResult:
+        page_docs, start = self.page.slice(final)
+        return self._result("completed", page_docs, len(final), start, None)
+
+    def _result(
+        self, status: str, page_docs: list[dict[str, Any]], total: int, start: int, error: str | None
+    ) -> PipelineResult:
+        elapsed = self.elapsed()
+        return PipelineResult(
+            status,
+            [D.finish(d) for d in page_docs],
+            {"stages": self.stats, "total_time_ms": round(elapsed, 3), "credits_used": self.budget.credits_used},
+            self.budget.snapshot(elapsed),
+            self.page.meta(page_docs, total, start),
+            error,
+            total,
+            self.ctx.warnings,
+        )
 
 
 def _parsed(stages: Sequence[Mapping[str, Any]] | Sequence[ParsedStage]) -> list[ParsedStage]:
@@ -218,10 +236,6 @@ def _default_page_size(params: list[BaseModel | None]) -> int:
         if isinstance(p, FeatureSearchParams):
             return min(p.final_top_k, 500) if isinstance(p.final_top_k, int) else 25
     return DEFAULT_PAGE_SIZE
-
-
-def _statistics(stats: dict[str, Any], elapsed_ms: float, budget: Budget) -> dict[str, Any]:
-    return {"stages": stats, "total_time_ms": round(elapsed_ms, 3), "credits_used": budget.credits_used}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _at(stack: Stack, kind: str, name: str, sub: Path, message: str) -> Problem:
     return replace(origin.problem(message, "", sub, stack.docs.get(key)), kind=kind, name=name)
 
 
-def _collection_uses(stack: Stack, collection: str) -> Iterable[tuple[str, str, Path]]:
+def collection_uses(stack: Stack, collection: str) -> Iterable[tuple[str, str, Path]]:
     """(kind, name, sub-path) of every place the manifests name `collection`."""
     from mixops.core.references import refs_of
 
@@ -95,9 +95,7 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
         if found is None:
             known = ", ".join(sorted(live.collections)) or "none"
             problem = f"collection {name!r} does not exist in namespace {live.namespace!r} (collections: {known})"
-        located = (
-            tuple(_at(stack, k, n, sub, problem) for k, n, sub in _collection_uses(stack, name)) if problem else ()
-        )
+        located = tuple(_at(stack, k, n, sub, problem) for k, n, sub in collection_uses(stack, name)) if problem else ()
         out.append(CollectionFinding(name, problem=problem, collection_id=found.id if found else None, located=located))
     for use in feature_uses(stack):
         for col in use.collections:
@@ -134,4 +132,11 @@ def collection_problems(stack: Stack, live: LiveState) -> list[Problem]:
     return [p for f in check_collections(stack, live) for p in f.located]
 
 
-__all__ = ["CollectionFinding", "FeatureUse", "check_collections", "collection_problems", "feature_uses"]
+__all__ = [
+    "CollectionFinding",
+    "FeatureUse",
+    "check_collections",
+    "collection_problems",
+    "collection_uses",
+    "feature_uses",
+]

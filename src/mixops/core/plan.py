@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
-from mixops.core.collection_checks import collection_problems
+from mixops.core.collection_checks import collection_problems, collection_uses
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
@@ -32,7 +32,6 @@ from mixops.core.surfaces import (
     classify,
     context,
     replace_reason,
-    taxonomy_config_surface,
 )
 from mixops.errors import PlanError, Problem
 
@@ -704,6 +703,8 @@ class _Builder:
                 continue
             kind, name = key
             is_temp = name.endswith(TEMP_SUFFIX)
+            if kind == "collection" and not is_temp and self.options.prune and self._still_read(name):
+                continue
             if is_temp or self.options.prune:
                 # Temporary replacements of an interrupted apply are always ours to clean up.
                 out.append(Step(kind=cast(Kind, kind), name=name, action="delete", live_id=live.id))
@@ -712,6 +713,28 @@ class _Builder:
                     f"{kind} {name!r} is owned by this stack but no longer declared (--prune deletes it)"
                 )
         return out
+
+    def _still_read(self, collection: str) -> bool:
+        """A collection no longer declared that declared resources still read: the manifests
+        reference it as an existing collection, so prune must not delete it from under them
+        (the next plan could not be made). A problem, located at the first place naming it."""
+        uses = list(collection_uses(self.stack, collection))
+        if not uses:
+            return False
+        readers = ", ".join(dict.fromkeys(f"{k} {n!r}" for k, n, _ in uses))
+        message = (
+            f"collection {collection!r} is no longer declared, but {readers} still read it: "
+            "--prune would delete it from under them"
+        )
+        fix = "remove what reads it too, or declare the collection again"
+        kind, name, sub = uses[0]
+        origin = self.stack.origins.get((kind, name))
+        if origin is None:
+            self.problems.append(Problem("", message=message, fix=fix, kind="collection", name=collection))
+        else:
+            found = origin.problem(message, fix, sub, self.stack.docs.get((kind, name)))
+            self.problems.append(_replace(found, kind="collection", name=collection))
+        return True
 
     # --- backfills ------------------------------------------------------------------
 
@@ -823,12 +846,19 @@ class _Builder:
             return s
         kind = s.kind  # a resource's step: backfills are planned after re-pointing
         ctx = Context(taxonomy_versions=self._versions)
-        surface = taxonomy_config_surface(ctx) if s.kind == "taxonomy" else Surface.IN_PLACE
+        # Each reference to a replaced resource is a field change to the replacement's id, on the
+        # surface of the field holding it: a taxonomy's config (a new version or a replacement),
+        # a retriever's collection_identifiers (in place), a cluster's collection_ids (not in its
+        # PATCH surface: the cluster is replaced too, or it would keep reading the deleted one).
+        paths = [p for p, ref_kind, ref_name in self.stack.refs(kind, s.name) if (ref_kind, ref_name) in replaced]
+        surface, path = max(
+            ((classify(kind, p, ctx), p) for p in paths), key=lambda sp: sp[0], default=(Surface.IN_PLACE, ())
+        )
         action: Action = s.action
         extra: dict[str, Any] = {}
         if surface == Surface.REPLACE:
             action = "replace"
-            reason = f"config ({NO_VERSIONS})"
+            reason = f"config ({NO_VERSIONS})" if kind == "taxonomy" else replace_reason(kind, path, ctx)
             extra = {
                 "replace_reasons": s.replace_reasons + (() if reason in s.replace_reasons else (reason,)),
                 **({} if s.desired else self._as_written(kind, s.name, self.stack.resources(kind)[s.name])),

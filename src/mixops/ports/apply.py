@@ -211,6 +211,9 @@ class Applier:
         # per collection, or two entries attached in one wave would overwrite each other.
         # Another apply (another stack) is not held by these: see `_write_entry`.
         self._entry_locks: dict[str, asyncio.Lock] = {}
+        # Collections replaced in this apply: their replacement starts empty (the API copies no
+        # documents), so nothing reading it can be proven against it before the swap.
+        self._empty_replacements: set[str] = set()
 
     # --- id resolution --------------------------------------------------------------
 
@@ -374,6 +377,8 @@ class Applier:
             if created is None:
                 created = await self._create(kind, spec, temp)
             self.ids[(kind, name)] = created
+            if kind == "collection":
+                self._empty_replacements.add(name)
             result.new_id = created
             await self._prove(step, created, result)
             how = "reused" if step.reuse_temporary else "created"
@@ -516,6 +521,8 @@ class Applier:
     async def _prove(self, step: Step, new_id: str, result: StepResult) -> None:
         """The replacement works before anything depends on it, or the swap does not happen."""
         kind, name = step.key
+        if any(k == "collection" and n in self._empty_replacements for k, n in step.depends_on):
+            return  # its collection is replaced too, and empty until documents are written again
         if self.prove is not None:
             entries = await self.prove(step.key, dict(self.ids))
             result.tests = entries

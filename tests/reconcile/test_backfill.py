@@ -10,6 +10,7 @@ waits for the task; an API without the route makes it SKIPPED, never a crash.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,16 @@ def test_the_cli_plans_a_backfill_on_demand(project_dir: Path) -> None:
     assert out.exit_code == 0, out.output
     [step] = [s for s in json.loads(out.output)["steps"] if s["action"] != "noop"]
     assert (step["kind"], step["name"], step["documents"]) == ("backfill", ENTRY, 0)
+
+
+def test_a_saved_plan_with_a_backfill_applies_after_documents_were_ingested(project_dir: Path) -> None:
+    docs = asyncio.run(_reviews_with_documents(project_dir))
+    write(project_dir, _with_entry(backfill=True))
+    saved = project_dir / "plan.json"
+    runner = CliRunner()
+    out = runner.invoke(cli, ["-C", str(project_dir), "plan", "--no-tests", "--out", str(saved)])
+    assert out.exit_code == 0, out.output
+    docs.append(asyncio.run(add_document(project_dir, "reviews", title="merino running shirt")))  # live traffic
+    applied = runner.invoke(cli, ["-C", str(project_dir), "apply", str(saved), "--auto-approve", "--no-tests"])
+    assert applied.exit_code == 0, applied.output
+    assert all(asyncio.run(_tags(project_dir, docs)))  # the document ingested after the plan is enriched too

@@ -277,6 +277,11 @@ def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
     def comparable(step: Step) -> str:
         data = step_json(step)
         data.pop("desired", None)  # display only, and equal whenever the manifest digest is
+        if step.action == "backfill":
+            # How many documents the task will enrich grows with the collection's traffic;
+            # the step does the same either way. (A delete's or replace's count is compared:
+            # documents that appeared since the plan would be lost unannounced.)
+            data.pop("documents", None)
         return json.dumps(data, sort_keys=True, default=str)
 
     mine = {s.key: s for s in saved.steps}

@@ -3,21 +3,27 @@
     .venv/bin/python scripts/kill_test.py                 # 20 trials
     .venv/bin/python scripts/kill_test.py --trials 50 --seed 7
 
-One `mixops serve` on loopback holds one namespace per trial (seeded with the
-catalog example's collections). Each trial:
+One `mixops serve` on loopback holds one namespace per trial (given the catalog
+example's seed documents for each, loaded when an apply creates their collection).
+Each trial:
 
-1. applies the catalog example as it is (the baseline), and creates an
-   unowned retriever `hand_made` directly through the API;
+1. applies the catalog example as it is (the baseline: its collections with their
+   documents, then what reads them, then `product_tags` attached to `products`),
+   and creates an unowned retriever `hand_made` directly through the API;
 2. starts `mixops apply --auto-approve` of a changed copy (creates, in-place
    updates, a new taxonomy version, a retriever replace whose taxonomy must
-   follow, a cluster replace) and SIGKILLs it after a random delay (the first
-   trial: as soon as the plan is printed, so every run holds a kill);
+   follow, a cluster replace; a new collection `reviews` with its seed documents
+   and a taxonomy applied to it, a collection description changed in place) and
+   SIGKILLs it after a random delay (the first trial: as soon as the plan is
+   printed, so every run holds a kill);
 3. deletes the dead apply's lease (as its error message tells an operator to;
    it would otherwise expire by itself after two minutes);
 4. re-runs the apply to completion, then checks that the namespace equals the
    manifests: `mixops plan --detailed-exitcode` exits 0, one resource per
-   name, no `--mixops-new` temporaries, nothing owned and undeclared, the
-   taxonomy points at the live retriever, and `hand_made` is untouched.
+   name (collections included), no `--mixops-new` temporaries, nothing owned
+   and undeclared, the taxonomy points at the live retriever, each applied
+   collection holds exactly one entry for product_tags (its live id) and its
+   seed documents once, and `hand_made` is untouched.
 
 Exit status 0 when every trial converged.
 """
@@ -48,8 +54,33 @@ KEY_VAR = "MIXOPS_KILL_TEST_KEY"
 KEY = "sk_kill_test"
 STACK = "catalog"
 TEMP_SUFFIX = "--mixops-new"
-KINDS = ("retriever", "taxonomy", "cluster")
-PATHS = {"retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+KINDS = ("collection", "retriever", "taxonomy", "cluster")
+PATHS = {"collection": "collections", "retriever": "retrievers", "taxonomy": "taxonomies", "cluster": "clusters"}
+# A collection the changed manifests add, with product_tags applied: created, its seed documents
+# loaded inside the create, then the entry attached by a PATCH (a kill can land in between).
+REVIEWS = {
+    "name": "reviews",
+    "description": "Product reviews (kill test).",
+    "source": {"type": "none"},
+    "feature_extractor": {
+        "feature_extractor_name": "text_extractor",
+        "version": "v1",
+        "input_mappings": {"text": ["title", "body"]},
+    },
+    "taxonomy_applications": [{"taxonomy_id": "product_tags"}],
+}
+REVIEW_DOCUMENTS = [
+    {"document_id": f"doc_review{i}", "title": title, "body": body}
+    for i, (title, body) in enumerate(
+        [
+            ("Great trail runners", "Light and grippy running shoes for muddy trails."),
+            ("Warm merino beanie", "Soft wool hat for winter commutes."),
+            ("Waterproof boots", "Kept my feet dry on a rainy hike."),
+        ]
+    )
+]
+# Every collection that applies product_tags in the changed manifests, and its seed documents.
+APPLIED = {"products": 358, "reviews": len(REVIEW_DOCUMENTS)}
 
 
 # --- the changed manifests ---------------------------------------------------------
@@ -80,6 +111,12 @@ def change_manifests(manifests: Path) -> None:
     extra.update(name="extra_tags", description="Uses a retriever created in the same apply.")
     extra["config"]["retriever_id"] = "extra_matcher_0"
     data["taxonomies"].append(extra)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    path = manifests / "collections.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _named(data["collections"], "categories")["description"] = "Category nodes (kill test edit)."  # in place
+    data["collections"].append(REVIEWS)  # create, then attach product_tags
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
     path = manifests / "clusters.yaml"
@@ -124,22 +161,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def write_seeds(work: Path, namespaces: list[str]) -> list[str]:
+    """The example's seed (documents only) once per namespace, plus the documents of `reviews`:
+    `--seed` arguments for `mixops serve`, which loads each when an apply creates its collection."""
+    data = work / "data"
+    shutil.copytree(EXAMPLE / "data", data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    seed = yaml.safe_load((data / "seed.yaml").read_text(encoding="utf-8"))
+    seed["collections"].append({"collection_name": "reviews", "documents": REVIEW_DOCUMENTS})
+    args = []
+    for ns in namespaces:
+        path = data / f"seed-{ns}.yaml"
+        path.write_text(yaml.safe_dump({**seed, "namespace": ns}, sort_keys=False), encoding="utf-8")
+        args += ["--seed", str(path)]
+    return args
+
+
 class Server:
-    """`mixops serve` on a free loopback port, its SQLite file pre-seeded per namespace."""
+    """`mixops serve` on a free loopback port, given the seed documents of every namespace."""
 
     def __init__(self, work: Path, namespaces: list[str], fault_rate: float = 0.0) -> None:
-        from mixops.local.db import Database
-        from mixops.local.seed import load_seed
-
         db_path = work / "backend.db"
-        db = Database(db_path)
-        for ns in namespaces:
-            load_seed(db, EXAMPLE / "data" / "seed.yaml", ns)
-        db.close()
+        seeds = write_seeds(work, namespaces)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "mixops", "serve", "--db", str(db_path), "--port", str(self.port),
-               "--api-key", KEY, "--fault-rate", str(fault_rate)]  # fmt: skip
+               "--api-key", KEY, "--fault-rate", str(fault_rate), *seeds]  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:
@@ -186,12 +232,15 @@ class Killed:
     lines: list[str] = field(default_factory=list)
 
 
-def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from_plan: bool) -> Killed:
+def apply_and_kill(
+    root: Path, env: str, delay: float, parallelism: int, *, from_plan: bool, after: str | None = None
+) -> Killed:
     """Start an apply and SIGKILL it `delay` seconds later (if it is still running).
 
     With `from_plan`, the delay counts from the moment the plan is printed (the
     steps start right after), so the kill lands among the API writes; otherwise
-    from the start of the process (start-up, lease, live read, plan, steps).
+    from the start of the process (start-up, lease, live read, plan, steps). With
+    `after`, from the moment a line starting with it is printed.
     """
     proc = subprocess.Popen(
         mixops(root, "apply", "--env", env, "--auto-approve", "--parallelism", str(parallelism)),
@@ -203,15 +252,17 @@ def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from
     lines: list[str] = []
     planned = threading.Event()
 
+    mark = after or "Plan:"
+
     def read() -> None:
         for line in proc.stdout or []:
             lines.append(line)
-            if line.startswith("Plan:"):
+            if line.startswith(mark):
                 planned.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    if from_plan:
+    if from_plan or after:
         planned.wait(timeout=120)
     try:
         proc.wait(timeout=delay)
@@ -226,7 +277,7 @@ def apply_and_kill(root: Path, env: str, delay: float, parallelism: int, *, from
     return Killed(delay, killed, [ln.rstrip() for ln in lines])
 
 
-def timed_apply(root: Path, env: str) -> tuple[float, float, int]:
+def timed_apply(root: Path, env: str) -> tuple[float, float, list[str]]:
     """An uninterrupted apply: seconds from the plan to its last step line, whole run, step lines."""
     start = time.monotonic()
     proc = subprocess.Popen(
@@ -237,14 +288,14 @@ def timed_apply(root: Path, env: str) -> tuple[float, float, int]:
         text=True,
     )
     planned = last = 0.0
-    steps = 0
+    steps: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("Plan:"):
             planned = time.monotonic()
         elif is_step_line(line):
             last = time.monotonic()
-            steps += 1
+            steps.append(line.rstrip())
     proc.wait()
     proc.stdout.close()
     if proc.returncode != 0:
@@ -272,9 +323,36 @@ def listing(server: Server, namespace: str) -> dict[str, list[dict[str, Any]]]:
         for kind in KINDS:
             body = client.post(f"/v1/{PATHS[kind]}/list", params={"limit": 1000}, json={}).raise_for_status().json()
             out[kind] = body["results"]
-        cols = client.post("/v1/collections/list", params={"limit": 1000}, json={}).raise_for_status().json()
-        out["collection"] = cols["results"]
     return out
+
+
+def document_count(server: Server, namespace: str, collection_id: str) -> int:
+    with server.client(namespace) as client:
+        body = {"limit": 1, "include_total": True}
+        found = client.post(f"/v1/collections/{collection_id}/documents/list", json=body).raise_for_status()
+    return int(found.json()["total_documents"])
+
+
+def application_problems(server: Server, env: str, rows: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Each collection applying product_tags holds one entry, naming its live id, recorded as this
+    stack's, and its seed documents exactly once (loaded inside the create, never twice)."""
+    problems = []
+    tags = next((t for t in rows["taxonomy"] if t["taxonomy_name"] == "product_tags"), None)
+    collections = {c["collection_name"]: c for c in rows["collection"]}
+    for name, documents in APPLIED.items():
+        col = collections.get(name)
+        if col is None or tags is None:
+            continue  # reported as an owned/declared mismatch
+        entries = [e.get("taxonomy_id") for e in col.get("taxonomy_applications") or []]
+        if entries != [tags["taxonomy_id"]]:
+            problems.append(f"collection {name} applies {entries}, not exactly product_tags ({tags['taxonomy_id']})")
+        records = (col.get("metadata") or {}).get("mixops_applications") or {}
+        if records.get(f"taxonomy:{tags['taxonomy_id']}") != STACK:
+            problems.append(f"collection {name}: the product_tags entry is not recorded as {STACK}'s: {records}")
+        held = document_count(server, env, col["collection_id"])
+        if held != documents:
+            problems.append(f"collection {name} holds {held} documents, not its {documents} seed documents")
+    return problems
 
 
 def check(server: Server, root: Path, env: str, sentinel: dict[str, Any]) -> list[str]:
@@ -303,6 +381,7 @@ def check(server: Server, root: Path, env: str, sentinel: dict[str, Any]) -> lis
             continue  # reported above
         if row["config"]["retriever_id"] != retrievers[ret]["retriever_id"]:
             problems.append(f"taxonomy {tax} points at {row['config']['retriever_id']}, not {ret}'s id")
+    problems += application_problems(server, env, rows)
     if retrievers.get("hand_made") != sentinel:
         problems.append("the unowned retriever hand_made was changed or deleted")
     locks = [r["retriever_name"] for r in rows["retriever"] if r["retriever_name"].startswith("mixops_lock_")]
@@ -351,14 +430,18 @@ def main(argv: list[str] | None = None) -> int:
             base, changed = make_projects(work, server.url, namespaces)
             if run(base, "apply", "--env", "kill-calibrate", "--auto-approve").returncode != 0:
                 raise RuntimeError("the baseline apply failed")
-            steps_time, total, step_count = timed_apply(changed, "kill-calibrate")
+            steps_time, total, step_lines = timed_apply(changed, "kill-calibrate")
+            step_count = len(step_lines)
             steps_window = steps_time * 1.3 + 0.05
+            of_collections = [ln for ln in step_lines if ln.split(" ", 2)[1] in ("collection", "application")]
             print(
-                f"uninterrupted changed apply: {step_count} steps in {steps_time:.2f}s after the plan is "
-                f"printed, {total:.2f}s in all; kills at 0-{steps_window:.2f}s after the plan (3 trials "
-                f"in 4) or 0-{total:.2f}s after start",
+                f"uninterrupted changed apply: {step_count} steps ({len(of_collections)} of collections and "
+                f"their applications) in {steps_time:.2f}s after the plan is printed, {total:.2f}s in all; "
+                f"kills at 0-{steps_window:.2f}s after the plan (3 trials in 4) or 0-{total:.2f}s after start",
                 flush=True,
             )
+            for line in of_collections:
+                print(f"    {line}", flush=True)
             failures = 0
             killed_mid = 0
             for i in range(args.trials):
@@ -370,11 +453,16 @@ def main(argv: list[str] | None = None) -> int:
                 parallelism = rng.choice((1, 2, 8))
                 from_plan = rng.random() < 0.75
                 delay = rng.uniform(0, steps_window if from_plan else total)
+                after = None
                 if i == 0:
                     # The first trial kills as soon as the plan is printed, as the first writes start:
                     # so every run has a kill, however fast this machine finishes the steps.
                     from_plan, delay = True, 0.0
-                outcome = apply_and_kill(changed, env, delay, parallelism, from_plan=from_plan)
+                elif i == 1:
+                    # The second, as soon as `reviews` is created: between the create (its documents
+                    # loaded inside it) and the PATCH attaching product_tags to it.
+                    after, delay, parallelism = "+ collection reviews: created", 0.0, 1
+                outcome = apply_and_kill(changed, env, delay, parallelism, from_plan=from_plan, after=after)
                 steps = [ln for ln in outcome.lines if is_step_line(ln)]
                 if outcome.killed and 0 < len(steps) < step_count:
                     killed_mid += 1
@@ -384,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
                                                              f"{rerun.stderr}"]  # fmt: skip
                 problems += check(server, changed, env, sentinel)
                 state = "killed" if outcome.killed else "finished"
-                since = "the plan" if from_plan else "start"
+                since = f"{after!r}" if after else "the plan" if from_plan else "start"
                 print(
                     f"trial {i:2d}: parallelism {parallelism}, {state} {outcome.delay:.2f}s after {since}, "
                     f"{len(steps)} step line(s){' (stale lease removed)' if broke else ''}; re-run "

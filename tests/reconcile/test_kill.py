@@ -24,3 +24,7 @@ def test_killed_applies_converge_on_rerun() -> None:
     assert len(trials) == 3 and all(line.endswith("converged") for line in trials), out.stdout
     assert "3/3 trials converged" in out.stdout
     assert any(" killed " in line for line in trials), "no trial was killed: the kill window is wrong"
+    # Collections are in what is killed: a collection created with its documents, one changed in
+    # place, an application attached; the second trial dies between that create and that attach.
+    assert "(3 of collections and their applications)" in out.stdout, out.stdout
+    assert trials[1].startswith("trial  1: parallelism 1, killed 0.00s after '+ collection reviews: created'")

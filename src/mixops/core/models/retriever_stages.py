@@ -85,7 +85,9 @@ class MultiContentQuery(StrictModel):
 
 
 def _query_tag(value: Any) -> str:
-    mode = value.get("input_mode", "text") if isinstance(value, dict) else "text"
+    # A dict when validating, a model instance when serialising: both must pick the same member,
+    # or pydantic warns (on stderr, on every command) that it serialised a VectorQuery as TextQuery.
+    mode = value.get("input_mode", "text") if isinstance(value, dict) else getattr(value, "input_mode", "text")
     return f"~{mode}" if mode in ("text", "vector", "document", "content", "multi_content") else "~text"
 
 

@@ -95,6 +95,7 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
                 edges[key].append((ref.kind, ref.name))
             if isinstance(res, Retriever):
                 problems += _check_templates(res, origin, doc)
+                problems += _check_query_values(res, origin, doc)
             if isinstance(res, Taxonomy):
                 problems += _check_hierarchy(res, origin, doc)
     problems += _check_cycles(stack, edges)
@@ -150,6 +151,33 @@ def _check_templates(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
                 fix = f"did you mean {close[0]!r}?" if close else f"declare it in input_schema (declared: {declared})"
                 out.append(
                     origin.problem(f"template uses input {key!r}, which input_schema does not declare", fix, sub, doc)
+                )
+    return out
+
+
+def _check_query_values(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
+    """A text or vector query written with no value at all can never run.
+
+    The models take `value` as optional (the SDK's do: a template naming an optional input
+    that was not sent leaves it out, and the search's `on_empty` decides); a manifest that
+    writes neither a value nor a template fails every execution, so validate says so.
+    """
+    out: list[Problem] = []
+    for si, stage in enumerate(r.stages):
+        params = stage.model_dump(mode="json", exclude_unset=True)["config"].get("parameters") or {}
+        for j, search in enumerate(params.get("searches") or []):
+            query = search.get("query") if isinstance(search, dict) else None
+            if not isinstance(query, dict) or query.get("input_mode", "text") not in ("text", "vector"):
+                continue
+            if query.get("value") is None and query.get("text") is None:
+                sub = ("stages", si, "config", "parameters", "searches", j, "query")
+                out.append(
+                    origin.problem(
+                        f"a {query.get('input_mode', 'text')} query needs `value`",
+                        'add `value:`, for example "{{INPUT.query}}"',
+                        sub,
+                        doc,
+                    )
                 )
     return out
 

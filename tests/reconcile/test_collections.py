@@ -133,6 +133,34 @@ async def test_prune_removes_only_the_entries_this_stack_attached(project_dir: P
     assert not (await plan(project_dir, prune=True)).has_changes
 
 
+async def test_deleting_or_replacing_a_collection_with_another_team_s_entries_needs_allow_data_loss(
+    project_dir: Path,
+) -> None:
+    write(project_dir, {"collections": [REVIEWS]})
+    await apply(project_dir)
+    state = await live(project_dir)
+    hierarchy_id = state.resources[("taxonomy", "product_hierarchy")].id
+    async with api(project_dir) as client:  # another team attaches its own entry by hand
+        found = await client.get_collection("reviews")
+        await client.patch_collection(
+            found["collection_id"], {"taxonomy_applications": [{"taxonomy_id": hierarchy_id}]}
+        )
+    changed = reviews(feature_extractor={**REVIEWS["feature_extractor"], "input_mappings": {"text": ["title"]}})
+    write(project_dir, {"collections": [changed]})
+    with pytest.raises(PlanError) as refused:
+        await plan(project_dir)
+    assert (
+        "collection 'reviews' would be replaced, and it carries application entries this stack did not attach, "
+        "which would be lost: reviews/taxonomy/product_hierarchy (attached by hand)"
+    ) in str(refused.value)
+    write(project_dir, {})
+    with pytest.raises(PlanError, match="would be deleted, and it carries application entries"):
+        await plan(project_dir, prune=True)
+    p = await plan(project_dir, prune=True, allow_data_loss=True)
+    assert actions(p) == {("collection", "reviews"): "delete"}
+    assert any("lost with it (--allow-data-loss)" in w for w in p.warnings), p.warnings
+
+
 async def test_applications_on_a_declared_collection_are_attached_after_both_exist(project_dir: Path) -> None:
     # The entry is a step of its own, after the collection and the taxonomy: an application
     # never makes the collection wait for what it applies (no create-order cycle).

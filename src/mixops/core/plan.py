@@ -504,6 +504,7 @@ class _Builder:
             count = self._document_count(s.name)
             s = s.model_copy(update={"documents": count})
             out.append(s)
+            self._check_foreign_entries(s)
             if count == 0 or self.options.allow_data_loss:
                 continue
             held = (
@@ -525,6 +526,35 @@ class _Builder:
                 )
             )
         return out
+
+    def _check_foreign_entries(self, step: Step) -> None:
+        """Application entries on a collection this plan deletes or replaces that this stack did
+        not attach (another stack's, or attached by hand) go with it: the replacement starts with
+        only this stack's entries. Refused without --allow-data-loss, naming them."""
+        mine = self.stack.project.stack
+        foreign = sorted(
+            f"{live.name} ({f'stack {live.owner_stack!r}' if live.owner_stack else 'attached by hand'})"
+            for (kind, _), live in self.live.resources.items()
+            if kind == "application" and live.spec.get("collection") == step.name and live.owner_stack != mine
+        )
+        if not foreign:
+            return
+        what = "deleted" if step.action == "delete" else "replaced"
+        message = (
+            f"collection {step.name!r} would be {what}, and it carries application entries this stack did not "
+            f"attach, which would be lost: {', '.join(foreign)}"
+        )
+        if self.options.allow_data_loss:
+            self.warnings.append(message.replace("would be lost", "lost with it (--allow-data-loss)"))
+            return
+        self.problems.append(
+            self._at(
+                step.kind,
+                step.name,
+                message,
+                "detach them first (their stack removes its binding and applies), or pass --allow-data-loss",
+            )
+        )
 
     def _document_count(self, name: str) -> int | None:
         """The exact count when the caller read one, else the listing's (approximate) count."""

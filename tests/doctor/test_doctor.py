@@ -98,6 +98,7 @@ def test_the_example_is_ready_locally(project: Path) -> None:
         assert " ok " in row, row
     assert "feature mixpeek://text_extractor@v1/embedding on products" in out
     assert "can be made: 10 create, 0 update, 0 version, 0 replace, 0 delete, 4 unchanged" in out
+    assert "valid: 4 collections, 1 application, 5 retrievers, 2 taxonomies, 2 clusters, 19 tests" in out
     assert "Ready: nothing checked here would make `mixops apply` fail" in out
     assert " ! " not in out  # no blocking row
 

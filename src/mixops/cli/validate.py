@@ -54,13 +54,5 @@ def validate(paths: tuple[Path, ...], env: str | None, fmt: str) -> None:
         return
     from mixops.core.wording import count
 
-    nouns = {
-        "collections": "collection",
-        "applications": "application",
-        "retrievers": "retriever",
-        "taxonomies": "taxonomy",
-        "clusters": "cluster",
-        "tests": "test",
-    }
-    summary = ", ".join(count(n, nouns[k]) for k, n in counts.items())
+    summary = stack.counts_line()
     ctx.echo(f"valid: {summary} in {count(len(stack.files), 'file')} (environment {stack.environment})")

@@ -75,6 +75,16 @@ class SourceDocLike(Protocol):
     def locate(self, path: Sequence[str | int]) -> tuple[int, int]: ...
 
 
+_SINGULAR = {
+    "collections": "collection",
+    "applications": "application",
+    "retrievers": "retriever",
+    "taxonomies": "taxonomy",
+    "clusters": "cluster",
+    "tests": "test",
+}
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where something was declared: for error messages and plan output."""
@@ -160,6 +170,12 @@ class Stack:
             "clusters": len(self.clusters),
             "tests": len(self.tests),
         }
+
+    def counts_line(self) -> str:
+        """`4 collections, 1 application, 5 retrievers, ...`: the counts, each noun in its number."""
+        from mixops.core.wording import count
+
+        return ", ".join(count(n, _SINGULAR[k]) for k, n in self.count().items())
 
     def digest(self) -> str:
         """Digest of the desired state: what `promote` compares across environments."""

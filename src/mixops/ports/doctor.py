@@ -476,8 +476,7 @@ async def run_doctor(
         detail = f"{counted(n, 'problem')}, first: {first} (`mixops validate` lists them all)"
         checks.append(Check("manifests", "manifests", "failed", detail, True))
     else:
-        counts = ", ".join(f"{v} {k}" for k, v in stack.count().items())
-        checks.append(Check("manifests", "manifests", "ok", f"valid: {counts}"))
+        checks.append(Check("manifests", "manifests", "ok", f"valid: {stack.counts_line()}"))
     secrets = stack.secrets if stack is not None else frozenset()
     namespace = info.namespace
     if client is not None:

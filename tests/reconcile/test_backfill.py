@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from tests.reconcile.conftest import actions, api, apply, edit, plan, resource
-from tests.reconcile.test_collections import REVIEWS, add_document, reviews, write
+from tests.reconcile.test_collections import REVIEW_SEARCH, REVIEWS, add_document, reviews, write
 
 from mixops.cli.main import cli
 from mixops.errors import ApiError, ApiErrorInfo, ApplyError, PlanError
@@ -129,6 +129,18 @@ async def test_backfill_names_a_declared_taxonomy_application(project_dir: Path)
         await plan(project_dir, backfill=("reviews/product_hierarchy",))
     text = str(err.value)
     assert "--backfill 'reviews/product_hierarchy'" in text and "reviews/product_tags" in text
+
+
+async def test_backfill_refuses_the_name_of_an_entry_that_is_not_a_taxonomy_application(project_dir: Path) -> None:
+    enrichment = {
+        "retriever_id": "review_search",
+        "input_mappings": [{"input_key": "query", "source": {"source_type": "document_field", "path": "body"}}],
+        "write_back_fields": [{"source_field": "title", "target_field": "similar_title"}],
+    }
+    write(project_dir, {"collections": [reviews(retriever_enrichments=[enrichment])], "retrievers": [REVIEW_SEARCH]})
+    assert ("application", "reviews/retriever/review_search") in actions(await plan(project_dir))
+    with pytest.raises(PlanError, match="--backfill 'reviews/retriever/review_search': the manifests declare no"):
+        await plan(project_dir, backfill=("reviews/retriever/review_search",))
 
 
 async def test_an_api_without_the_route_skips_the_backfill_with_a_warning(

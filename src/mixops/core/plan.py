@@ -833,8 +833,8 @@ class _Builder:
         out = set()
         for wanted in self.options.backfill:
             name = declared.get(wanted)
-            if name is None and wanted.count("/") == 2 and wanted in self.stack.applications:
-                name = wanted  # the entry's own name, `<collection>/taxonomy/<taxonomy>`
+            if name is None and wanted in declared.values():
+                name = wanted  # the entry's own name, `<collection>/taxonomy/<taxonomy>` (not a cluster's)
             if name is None:
                 known = ", ".join(sorted(declared)) or "none are declared"
                 self.problems.append(

@@ -176,7 +176,7 @@ async def test_a_backfill_that_ends_with_errors_is_a_failed_step_with_the_task_f
     assert failed.step.key == BACKFILL
     assert "ended COMPLETED_WITH_ERRORS" in failed.detail, failed.detail
     assert "outputs: " in failed.detail
-    assert "mixops apply --backfill reviews/product_tags" in failed.detail
+    assert "mixops apply --env local --backfill reviews/product_tags" in failed.detail
     # The entry itself was attached: the failure is the backfill's alone.
     assert next(r for r in report.results if r.step.kind == "application").status == "done"
 
@@ -205,3 +205,28 @@ def test_a_saved_plan_with_a_backfill_applies_after_documents_were_ingested(proj
     applied = runner.invoke(cli, ["-C", str(project_dir), "apply", str(saved), "--auto-approve", "--no-tests"])
     assert applied.exit_code == 0, applied.output
     assert all(asyncio.run(_tags(project_dir, docs)))  # the document ingested after the plan is enriched too
+
+
+def test_a_saved_plan_asked_with_backfill_says_to_ask_again_when_applying(project_dir: Path) -> None:
+    write(project_dir, _with_entry())
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-C", str(project_dir), "apply", "--auto-approve", "--no-tests"]).exit_code == 0
+    saved = project_dir / "plan.json"
+    args = ["-C", str(project_dir), "plan", "--no-tests", "--backfill", "reviews/product_tags", "--out", str(saved)]
+    assert runner.invoke(cli, args).exit_code == 0
+    refused = runner.invoke(cli, ["-C", str(project_dir), "apply", str(saved), "--auto-approve", "--no-tests"])
+    assert refused.exit_code == 1
+    assert "the plan now does not (a backfill asked for with --backfill when planning" in refused.output
+    assert "--backfill reviews/product_tags)" in refused.output
+    again = [
+        "-C",
+        str(project_dir),
+        "apply",
+        str(saved),
+        "--auto-approve",
+        "--no-tests",
+        "--backfill",
+        "reviews/product_tags",
+    ]
+    applied = runner.invoke(cli, again)
+    assert applied.exit_code == 0, applied.output

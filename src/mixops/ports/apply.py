@@ -508,7 +508,7 @@ class Applier:
         raise ApplyError(
             f"the backfill of {collection!r} with {taxonomy!r} did not complete: task {task_id} ended "
             f"{status or 'without a status'} ({about}{figures}); the entry stays attached and new documents are "
-            f"enriched. Run it again with: mixops apply --backfill {collection}/{taxonomy}"
+            f"enriched. Run it again with: mixops apply --env {self.stack.environment} --backfill {collection}/{taxonomy}"
         )
 
     async def _bring(self, kind: str, resource_id: str, spec: dict[str, Any], changes: tuple[FieldChange, ...]) -> None:

@@ -292,6 +292,12 @@ def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
         a, b = mine.get(key), now.get(key)
         if b is not None and a is None:
             out.append(f"{kind} {name!r}: the plan now says {b.action}, the file has no such step")
+        elif a is not None and b is None and kind == "backfill":
+            collection, _, taxonomy = name.split("/", 2)
+            out.append(
+                f"backfill {name!r}: the file has this step, the plan now does not (a backfill asked for with "
+                f"--backfill when planning is asked for again when applying: --backfill {collection}/{taxonomy})"
+            )
         elif a is not None and b is None:
             out.append(f"{kind} {name!r}: the file says {a.action}, the plan now has no such step")
         elif a is None or b is None:

@@ -164,7 +164,7 @@ def _check_query_values(r: Retriever, origin: Any, doc: Any) -> list[Problem]:
     """
     out: list[Problem] = []
     for si, stage in enumerate(r.stages):
-        params = stage.model_dump(mode="json", exclude_unset=True)["config"].get("parameters") or {}
+        params = stage.parameters_dict()
         for j, search in enumerate(params.get("searches") or []):
             query = search.get("query") if isinstance(search, dict) else None
             if not isinstance(query, dict) or query.get("input_mode", "text") not in ("text", "vector"):

@@ -71,7 +71,8 @@ def test_a_missing_collection_is_annotated_at_its_collection_identifiers_entry(p
 
 
 def test_a_missing_feature_is_annotated_at_its_feature_uri(project: Path) -> None:
-    ghost = GHOST.replace("[ghost_items]", "[products]").replace("FEATURE", "mixpeek://nothing@v1/here")
+    # products' own extractor with an output it lacks: only the live collection can tell.
+    ghost = GHOST.replace("[ghost_items]", "[products]").replace("FEATURE", "mixpeek://text_extractor@v1/here")
     (project / "manifests" / "ghost.yaml").write_text(ghost, encoding="utf-8")
     result = plan(project, "--format", "github")
     assert result.exit_code == 1, result.output
@@ -79,5 +80,5 @@ def test_a_missing_feature_is_annotated_at_its_feature_uri(project: Path) -> Non
     assert line.startswith(
         "::error file=manifests/ghost.yaml,line=13,col=17,title=mixops::"
         "retrievers[0].stages[0].config.parameters.searches[0].feature_uri: "
-        "retriever 'ghost_search' uses feature 'mixpeek://nothing@v1/here', which collection 'products' lacks"
+        "retriever 'ghost_search' uses feature 'mixpeek://text_extractor@v1/here', which collection 'products' lacks"
     ), line

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from tests.reconcile.conftest import STACK, actions, api, apply, assert_converged, edit, live, plan, resource
 
 from mixops.cli.main import cli
-from mixops.errors import PlanError
+from mixops.errors import ManifestError, PlanError
 
 REVIEWS: dict[str, Any] = {
     "name": "reviews",
@@ -224,9 +224,15 @@ async def test_a_new_extractor_and_the_retriever_s_new_feature_uri_plan_and_appl
     await apply(project_dir)
     await assert_converged(project_dir)
     # On a collection the plan keeps, a URI it has no index for is still refused at plan time.
-    search["stages"][0]["config"]["parameters"]["searches"][0]["feature_uri"] = "mixpeek://other@v9/embedding"
+    uris = search["stages"][0]["config"]["parameters"]["searches"][0]
+    uris["feature_uri"] = "mixpeek://review_text_extractor@v2/other_output"
     write(project_dir, {"collections": [reviews(feature_extractor=extractor)], "retrievers": [search]})
     with pytest.raises(PlanError, match="which collection 'reviews' lacks"):
+        await plan(project_dir)
+    # One naming another extractor cannot exist on it at all: refused with the manifests, before any read.
+    uris["feature_uri"] = "mixpeek://other@v9/embedding"
+    write(project_dir, {"collections": [reviews(feature_extractor=extractor)], "retrievers": [search]})
+    with pytest.raises(ManifestError, match="which collection 'reviews' cannot have: it is built by review_text"):
         await plan(project_dir)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from mixops.core.feature_uris import checkable, could_resolve, prefix, suggestion
 from mixops.core.live import LiveState
 from mixops.core.locations import Path
 from mixops.core.stack import KINDS, Stack
@@ -127,6 +128,48 @@ def _builder_changes(stack: Stack, live: LiveState, name: str) -> bool:
     return declared.features != current.spec.get("features")
 
 
+def declared_feature_problems(stack: Stack) -> list[Problem]:
+    """Feature URIs that can never resolve on a collection the manifests declare (no I/O).
+
+    The collection's `feature_extractor` names its one extractor and version, so its
+    feature URIs all start with `mixpeek://NAME@VERSION` (core/feature_uris.py). Whether
+    the plan creates it, replaces it or keeps it, after apply it has that extractor: a URI
+    naming another one would make the retriever's or cluster's create fail after the
+    collection was made. Collections built from `features` name no extractor: not checked.
+    """
+    out: list[Problem] = []
+    for use in feature_uses(stack):
+        address = checkable(use.uri)
+        if address is None:
+            continue
+        for col in dict.fromkeys(use.collections):
+            declared = stack.collections.get(col)
+            if declared is None or declared.feature_extractor is None:
+                continue
+            fe = declared.feature_extractor
+            name, version = fe.feature_extractor_name, fe.version
+            if could_resolve(address, name, version):
+                continue
+            where = _declared_at(stack, col)
+            message = (
+                f"{use.kind} {use.name!r} uses feature {use.uri!r}, which collection {col!r} cannot have: "
+                f"it is built by {name} {version}{where}, so its feature URIs start with {prefix(name, version)}"
+            )
+            fix = f"did you mean {suggestion(address, name, version)!r}?"
+            out.append(replace(_at(stack, use.kind, use.name, use.sub, message), fix=fix))
+    return out
+
+
+def _declared_at(stack: Stack, collection: str) -> str:
+    """` (FILE:LINE)` of the collection's `feature_extractor`, when the stack knows its source."""
+    key = ("collection", collection)
+    origin = stack.origins.get(key)
+    if origin is None:
+        return ""
+    p = origin.problem("", "", ("feature_extractor",), stack.docs.get(key))
+    return f" ({p.file}:{p.line})" if p.line else f" ({p.file})"
+
+
 def collection_problems(stack: Stack, live: LiveState) -> list[Problem]:
     """Every problem `check_collections` finds, at each manifest entry that causes it."""
     return [p for f in check_collections(stack, live) for p in f.located]
@@ -138,5 +181,6 @@ __all__ = [
     "check_collections",
     "collection_problems",
     "collection_uses",
+    "declared_feature_problems",
     "feature_uses",
 ]

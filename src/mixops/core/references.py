@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from mixops.core.collection_checks import declared_feature_problems
 from mixops.core.locations import Path
 from mixops.core.models.retriever import Retriever
 from mixops.core.models.taxonomy import HierarchicalConfig, Taxonomy
@@ -100,6 +101,7 @@ def check_references(stack: Stack, undecided: Undecided | None = None) -> list[P
                 problems += _check_hierarchy(res, origin, doc)
     problems += _check_cycles(stack, edges)
     problems += _check_tests(stack, undecided)
+    problems += declared_feature_problems(stack)
     return problems
 
 

@@ -14,30 +14,9 @@ extractor, version and output equal those of an index's own URI.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
+from mixops.core.feature_uris import parse_uri
 from mixops.local.engine.errors import BadRequest
 from mixops.local.engine.store import CollectionInfo, VectorIndex
-
-_URI = re.compile(r"^mixpeek://(?P<extractor>[^@/]+)@(?P<version>[^/]+)(?:/(?P<output>[^/]+))?/?$")
-
-
-@dataclass(frozen=True)
-class FeatureAddress:
-    """A parsed ``mixpeek://extractor@version/output`` URI."""
-
-    extractor: str
-    version: str
-    output: str | None
-
-
-def parse_uri(uri: str) -> FeatureAddress | None:
-    """The parts of a mixpeek:// URI, or None when it is not one."""
-    match = _URI.match(uri.strip())
-    if match is None:
-        return None
-    return FeatureAddress(match["extractor"], match["version"], match["output"])
 
 
 def resolve_index(info: CollectionInfo, uri: str) -> VectorIndex:

@@ -176,9 +176,28 @@ async def test_a_backfill_that_ends_with_errors_is_a_failed_step_with_the_task_f
     assert failed.step.key == BACKFILL
     assert "ended COMPLETED_WITH_ERRORS" in failed.detail, failed.detail
     assert "outputs: " in failed.detail
-    assert "mixops apply --env local --backfill reviews/product_tags" in failed.detail
+    # The retry names the project directory the project was loaded from (as `-C DIR` would).
+    assert f"mixops -C {project_dir.as_posix()} apply --env local --backfill reviews/product_tags" in failed.detail
     # The entry itself was attached: the failure is the backfill's alone.
     assert next(r for r in report.results if r.step.kind == "application").status == "done"
+
+
+def test_a_failed_backfill_retry_is_the_command_the_user_would_type(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asyncio.run(_reviews_with_documents(project_dir))
+    asyncio.run(add_document(project_dir, "reviews", body="no title: the taxonomy's input is missing"))
+    write(project_dir, _with_entry(backfill=True))
+    runner = CliRunner()
+    failed = runner.invoke(cli, ["-C", str(project_dir), "apply", "--auto-approve", "--no-tests"])
+    assert failed.exit_code == 1, failed.output
+    retry = f"Run it again with: mixops -C {project_dir.as_posix()} apply --env local --backfill reviews/product_tags"
+    assert retry in failed.output
+    # The retry, run from the project directory itself without -C: its own retry has none either.
+    monkeypatch.chdir(project_dir)
+    again = runner.invoke(cli, ["apply", "--env", "local", "--backfill", "reviews/product_tags", "--auto-approve"])
+    assert again.exit_code == 1, again.output
+    assert "Run it again with: mixops apply --env local --backfill reviews/product_tags" in again.output
 
 
 def test_the_cli_plans_a_backfill_on_demand(project_dir: Path) -> None:

@@ -77,13 +77,14 @@ def test_a_changed_seed_only_collection_is_refused_until_reset(tmp_path: Path) -
     stale = mixops(project, "plan")
     assert stale.exit_code == 1, stale.output
     assert "feature_extractor.params differ" in stale.output
-    assert "`mixops local reset --env local`" in stale.output
+    # The command to run names the project directory, as the user named it with -C.
+    assert f"`mixops -C {project.as_posix()} local reset --env local`" in stale.output
 
     reset = mixops(project, "local", "reset", "--env", "local")
     assert reset.exit_code == 0, reset.output
     assert "removed 1 collection (6 documents), 1 retriever, 0 taxonomies, 0 clusters" in reset.output
     assert "Loaded from 1 seed file: 1 collection, 6 documents" in reset.output
-    assert "Next: mixops apply --env local" in reset.output
+    assert f"Next: mixops -C {project.as_posix()} apply --env local" in reset.output
     again = mixops(project, "apply", "--auto-approve")
     assert again.exit_code == 0, again.output
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,7 +15,6 @@ import click
 
 from mixops.core.wording import count
 from mixops.errors import ManifestError, MixopsError
-from mixops.ports.userpaths import shown
 
 # Exit codes are a contract (DESIGN.md section 3); printed in `mixops --help`. Success is 0.
 EXIT_ERROR = 1
@@ -101,13 +99,6 @@ _PLURALS = {"taxonomy": "taxonomies", "retriever": "retrievers", "cluster": "clu
 def plural(n: int, noun: str) -> str:
     """`1 taxonomy`, `2 taxonomies`: the count with its noun in the right number."""
     return f"{n} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"
-
-
-def invocation(project_dir: Path) -> str:
-    """How the user called mixops, for commands quoted in messages: `mixops -C DIR` when DIR is not here."""
-    if project_dir.resolve() == Path.cwd().resolve():
-        return "mixops"
-    return f"mixops -C {shlex.quote(shown(project_dir))}"
 
 
 def get_ctx() -> Ctx:

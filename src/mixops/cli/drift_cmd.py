@@ -40,7 +40,7 @@ def drift(env: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True, default=str))
     else:
-        for line in report.lines():
+        for line in report.lines(project.invocation):
             ctx.echo(line)
     if report.drifted:
         sys.exit(EXIT_CHANGES)

@@ -39,6 +39,7 @@ def reset(env: str | None) -> None:
     from mixops.ports.project import load_project
     from mixops.ports.seedfile import check_seed_files
     from mixops.ports.target import local_paths
+    from mixops.ports.userpaths import shell_word
 
     ctx = get_ctx()
     project = load_project(ctx.project_dir)
@@ -75,7 +76,7 @@ def reset(env: str | None) -> None:
         f"Loaded from {count(len(paths.seeds), 'seed file')}: {count(loaded.get('collections', 0), 'collection')}, "
         f"{count(loaded.get('documents', 0), 'document')}, {count(loaded.get('retrievers', 0), 'retriever')}{later}."
     )
-    ctx.echo(f"Next: mixops apply --env {env_name} (creates what the manifests declare).")
+    ctx.echo(f"Next: {project.invocation} apply --env {shell_word(env_name)} (creates what the manifests declare).")
 
 
 def _with_global_options() -> None:

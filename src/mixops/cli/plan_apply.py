@@ -18,11 +18,11 @@ from mixops.cli.common import (
     env_option,
     get_ctx,
     handle_errors,
-    invocation,
     write_output,
 )
 from mixops.cli.duration import Duration
 from mixops.errors import MixopsError, StalePlanError
+from mixops.ports.userpaths import shell_word
 
 if TYPE_CHECKING:
     from mixops.core.plan import PlanOptions
@@ -200,7 +200,8 @@ def plan(
     shown = "text" if fmt == "github" else fmt
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
-        click.echo(f"Saved the plan to {out.as_posix()}; apply it with: mixops apply {out.as_posix()}", err=True)
+        where = shell_word(out.as_posix())
+        click.echo(f"Saved the plan to {where}; apply it with: {project.invocation} apply {where}", err=True)
     from mixops.cli.test_cmd import exit_for_tests
 
     exit_for_tests(result.tests)
@@ -266,15 +267,16 @@ def apply(
     project = load_project(ctx.project_dir, local_backend=in_process)
     env_name = project.env_name(env)
     saved = load_saved_plan(planfile) if planfile else None
-    if saved is not None and env is None:
+    if saved is not None and planfile is not None and env is None:
         env_name = project.env_name(saved.environment)
         # Without a signature, a file edited to name another environment and namespace
         # cannot be told from a genuine plan there when the fresh plan is the same (two
         # empty namespaces). A protected environment is never chosen by a file alone.
         if project.config.environments[env_name].protect:
             raise StalePlanError(
-                f"{planfile}: this saved plan is for the protected environment {env_name!r}, which a plan file "
-                f"cannot choose on its own; say it on the command line: mixops apply {planfile} --env {env_name}"
+                f"{shell_word(planfile.as_posix())}: this saved plan is for the protected environment {env_name!r}, which a plan file "
+                "cannot choose on its own; say it on the command line: "
+                f"{project.invocation} apply {shell_word(planfile.as_posix())} --env {shell_word(env_name)}"
             )
     options = flags.plan_options(describe(project, env_name).label)
 
@@ -314,6 +316,6 @@ def apply(
             # Only a run of the whole set is recorded for `mixops promote` (ports/stamps.py).
             click.echo(
                 f"{ran} of {declared} tests ran (those of what changed); to run them all and record the run "
-                f"for promote: {invocation(ctx.project_dir)} test --env {env_name}"
+                f"for promote: {project.invocation} test --env {shell_word(env_name)}"
             )
         exit_for_tests(planned.applied_tests)

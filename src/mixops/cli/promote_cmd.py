@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors, invocation
+from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors
 from mixops.cli.plan_apply import lock_timeout_option
 from mixops.cli.test_cmd import MARK, exit_for_tests, why
 from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
@@ -100,7 +100,7 @@ def promote(
             confirm=confirm,
             emit=lambda line: click.echo(line),
             gate_open=gate_open,
-            mixops=invocation(ctx.project_dir),
+            mixops=project.invocation,
         )
     )
     if plan_only:

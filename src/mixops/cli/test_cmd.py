@@ -95,7 +95,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
 
     async def run() -> tuple[TestOutcome, ...]:
         async with connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client:
-            entries = await live_tests(client, stack, info.namespace, pattern=pattern)
+            entries = await live_tests(client, stack, info.namespace, pattern=pattern, mixops=project.invocation)
             if pattern is None and entries:
                 await record_run(client, stack, info.namespace, entries)
             return entries

@@ -62,6 +62,7 @@ from mixops.core.refpaths import iter_refs
 from mixops.core.stack import Stack
 from mixops.errors import ApiError, ApplyError, MixopsError, ReplacementTestsFailed
 from mixops.ports.client import MixpeekClient
+from mixops.ports.userpaths import shell_word
 
 Key = tuple[str, str]
 # Runs the tests of one resource against the given ids (the replacement's temporary id among them).
@@ -192,9 +193,12 @@ class Applier:
         *,
         prove: Prover | None = None,
         guard: Callable[[], None] = lambda: None,
+        mixops: str = "mixops",
     ) -> None:
         """`prove` runs a replacement's tests before the swap (None: no tests); `guard` raises
-        (a MixopsError) when apply must not start another phase, e.g. the lease is gone."""
+        (a MixopsError) when apply must not start another phase, e.g. the lease is gone;
+        `mixops` starts the commands a failure says to run (`Project.invocation`)."""
+        self.mixops = mixops
         self.client = client
         self.prove = prove
         self.guard = guard
@@ -508,7 +512,8 @@ class Applier:
         raise ApplyError(
             f"the backfill of {collection!r} with {taxonomy!r} did not complete: task {task_id} ended "
             f"{status or 'without a status'} ({about}{figures}); the entry stays attached and new documents are "
-            f"enriched. Run it again with: mixops apply --env {self.stack.environment} --backfill {collection}/{taxonomy}"
+            f"enriched. Run it again with: {self.mixops} apply --env {shell_word(self.stack.environment)} "
+            f"--backfill {shell_word(f'{collection}/{taxonomy}')}"
         )
 
     async def _bring(self, kind: str, resource_id: str, spec: dict[str, Any], changes: tuple[FieldChange, ...]) -> None:

@@ -26,6 +26,7 @@ from mixops.core.stack import KINDS, Stack
 from mixops.ports.live_reader import read_env
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import APPLIED_KEY
+from mixops.ports.userpaths import shell_word
 
 UNSET = "(unset)"  # a field absent on one side: spelled as in the text report and the plan's JSON
 
@@ -64,7 +65,8 @@ class DriftReport:
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "drifted": self.drifted}
 
-    def lines(self) -> list[str]:
+    def lines(self, mixops: str = "mixops") -> list[str]:
+        """The text report; `mixops` starts the command it ends with (`Project.invocation`)."""
         where = f"namespace {self.namespace!r} (environment {self.environment}, stack {self.stack})"
         if not self.items:
             return [f"No drift: the {self.checked} resources this stack owns in {where} are as mixops wrote them."]
@@ -84,7 +86,8 @@ class DriftReport:
                     "      (the spec no longer has the digest mixops wrote; no field differs from the manifests)"
                 )
         out.append(
-            f"Run `mixops apply --env {self.environment}` to restore the manifests, or copy the live change into git."
+            f"Run `{mixops} apply --env {shell_word(self.environment)}` to restore the manifests, "
+            "or copy the live change into git."
         )
         return out
 

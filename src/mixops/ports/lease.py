@@ -156,8 +156,11 @@ class Lease:
         ttl: float = DEFAULT_TTL,
         poll: float = 1.0,
         clock: Clock = _now,
+        check_with: str = "mixops plan",
     ) -> None:
+        """`check_with`: the command a lost lease says to run to look at the namespace."""
         self.client = client
+        self.check_with = check_with
         self.stack = stack
         self.name = lock_name(stack)
         self.holder = holder or default_holder()
@@ -290,7 +293,7 @@ class Lease:
             raise LeaseLostError(
                 f"the lease of stack {self.stack!r} was lost (taken over, or not renewed before it expired at "
                 f"{_iso(self.expires_at) if self.expires_at else 'an unknown time'}): another apply may run "
-                "now, so no further changes were started; run `mixops plan` to check the namespace"
+                f"now, so no further changes were started; run `{self.check_with}` to check the namespace"
             )
 
     async def release(self) -> None:
@@ -376,6 +379,8 @@ class NoLock:
         return None
 
 
-def stack_lock(client: MixpeekClient, stack: str, mode: LockMode, *, ttl: float = DEFAULT_TTL) -> Lease | NoLock:
+def stack_lock(
+    client: MixpeekClient, stack: str, mode: LockMode, *, ttl: float = DEFAULT_TTL, check_with: str = "mixops plan"
+) -> Lease | NoLock:
     """The lock an apply takes for `mode` (an environment's `lock` setting)."""
-    return Lease(client, stack, ttl=ttl) if mode == "lease" else NoLock()
+    return Lease(client, stack, ttl=ttl, check_with=check_with) if mode == "lease" else NoLock()

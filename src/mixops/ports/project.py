@@ -21,6 +21,7 @@ from mixops.core.stack import Stack, build_stack
 from mixops.errors import ManifestError, Problem, ProjectError
 from mixops.ports.gcpause import gc_paused
 from mixops.ports.seedfile import check_seed_files
+from mixops.ports.userpaths import invocation
 from mixops.ports.yamlsource import load_file, load_sources
 
 PROJECT_FILE = "mixops.yaml"
@@ -46,6 +47,9 @@ class Project:
     has_file: bool
     # What a `target: local` environment connects to; None: such environments cannot be reached.
     local_backend: LocalBackend | None = field(default=None, compare=False, repr=False)
+    # How the user called mixops for this project (`mixops -C DIR` when they named the
+    # directory): the start of every command a message tells them to run next.
+    invocation: str = field(default="mixops", compare=False)
 
     def env_name(self, requested: str | None) -> str:
         name = requested or self.config.default_env_name()
@@ -104,7 +108,13 @@ def load_project(start: Path, *, required: bool = True, local_backend: LocalBack
     if root is None:
         if required:
             raise ProjectError(no_project_message(start))
-        return Project(root=start, config=ProjectConfig(stack="default"), has_file=False, local_backend=local_backend)
+        return Project(
+            root=start,
+            config=ProjectConfig(stack="default"),
+            has_file=False,
+            local_backend=local_backend,
+            invocation=invocation(start),
+        )
     path = root / PROJECT_FILE
     docs, problems = load_file(path, display=PROJECT_FILE)
     if problems:
@@ -120,7 +130,7 @@ def load_project(start: Path, *, required: bool = True, local_backend: LocalBack
         config = ProjectConfig.model_validate(doc.data, strict=True)
     except ValidationError as err:
         raise ManifestError(problems_from_validation(err, doc, model=ProjectConfig)) from None
-    return Project(root=root, config=config, has_file=True, local_backend=local_backend)
+    return Project(root=root, config=config, has_file=True, local_backend=local_backend, invocation=invocation(start))
 
 
 def load_stack(

@@ -35,6 +35,7 @@ from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import record_run, stamp_applied
 from mixops.ports.target import connect, describe
+from mixops.ports.userpaths import shell_word
 
 if TYPE_CHECKING:
     from mixops.ports.testrunner import TestRunner
@@ -187,7 +188,7 @@ async def _plan_only(
                 live = await read_live(client, info.namespace)
             planned = Planned(stack, live, await counted_plan(client, stack, live, options, desired))
             if saved is not None:
-                check_saved_plan(saved, planned)
+                check_saved_plan(saved, planned, mixops=project.invocation)
                 planned = Planned(stack, live, planned.plan.model_copy(update={"tests": saved.tests}))
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
@@ -236,8 +237,11 @@ def load_saved_plan(path: Path) -> Plan:
         raise PlanError(f"cannot use plan file {path.as_posix()}: {err}") from None
 
 
-def check_saved_plan(saved: Plan, fresh: Planned) -> None:
-    """Refuse a saved plan whose manifests or live objects changed since it was made."""
+def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops") -> None:
+    """Refuse a saved plan whose manifests or live objects changed since it was made.
+
+    `mixops` starts the command the refusal says to run (`Project.invocation`)."""
+    again = f"run `{mixops} plan --env {shell_word(fresh.stack.environment)}` again"
     reasons = []
     if saved.environment != fresh.stack.environment or saved.namespace != fresh.live.namespace:
         reasons.append(f"it was made for environment {saved.environment!r} / namespace {saved.namespace!r}")
@@ -259,15 +263,14 @@ def check_saved_plan(saved: Plan, fresh: Planned) -> None:
     if saved.target != fresh.plan.target:
         reasons.append(f"it was made for target {saved.target!r}, this environment is {fresh.plan.target!r}")
     if reasons:
-        raise StalePlanError(
-            "the saved plan is stale and was not applied:\n  " + "\n  ".join(reasons) + "\nrun `mixops plan` again"
-        )
+        raise StalePlanError("the saved plan is stale and was not applied:\n  " + "\n  ".join(reasons) + "\n" + again)
     differences = _step_differences(saved, fresh.plan)
     if differences:
         raise StalePlanError(
             "the saved plan differs from the plan computed now and was not applied (was the file edited?):\n  "
             + "\n  ".join(differences)
-            + "\nrun `mixops plan` again"
+            + "\n"
+            + again
         )
 
 
@@ -346,17 +349,23 @@ async def plan_and_apply(
     env = project.config.environments[env_name]
     async with (
         connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client,
-        stack_lock(client, project.config.stack, env.lock, ttl=lease_ttl).hold(lock_timeout, emit) as lease,
+        stack_lock(
+            client,
+            project.config.stack,
+            env.lock,
+            ttl=lease_ttl,
+            check_with=f"{project.invocation} plan --env {shell_word(env_name)}",
+        ).hold(lock_timeout, emit) as lease,
     ):
-        planned = await _planned(client, stack, info.namespace, options, saved)
+        planned = await _planned(client, stack, info.namespace, options, saved, project.invocation)
         report = None
         runner: TestRunner | None = None
         if tests != "none" and stack.tests:
             from mixops.ports.testrunner import TestRunner
 
-            runner = TestRunner(client, stack, budget=budget)
+            runner = TestRunner(client, stack, budget=budget, mixops=project.invocation)
         prove = _prover(runner, planned.live, test_pattern) if runner is not None else None
-        applier = Applier(client, stack, planned.live, emit, prove=prove, guard=lease.check)
+        applier = Applier(client, stack, planned.live, emit, prove=prove, guard=lease.check, mixops=project.invocation)
         if planned.plan.has_changes:
             # In a thread: a prompt must not stall the loop that renews the lease.
             if not await asyncio.to_thread(confirm, planned.plan):
@@ -393,7 +402,7 @@ def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
         own = [t for t in runner.stack.tests if target_of(t) == key]
         if not own:
             return ()
-        view = TestRunner(runner.client, dataclasses.replace(runner.stack, tests=own))
+        view = TestRunner(runner.client, dataclasses.replace(runner.stack, tests=own), mixops=runner.mixops)
         view.budget = runner.budget  # one budget for everything this apply runs
         return await view.applied_tests(ids, collections, pattern=pattern, select="all")
 
@@ -401,11 +410,11 @@ def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
 
 
 async def _planned(
-    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, saved: Plan | None
+    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, saved: Plan | None, mixops: str
 ) -> Planned:
     planned = await make_plan(client, stack, namespace, options)
     if saved is not None:
         # What runs is the plan computed now, which the check found equal to the file:
         # a saved plan can only be refused, never widen what apply does.
-        check_saved_plan(saved, planned)
+        check_saved_plan(saved, planned, mixops=mixops)
     return planned

@@ -18,6 +18,7 @@ from mixops.core.models.project import Environment
 from mixops.errors import ProjectError, SeedError
 from mixops.ports.client import DEFAULT_DEADLINE, MixpeekClient
 from mixops.ports.project import LocalBackend, Project
+from mixops.ports.userpaths import shell_word
 
 LOCAL_URL = "http://mixops.local"
 LOCAL_KEY = "sk_mixops_local"
@@ -133,11 +134,11 @@ async def connect(
         try:
             transport = backend(paths.db, info.namespace, seed_files=paths.seeds, api_key=LOCAL_KEY)
         except SeedError as err:
-            if not err.needs_reset:
-                raise
-            # The backend cannot know the environment's name; the command it names needs it.
-            message = str(err).replace("`mixops local reset`", f"`mixops local reset --env {env_name}`")
-            raise SeedError(message, needs_reset=True) from None
+            # The backend cannot know how the user called mixops nor the environment's name;
+            # the commands it names need both.
+            message = str(err).replace("`mixops local reset`", f"`mixops local reset --env {shell_word(env_name)}`")
+            message = message.replace("`mixops ", f"`{project.invocation} ")
+            raise SeedError(message, needs_reset=err.needs_reset) from None
         client = MixpeekClient(
             LOCAL_URL,
             api_key=LOCAL_KEY,

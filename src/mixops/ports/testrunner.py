@@ -72,6 +72,7 @@ from mixops.core.testbodies import (
 from mixops.core.wording import listing, verb
 from mixops.errors import ApiError, MixopsError
 from mixops.ports.client import MixpeekClient
+from mixops.ports.userpaths import shell_word
 
 # TaskStatusEnum (mixpeek-api.md 1.7); any status but COMPLETED ends a cluster test as an error.
 KNOWN_TASK_STATUSES = frozenset(
@@ -230,7 +231,10 @@ class TestRunner:
         budget: TestBudget | None = None,
         concurrency: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        mixops: str = "mixops",
     ) -> None:
+        """`mixops` starts the commands an outcome says to run (`Project.invocation`)."""
+        self.mixops = mixops
         self.client = client
         self.stack = stack
         self.budget = RunBudget(budget, clock)
@@ -376,7 +380,8 @@ class TestRunner:
         kind, name = target_of(test)
         target_id = ids.get((kind, name))
         if target_id is None:
-            run = _Run(error_outcome(f"{kind} {name!r} does not exist in the namespace (run mixops apply)"))
+            again = f"{self.mixops} apply --env {shell_word(self.stack.environment)}"
+            run = _Run(error_outcome(f"{kind} {name!r} does not exist in the namespace (run {again})"))
         elif isinstance(test, RetrieverTest):
             run = await self._retriever_by_id(test, target_id)
         elif isinstance(test, TaxonomyTest):
@@ -561,14 +566,15 @@ def _diff(test: TestCase, live: Execution, desired: Execution) -> dict[str, Any]
 
 
 async def live_tests(
-    client: MixpeekClient, stack: Stack, namespace: str, *, pattern: str | None = None
+    client: MixpeekClient, stack: Stack, namespace: str, *, pattern: str | None = None, mixops: str = "mixops"
 ) -> tuple[TestOutcome, ...]:
-    """The stack's tests (matching `pattern`) against the namespace's live resources, by id."""
+    """The stack's tests (matching `pattern`) against the namespace's live resources, by id;
+    `mixops` starts the commands an outcome says to run (`Project.invocation`)."""
     from mixops.ports.live_reader import read_live
 
     live = await read_live(client, namespace)
     env = stack.project.environments[stack.environment]
-    runner = TestRunner(client, stack, budget=env.test_budget)
+    runner = TestRunner(client, stack, budget=env.test_budget, mixops=mixops)
     ids = {k: r.id for k, r in live.resources.items()}
     return await runner.applied_tests(ids, {n: c.id for n, c in live.collections.items()}, pattern=pattern)
 

@@ -307,10 +307,14 @@ class Database:
             "SELECT * FROM resources WHERE namespace_id = ? AND kind = ? AND (id = ? OR name = ?)"
             " ORDER BY (id = ?) DESC LIMIT 1"
         )
-        args = (namespace_id, kind, identifier, identifier, identifier)
-        with _given_or(conn, self.connection) as c:
-            r = c.execute(sql, args).fetchone()
+        r = self._first(sql, (namespace_id, kind, identifier, identifier, identifier), conn)
         return _row(r) if r else None
+
+    def _first(self, sql: str, args: tuple[Any, ...], conn: sqlite3.Connection | None = None) -> sqlite3.Row | None:
+        """The first row ``sql`` reads (on the caller's connection when it passes one), or None."""
+        with _given_or(conn, self.connection) as c:
+            row: sqlite3.Row | None = c.execute(sql, args).fetchone()
+        return row
 
     def get_by_id(self, namespace_id: str, kind: str, id_: str) -> Row | None:
         with self.connection() as c:
@@ -333,27 +337,26 @@ class Database:
         return [_row(r) for r in rows]
 
     def update(
-        self,
-        namespace_id: str,
-        kind: str,
-        id_: str,
-        name: str,
-        body: dict[str, Any],
-        conn: sqlite3.Connection | None = None,
+        self, row: Row, body: dict[str, Any], *, name: str | None = None, conn: sqlite3.Connection | None = None
     ) -> Row:
+        """Store ``body`` (and ``name``, when renamed) for the resource ``row`` was read from.
+
+        Taking the row, not its key, keeps a write from landing on another namespace's or
+        kind's resource through a mixed-up argument.
+        """
         ts = now_iso()
         body = {**body, "updated_at": ts}
         sql = "UPDATE resources SET name = ?, body = ?, updated_at = ? WHERE namespace_id = ? AND kind = ? AND id = ?"
-        args = (name, _dumps(body), ts, namespace_id, kind, id_)
+        args = (row.name if name is None else name, _dumps(body), ts, row.namespace_id, row.kind, row.id)
         try:
             with _given_or(conn, self.transaction) as c:
                 c.execute(sql, args)
-                row = self._by_id(c, namespace_id, kind, id_)
+                updated = self._by_id(c, row.namespace_id, row.kind, row.id)
         except sqlite3.IntegrityError as exc:
             raise UniqueViolation("name") from exc
-        if row is None:
-            raise KeyError(id_)
-        return row
+        if updated is None:
+            raise KeyError(row.id)
+        return updated
 
     def delete(self, namespace_id: str, kind: str, id_: str) -> bool:
         """Delete a resource and everything that hangs off it (documents, records)."""
@@ -389,11 +392,8 @@ class Database:
         )
 
     def generation(self, namespace_id: str, collection_id: str) -> int:
-        with self.connection() as c:
-            r = c.execute(
-                "SELECT gen FROM generations WHERE namespace_id = ? AND collection_id = ?",
-                (namespace_id, collection_id),
-            ).fetchone()
+        sql = "SELECT gen FROM generations WHERE namespace_id = ? AND collection_id = ?"
+        r = self._first(sql, (namespace_id, collection_id))
         return int(r["gen"]) if r else 0
 
     def put_documents(
@@ -447,11 +447,8 @@ class Database:
         return out
 
     def get_document(self, namespace_id: str, collection_id: str, document_id: str) -> StoredDocument | None:
-        with self.connection() as c:
-            r = c.execute(
-                "SELECT * FROM documents WHERE namespace_id = ? AND collection_id = ? AND document_id = ?",
-                (namespace_id, collection_id, document_id),
-            ).fetchone()
+        sql = "SELECT * FROM documents WHERE namespace_id = ? AND collection_id = ? AND document_id = ?"
+        r = self._first(sql, (namespace_id, collection_id, document_id))
         if r is None:
             return None
         return StoredDocument(r["document_id"], _loads(r["body"]), r["created_at"], r["updated_at"])
@@ -466,12 +463,10 @@ class Database:
         return [StoredDocument(r[0], _loads(r[1]), r[2], r[3]) for r in rows]
 
     def count_documents(self, namespace_id: str, collection_id: str) -> int:
-        with self.connection() as c:
-            r = c.execute(
-                "SELECT COUNT(*) FROM documents WHERE namespace_id = ? AND collection_id = ?",
-                (namespace_id, collection_id),
-            ).fetchone()
-        return int(r[0])
+        r = self._first(
+            "SELECT COUNT(*) FROM documents WHERE namespace_id = ? AND collection_id = ?", (namespace_id, collection_id)
+        )
+        return int(r[0]) if r else 0
 
     def document_vectors(
         self, namespace_id: str, collection_id: str, document_id: str
@@ -527,22 +522,17 @@ class Database:
 
     def get_record(self, namespace_id: str | None, kind: str, id_: str) -> dict[str, Any] | None:
         """One record; ``namespace_id=None`` looks across namespaces (tasks)."""
-        with self.connection() as c:
-            if namespace_id is None:
-                r = c.execute("SELECT body FROM records WHERE kind = ? AND id = ?", (kind, id_)).fetchone()
-            else:
-                r = c.execute(
-                    "SELECT body FROM records WHERE kind = ? AND namespace_id = ? AND id = ?",
-                    (kind, namespace_id, id_),
-                ).fetchone()
+        if namespace_id is None:
+            r = self._first("SELECT body FROM records WHERE kind = ? AND id = ?", (kind, id_))
+        else:
+            r = self._first(
+                "SELECT body FROM records WHERE kind = ? AND namespace_id = ? AND id = ?", (kind, namespace_id, id_)
+            )
         return _loads(r[0]) if r else None
 
     def find_record(self, kind: str, id_: str) -> tuple[str, str, dict[str, Any]] | None:
         """(namespace id, parent id, body) of the record ``id_`` of ``kind`` in any namespace (tasks)."""
-        with self.connection() as c:
-            r = c.execute(
-                "SELECT namespace_id, parent_id, body FROM records WHERE kind = ? AND id = ?", (kind, id_)
-            ).fetchone()
+        r = self._first("SELECT namespace_id, parent_id, body FROM records WHERE kind = ? AND id = ?", (kind, id_))
         return (str(r[0]), str(r[1]), _loads(r[2])) if r else None
 
     def list_records(self, namespace_id: str, kind: str, parent_id: str | None) -> builtins.list[dict[str, Any]]:

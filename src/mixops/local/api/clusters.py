@@ -260,7 +260,7 @@ def patch(cluster_identifier: str, body: PatchClusterRequest, state: State, ns: 
             raise missing_references({"source_cluster_ids": bad})
     new.update(changes)
     name = new.get("cluster_name") or row.name
-    updated = update_row(state, ns, "cluster", row, name, new)
+    updated = update_row(state, row, name, new)
     return cluster_model(updated)
 
 
@@ -377,7 +377,7 @@ def _run_in_background(
 def _update_cluster(state: LocalState, ns: str, cluster_id: str, fields: dict[str, Any]) -> None:
     row = state.db.get_by_id(ns, "cluster", cluster_id)
     if row is not None:  # deleted while running: nothing to update
-        state.db.update(ns, "cluster", row.id, row.name, {**row.body, **fields})
+        state.db.update(row, {**row.body, **fields})
 
 
 @router.post("/clusters/{cluster_id}/execute")

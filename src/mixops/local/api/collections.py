@@ -244,7 +244,7 @@ def patch(collection_identifier: str, body: PatchCollectionRequest, state: State
     check_applications(state, ns, row.id, changes)
     new = {**row.body, **changes}
     name = changes.get("collection_name") or row.name
-    updated = update_row(state, ns, "collection", row, name, new)
+    updated = update_row(state, row, name, new)
     if updated.name != row.name:  # a replacement taking the name gets the name's seed documents
         warnings += load_waiting(state, ns, updated)
     return with_warnings(collection_view(state.db, ns, updated), warnings)

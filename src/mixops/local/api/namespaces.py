@@ -129,7 +129,7 @@ def patch(namespace_identifier: str, body: PatchNamespaceRequest, state: State) 
     new.update(changes)
     name = changes.get("namespace_name") or row.name
     try:
-        updated = state.db.update(ROOT, "namespace", row.id, name, new)
+        updated = state.db.update(row, new, name=name)
     except UniqueViolation as exc:
         raise _taken(name) from exc
     return with_warnings(namespace_view(state, updated), warnings)

@@ -106,12 +106,12 @@ def patch_changes(body: BaseModel, kind: str) -> dict[str, Any]:
     return changes
 
 
-def update_row(state: LocalState, ns: str, kind: str, row: Row, name: str, body: dict[str, Any]) -> Row:
-    """Store ``row`` as ``name`` with ``body``; 409 when another ``kind`` already has the name."""
+def update_row(state: LocalState, row: Row, name: str, body: dict[str, Any]) -> Row:
+    """Store ``row`` as ``name`` with ``body``; 409 when another resource of its kind already has the name."""
     try:
-        return state.db.update(ns, kind, row.id, name, body)
+        return state.db.update(row, body, name=name)
     except UniqueViolation as exc:
-        raise name_taken(kind, name) from exc
+        raise name_taken(row.kind, name) from exc
 
 
 def delete_row(state: LocalState, ns: str, kind: str, row: Row) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def patch(retriever_id: str, body: PatchRetrieverRequest, state: State, ns: Name
         _validate_stages(state, ns, new["stages"], new.get("collection_identifiers") or [])
     new["version"] = int(row.body.get("version", 1)) + 1
     name = new.get("retriever_name") or row.name
-    updated = update_row(state, ns, "retriever", row, name, new)
+    updated = update_row(state, row, name, new)
     return with_warnings({"retriever": retriever_view(updated)}, warnings)
 
 
@@ -274,7 +274,7 @@ def unpublish(retriever_id: str, state: State, ns: Namespace) -> dict[str, Any]:
 
 def _set_published(state: LocalState, ns: str, retriever_id: str, value: bool) -> Row:
     row = find(state, ns, "retriever", retriever_id)
-    return state.db.update(ns, "retriever", row.id, row.name, {**row.body, "is_published": value})
+    return state.db.update(row, {**row.body, "is_published": value})
 
 
 # -- execution -----------------------------------------------------------------------

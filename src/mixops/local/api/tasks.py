@@ -49,4 +49,4 @@ def _cluster_interrupted(state: Any, ns: str, cluster_id: str, task_id: str) -> 
     """The cluster whose execution this was no longer says PROCESSING."""
     row = state.db.get_by_id(ns, "cluster", cluster_id)
     if row is not None and row.body.get("last_execution_task_id") == task_id and row.body.get("status") == "PROCESSING":
-        state.db.update(ns, "cluster", row.id, row.name, {**row.body, "status": "FAILED", "error": INTERRUPTED_MESSAGE})
+        state.db.update(row, {**row.body, "status": "FAILED", "error": INTERRUPTED_MESSAGE})

@@ -260,7 +260,7 @@ def patch(taxonomy_identifier: str, body: PatchTaxonomyRequest, state: State, ns
     new = {**row.body, **changes}
     name = new["taxonomy_name"] if changes.get("taxonomy_name") else row.name
     new["taxonomy_name"] = name
-    updated = update_row(state, ns, "taxonomy", row, name, new)
+    updated = update_row(state, row, name, new)
     return taxonomy_view(updated)
 
 
@@ -303,7 +303,7 @@ def create_version(
     for key in ("description", "metadata"):
         if key in body and body is not config:
             new[key] = body[key]
-    updated = state.db.update(ns, "taxonomy", row.id, row.name, new)
+    updated = state.db.update(row, new)
     _snapshot(state, ns, row.id, version, config)
     return taxonomy_view(updated)
 

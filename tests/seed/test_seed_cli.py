@@ -39,6 +39,25 @@ def test_validate_reports_a_seed_typo_at_its_place_with_did_you_mean(tmp_path: P
     assert "internal error" not in result.output
 
 
+def test_validate_holds_a_seed_extractor_to_the_manifests_extractor_model(tmp_path: Path) -> None:
+    """A seed-only collection's extractor is the manifests' FeatureExtractor: a field_passthrough
+    entry without `source_path` (which the API requires) is refused at its place, not loaded."""
+    project = _project(tmp_path)
+    seed = _seed(project)
+    text = seed.read_text(encoding="utf-8")
+    assert "input_mappings:" in text
+    seed.write_text(
+        text.replace("input_mappings:", "field_passthrough: [{target_path: title}]\n      input_mappings:", 1),
+        encoding="utf-8",
+    )
+    line = next(n for n, row in enumerate(seed.read_text().splitlines(), 1) if "field_passthrough:" in row)
+    result = mixops(project, "validate")
+    assert result.exit_code == 1, result.output
+    assert f"data/seed.yaml:{line}:" in result.output
+    assert "feature_extractor.field_passthrough[0].source_path: missing required field 'source_path'" in result.output
+    assert "internal error" not in result.output
+
+
 def test_validate_reports_a_seed_that_is_not_the_right_shape(tmp_path: Path) -> None:
     project = _project(tmp_path)
     _seed(project).write_text("collections: 3\n", encoding="utf-8")

@@ -14,8 +14,10 @@ Two kinds of `collections:` entry:
   `retriever_transform` or `vector_configs`): created by the seed with these settings,
   as the API's create request has them (plus a chosen `collection_id`).
 
-Nested API objects (sources, schedules, applications, retrievers) stay free-form here:
-the local backend holds them to the SDK's models when it loads the file.
+A seed-only collection's `feature_extractor` is checked with the manifests' model (one
+definition of the extractor config). Other nested API objects (sources, schedules,
+applications, retrievers) stay free-form here: the local backend holds them to the SDK's
+models when it loads the file.
 """
 
 from __future__ import annotations
@@ -24,23 +26,12 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from mixops.core.models.collection import FeatureExtractor
 from mixops.core.models.common import StrictModel
 
 # Keys of a collection entry that are not part of the collection's settings.
 DATA_KEYS = ("collection_name", "documents", "documents_file")
 BUILDERS = ("feature_extractor", "features", "retriever_transform", "vector_configs")
-
-
-class SeedFeatureExtractor(StrictModel):
-    """FeatureExtractorConfig of the API's create request (mixpeek-api.md 3.2)."""
-
-    feature_extractor_name: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    params: dict[str, Any] | None = None
-    parameters: dict[str, Any] | None = None
-    input_mappings: dict[str, str | list[str]] | list[dict[str, Any]] | None = None
-    field_passthrough: list[dict[str, Any]] | None = None
-    include_all_source_fields: bool | None = None
 
 
 class SeedVectorConfig(StrictModel):
@@ -57,7 +48,7 @@ class SeedCollection(StrictModel):
     description: str | None = None
     source: dict[str, Any] | None = None
     input_schema: dict[str, Any] | None = None
-    feature_extractor: SeedFeatureExtractor | None = None
+    feature_extractor: FeatureExtractor | None = None
     features: list[str] | None = None
     vector_configs: list[SeedVectorConfig] | None = None
     retriever_transform: dict[str, Any] | None = None

@@ -76,8 +76,8 @@ class InputSchemaField(Loose):
 _COLLECTIONS = Field(None, validation_alias=AliasChoices("collection_identifiers", "collection_ids"))
 
 
-class _RetrieverFields(Loose):
-    """A retriever's writable fields, all optional: the PATCH body; create requires some."""
+class _RetrieverOverrides(Loose):
+    """The retriever fields a clone may override, all optional."""
 
     retriever_name: Name | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
@@ -86,8 +86,13 @@ class _RetrieverFields(Loose):
     input_schema: dict[str, InputSchemaField] | None = None
     budget_limits: BudgetLimits | None = None
     tags: list[str] | None = None
-    metadata: dict[str, Any] | None = None
     display_config: dict[str, Any] | None = None
+
+
+class _RetrieverFields(_RetrieverOverrides):
+    """A retriever's writable fields, all optional: the PATCH body; create requires some."""
+
+    metadata: dict[str, Any] | None = None
     visibility: Literal["private", "public", "marketplace"] | None = None
     marketplace_listing_id: str | None = None
     requires_subscription: bool | None = None
@@ -102,15 +107,8 @@ class PatchRetrieverRequest(_RetrieverFields):
     pass
 
 
-class CloneRetrieverRequest(Loose):
+class CloneRetrieverRequest(_RetrieverOverrides):
     retriever_name: Name = Field(min_length=1, max_length=255)
-    description: str | None = None
-    collection_identifiers: list[str] | None = _COLLECTIONS
-    stages: list[StageConfig] | None = Field(None, min_length=1)
-    input_schema: dict[str, InputSchemaField] | None = None
-    budget_limits: BudgetLimits | None = None
-    tags: list[str] | None = None
-    display_config: dict[str, Any] | None = None
 
 
 class ExecuteRetrieverRequest(Loose):
@@ -174,30 +172,8 @@ class PatchNamespaceRequest(Loose):
     adaptive_indexing: bool | None = None
 
 
-class CreateCollectionRequest(Loose):
-    collection_name: CollectionName = Field(min_length=1, max_length=100)
-    collection_id: str | None = Field(
-        None, pattern=r"^col_[a-zA-Z0-9_]+$", description="Local backend only: choose the id (seed data)"
-    )
-    description: str | None = None
-    source: dict[str, Any] | None = None
-    input_schema: dict[str, Any] | None = None
-    feature_extractor: dict[str, Any] | None = None
-    features: list[str] | None = None
-    vector_configs: list[dict[str, Any]] | None = None
-    enabled: bool | None = None
-    metadata: dict[str, Any] | None = None
-    taxonomy_applications: list[dict[str, Any]] | None = None
-    cluster_applications: list[dict[str, Any]] | None = None
-    alert_applications: list[dict[str, Any]] | None = None
-    retriever_enrichments: list[dict[str, Any]] | None = None
-    retriever_transform: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    embedding_task: str | None = None
-
-
-class PatchCollectionRequest(Loose):
-    """The keys of core/surfaces.COLLECTION_PATCHABLE (the SDK types this body as a free object)."""
+class _CollectionFields(Loose):
+    """The fields a collection's create and PATCH bodies both take, all optional."""
 
     collection_name: CollectionName | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
@@ -208,9 +184,27 @@ class PatchCollectionRequest(Loose):
     cluster_applications: list[dict[str, Any]] | None = None
     alert_applications: list[dict[str, Any]] | None = None
     retriever_enrichments: list[dict[str, Any]] | None = None
+    retriever_transform: dict[str, Any] | None = None
+
+
+class CreateCollectionRequest(_CollectionFields):
+    collection_name: CollectionName = Field(min_length=1, max_length=100)
+    collection_id: str | None = Field(
+        None, pattern=r"^col_[a-zA-Z0-9_]+$", description="Local backend only: choose the id (seed data)"
+    )
+    source: dict[str, Any] | None = None
+    input_schema: dict[str, Any] | None = None
+    feature_extractor: dict[str, Any] | None = None
+    features: list[str] | None = None
+    vector_configs: list[dict[str, Any]] | None = None
+    embedding_task: str | None = None
+
+
+class PatchCollectionRequest(_CollectionFields):
+    """The keys of core/surfaces.COLLECTION_PATCHABLE (the SDK types this body as a free object)."""
+
     index_map: dict[str, str] | None = None
     tiering: dict[str, Any] | None = None
-    retriever_transform: dict[str, Any] | None = None
 
 
 class ApplyTaxonomyRequest(Loose):

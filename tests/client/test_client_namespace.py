@@ -36,6 +36,28 @@ async def test_a_404_naming_the_namespace_means_the_same(make_client: MakeClient
     assert caught.value.info.type == "namespace_unresolved" and caught.value.status == 404
 
 
+async def test_a_read_by_id_in_a_missing_namespace_is_not_a_missing_resource(make_client: MakeClient) -> None:
+    """A 404 `namespace_not_found` to GET one collection is the namespace error, not "no such
+    collection" (which a planner would read as "create it")."""
+    with pytest.raises(ApiError) as caught:
+        await make_client(_not_found).get_collection("products")
+    assert caught.value.info.type == "namespace_unresolved" and caught.value.status == 404
+    assert "namespace 'ns-test' does not exist" in caught.value.info.message
+
+
+async def test_an_answer_marked_unresolved_is_the_namespace_error_on_any_route(make_client: MakeClient) -> None:
+    answer = httpx.Response(200, json={"collection_id": "col_1"}, headers={"X-Namespace-Unresolved": "1"})
+    with pytest.raises(ApiError, match="namespace_unresolved"):
+        await make_client(lambda request: answer).get_collection("products")
+
+
+async def test_an_unscoped_404_stays_a_plain_not_found(make_client: MakeClient) -> None:
+    """Namespace routes carry no X-Namespace: their 404 is about the namespace asked for."""
+    with pytest.raises(ApiError) as caught:
+        await make_client(_not_found).request("GET", "/v1/namespaces/ns-other")
+    assert caught.value.info.type == "not_found" and caught.value.status == 404
+
+
 @pytest.mark.parametrize(
     "answer",
     [

@@ -234,19 +234,13 @@ class MixpeekClient:
         params: dict[str, Any] | None = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """Send one API call (retrying where safe) and return its decoded JSON body."""
-        response = await self._send(method, path, json=json, params=params, idempotent=idempotent)
-        return self._decode(response)
+        """Send one API call (retrying where safe) and return its decoded JSON body.
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
+        Wherever the API says the namespace is not there (the X-Namespace-Unresolved header
+        on any answer, a 404 `namespace_not_found` to a namespaced call), the error is the
+        clear `namespace_unresolved` one: not "this resource is missing", which a planner
+        would read as "create it".
+        """
         method = method.upper()
         safe = is_safe(method, idempotent)
         headers = {}
@@ -315,7 +309,9 @@ class MixpeekClient:
                 + (self._deadline_note(retrying) if timed_out else ""),
             )
             raise ApiError(method, url, info) from None
-        return response
+        if "X-Namespace-Unresolved" in response.headers:
+            raise self._unresolved(method, url, response.status_code)
+        return self._decode(response)
 
     def _left(self, started: float, after: float = 0.0) -> float:
         """Seconds left before the deadline (infinite without one), once `after` more have passed."""
@@ -355,10 +351,13 @@ class MixpeekClient:
         raise self._error(request.method, redact(str(request.url), self._secrets), response)
 
     def _error(self, method: str, url: str, response: httpx.Response) -> ApiError:
-        if response.status_code == 404 and "X-Namespace-Unresolved" in response.headers:
+        info = parse_error(response.status_code, response.content, response.reason_phrase, self._secrets)
+        scoped = "X-Namespace" in response.request.headers
+        if response.status_code == 404 and (
+            "X-Namespace-Unresolved" in response.headers or (scoped and info.code == "namespace_not_found")
+        ):
             # Not "this resource is missing": nothing in an unresolved namespace can be found.
             return self._unresolved(method, url, response.status_code)
-        info = parse_error(response.status_code, response.content, response.reason_phrase, self._secrets)
         return ApiError(method, url, info)
 
     def _decode(self, response: httpx.Response) -> Any:
@@ -400,20 +399,15 @@ class MixpeekClient:
     async def _list_page(self, path: str, body: dict[str, Any], params: dict[str, Any], envelope: Envelope) -> Page:
         """One page of a list route; a `namespace_unresolved` error when the namespace is not there.
 
-        The API marks an unresolved namespace on a list (the X-Namespace-Unresolved header,
-        a `warnings[]` entry) rather than failing; some servers answer 404 `namespace_not_found`.
-        An empty listing then says nothing about the namespace: planning from it would try to
-        create everything again.
+        The API marks an unresolved namespace on a list rather than failing: the
+        X-Namespace-Unresolved header (which `request` turns into the error for every call) or,
+        on the lists that document it, a `warnings[]` entry. An empty listing then says nothing
+        about the namespace: planning from it would try to create everything again.
         """
-        try:
-            response = await self._send("POST", path, json=body, params=params, idempotent=True)
-        except ApiError as err:
-            if err.status == 404 and err.info.code == "namespace_not_found":
-                raise self._unresolved(err.method, err.url, err.status) from None
-            raise
-        page = read_page(self._decode(response), envelope)
-        if page.namespace_unresolved or "X-Namespace-Unresolved" in response.headers:
-            raise self._unresolved("POST", redact(str(response.request.url), self._secrets), response.status_code)
+        page = read_page(await self.request("POST", path, json=body, params=params, idempotent=True), envelope)
+        if page.namespace_unresolved:
+            url = redact(str(self._http.build_request("POST", path, params=params).url), self._secrets)
+            raise self._unresolved("POST", url, 200)
         return page
 
     def _unresolved(self, method: str, url: str, status: int) -> ApiError:

@@ -126,17 +126,22 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, str(value))
 
 
+def _partition_sorted(
+    docs: list[dict[str, Any]], value_of: Callable[[Mapping[str, Any]], Any], key: Callable[[Any], Any], desc: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The documents that have a value (not None), sorted by ``key`` of it; those without, in their order."""
+    present = [d for d in docs if value_of(d) is not None]
+    present.sort(key=lambda d: key(value_of(d)), reverse=desc)
+    return present, [d for d in docs if value_of(d) is None]
+
+
 def sort_attribute(
     ctx: StageContext, docs: Docs, params: SortAttributeParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     docs = docs or []
-    path = params.field
     desc = params.direction != "asc"
-    nulls_last = params.nulls_last
-    present = [d for d in docs if D.get_plain(d, path) is not None]
-    nulls = [d for d in docs if D.get_plain(d, path) is None]
-    present.sort(key=lambda d: _sort_key(D.get_plain(d, path)), reverse=desc)
-    ordered = present + nulls if nulls_last or desc else nulls + present
+    present, nulls = _partition_sorted(docs, lambda d: D.get_plain(d, params.field), _sort_key, desc)
+    ordered = present + nulls if params.nulls_last or desc else nulls + present
     return StageOutput(ordered, len(docs))
 
 
@@ -144,21 +149,17 @@ def sort_relevance(
     ctx: StageContext, docs: Docs, params: SortRelevanceParams, pre_filters: Predicate, where: str
 ) -> StageOutput:
     docs = docs or []
-    path = params.score_field
-    desc = params.direction != "asc"
-    missing = params.missing_score
 
     def number(d: Mapping[str, Any]) -> float | None:
-        v = D.get_plain(d, path)
+        v = D.get_plain(d, params.score_field)
         return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
-    scored = sorted((d for d in docs if number(d) is not None), key=lambda d: number(d) or 0.0, reverse=desc)
-    if missing == "preserve":
+    scored, unscored = _partition_sorted(docs, number, float, params.direction != "asc")
+    if params.missing_score == "preserve":
         it = iter(scored)
         ordered = [d if number(d) is None else next(it) for d in docs]
     else:
-        unscored = [d for d in docs if number(d) is None]
-        ordered = scored + unscored if missing == "bottom" else unscored + scored
+        ordered = scored + unscored if params.missing_score == "bottom" else unscored + scored
     return StageOutput(ordered, len(docs))
 
 

@@ -243,10 +243,7 @@ class MixpeekClient:
         """
         method = method.upper()
         safe = is_safe(method, idempotent)
-        headers = {}
-        if self.namespace and not path.startswith(_UNSCOPED_PREFIXES):
-            headers["X-Namespace"] = self.namespace
-        request = self._http.build_request(method, path, json=json, params=params, headers=headers)
+        request = self._build(method, path, json=json, params=params)
         url = redact(str(request.url), self._secrets)
 
         def retryable(exc: BaseException) -> bool:
@@ -297,21 +294,33 @@ class MixpeekClient:
                 error.info.message += self._deadline_note(retrying)
             raise ApiError(method, url, error.info) from None
         except httpx.TransportError as exc:
-            sent = "" if transport_error_is_retryable(exc, False) else (" (the request may have reached the server)")
             timed_out = ended_by_deadline or (
                 isinstance(exc, httpx.TimeoutException) and self._left(started) <= 0 and self.deadline is not None
             )
-            info = ApiErrorInfo(
-                status=0,
-                type="connection_error",
-                code="deadline_exceeded" if timed_out else _snake(type(exc).__name__),
-                message=redact(f"{type(exc).__name__}: {exc or 'no detail'}{sent}", self._secrets)
-                + (self._deadline_note(retrying) if timed_out else ""),
-            )
-            raise ApiError(method, url, info) from None
+            raise self._connection_error(method, url, exc, self._deadline_note(retrying) if timed_out else "") from None
         if "X-Namespace-Unresolved" in response.headers:
             raise self._unresolved(method, url, response.status_code)
         return self._decode(response)
+
+    def _build(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> httpx.Request:
+        """The request, with X-Namespace on every route that lives in a namespace."""
+        headers = {}
+        if self.namespace and not path.startswith(_UNSCOPED_PREFIXES):
+            headers["X-Namespace"] = self.namespace
+        return self._http.build_request(method, path, json=json, params=params, headers=headers)
+
+    def _connection_error(self, method: str, url: str, exc: httpx.TransportError, deadline_note: str) -> ApiError:
+        """No answer: `deadline_exceeded` when the deadline ended it (``deadline_note`` says how), else the cause."""
+        sent = "" if transport_error_is_retryable(exc, False) else " (the request may have reached the server)"
+        info = ApiErrorInfo(
+            status=0,
+            type="connection_error",
+            code="deadline_exceeded" if deadline_note else _snake(type(exc).__name__),
+            message=redact(f"{type(exc).__name__}: {exc or 'no detail'}{sent}", self._secrets) + deadline_note,
+        )
+        return ApiError(method, url, info)
 
     def _left(self, started: float, after: float = 0.0) -> float:
         """Seconds left before the deadline (infinite without one), once `after` more have passed."""
@@ -406,7 +415,7 @@ class MixpeekClient:
         """
         page = read_page(await self.request("POST", path, json=body, params=params, idempotent=True), envelope)
         if page.namespace_unresolved:
-            url = redact(str(self._http.build_request("POST", path, params=params).url), self._secrets)
+            url = redact(str(self._build("POST", path, params=params).url), self._secrets)
             raise self._unresolved("POST", url, 200)
         return page
 

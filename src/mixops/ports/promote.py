@@ -31,6 +31,7 @@ from mixops.ports.reconcile import Planned, TestSelect, plan_and_apply
 from mixops.ports.stamps import Records, read_records, record_run
 from mixops.ports.target import connect, describe
 from mixops.ports.testrunner import live_tests
+from mixops.ports.userpaths import shell_word
 
 # Runs the stack's tests against the namespace's live resources (by id there).
 TestRun = Callable[[MixpeekClient, Stack, str], Awaitable[Sequence[TestOutcome]]]
@@ -62,32 +63,51 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
     if records.declared == 0 and not stack_entries(records):
         return "the manifests declare no resources: there is nothing to promote"
     reasons: list[str] = []
+    there = shell_word(env)
     if records.missing:
         reasons.append(f"not applied in {env!r}: " + ", ".join(records.missing))
     if records.other_digest:
         runs = ", ".join(f"{r} runs {d or 'an unrecorded digest'}" for r, d in records.other_digest)
         reasons.append(f"{env!r} runs another version of the manifests (current digest {records.digest}): {runs}")
     if reasons:
-        return "; ".join(reasons) + f" (apply the manifests there first: {mixops} apply --env {env} --tests all)"
+        reasons[-1] += f" (apply the manifests there first: {mixops} apply --env {there} --tests all)"
+    if records.foreign:
+        # An apply there would refuse them too ("owned by stack ..."): applying again is no fix.
+        owned = listing([_owned_by(label, stack) for label, stack in records.foreign])
+        them = "it" if len(records.foreign) == 1 else "them"
+        reasons.append(
+            f"in {env!r}, {owned}"
+            f" (take {them} over there: {mixops} apply --env {there} --adopt --tests all;"
+            f" or rename {them} in the manifests)"
+        )
+    if reasons:
+        return "; ".join(reasons)
     if records.failed:
         when = ", ".join(f"{r} at {at}" for r, at in records.failed)
         return (
             f"the last test run in {env!r} for digest {records.digest} failed ({when}); "
-            f"fix it, then re-run the tests there: {mixops} test --env {env}"
+            f"fix it, then re-run the tests there: {mixops} test --env {there}"
         )
     if records.untested:
         where = "" if len(records.untested) == records.declared else " on " + listing(list(records.untested))
         return (
             f"no run of the whole test set in {env!r} for digest {records.digest} is recorded{where} "
             "(an apply records its run only when it runs every test, as with --tests all); "
-            f"run them there: {mixops} test --env {env}"
+            f"run them there: {mixops} test --env {there}"
         )
     return None
 
 
+def _owned_by(label: str, stack: str | None) -> str:
+    """`application 'c/taxonomy/t' is attached but owned by stack 'b'`: what is there, and whose it is."""
+    whose = f"owned by stack {stack!r}" if stack else "not managed by mixops"
+    return f"{label} is attached but {whose}" if label.startswith("application ") else f"{label} exists but is {whose}"
+
+
 def stack_entries(records: Records) -> tuple[str, ...]:
     """The application entries the manifests declare, attached in the namespace or not."""
-    return records.entries + tuple(m for m in records.missing if m.startswith("application "))
+    labels = records.missing + tuple(label for label, _ in records.foreign)
+    return records.entries + tuple(m for m in labels if m.startswith("application "))
 
 
 async def source_records(project: Project, env: str, *, parallelism: int = 8) -> Records:

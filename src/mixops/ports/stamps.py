@@ -146,7 +146,7 @@ class Records:
     """What a namespace says about one stack digest (pure reading of the stamps)."""
 
     digest: str
-    missing: tuple[str, ...]  # declared resources absent or not owned
+    missing: tuple[str, ...]  # declared resources (and application entries) absent
     other_digest: tuple[tuple[str, str | None], ...]  # (resource, its mixops_applied)
     untested: tuple[str, ...]  # no test record for this digest
     failed: tuple[tuple[str, str], ...]  # (resource, when the failing run happened)
@@ -159,10 +159,13 @@ class Records:
     # stack's there (names). They carry no stamps of their own (their collection may be another
     # stack's), so the gate checks that each is there; absent ones are in `missing`.
     entries: tuple[str, ...] = ()
+    # Declared resources and entries present there but recorded for another stack, or for
+    # none: (resource, that stack or None). An apply would refuse them until adopted.
+    foreign: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def applied(self) -> bool:
-        return self.declared > 0 and not self.missing and not self.other_digest
+        return self.declared > 0 and not self.missing and not self.other_digest and not self.foreign
 
     @property
     def tests_passed(self) -> bool:
@@ -173,6 +176,7 @@ def read_records(stack: Stack, live: LiveState) -> Records:
     digest = stack.digest()
     owner = stack.project.stack
     missing, other, untested, failed = [], [], [], []
+    foreign: list[tuple[str, str | None]] = []
     runs: list[dict[str, Any]] = []
     declared = 0
     for kind in STAMPED_KINDS:
@@ -180,8 +184,11 @@ def read_records(stack: Stack, live: LiveState) -> Records:
             declared += 1
             label = f"{kind} {name!r}"
             res = live.resources.get((kind, name))
-            if res is None or res.owner_stack != owner:
+            if res is None:
                 missing.append(label)
+                continue
+            if res.owner_stack != owner:
+                foreign.append((label, res.owner_stack))
                 continue
             applied = res.metadata.get(APPLIED_KEY)
             if applied != digest:
@@ -198,8 +205,10 @@ def read_records(stack: Stack, live: LiveState) -> Records:
     entries = []
     for name in sorted(stack.applications):
         entry = live.resources.get(("application", name))
-        if entry is None or entry.owner_stack != owner:
+        if entry is None:
             missing.append(f"application {name!r}")
+        elif entry.owner_stack != owner:
+            foreign.append((f"application {name!r}", entry.owner_stack))
         else:
             entries.append(name)
     return Records(
@@ -212,6 +221,7 @@ def read_records(stack: Stack, live: LiveState) -> Records:
         tested_at,
         counts,
         tuple(entries),
+        tuple(foreign),
     )
 
 

@@ -66,6 +66,32 @@ def test_a_misspelt_extractor_on_a_collection_the_plan_creates(fresh: Path) -> N
     assert "Plan: 14 to create, 0 to update, 0 new versions, 0 to replace, 0 to delete" in result.output
 
 
+def test_a_misspelt_output_on_a_collection_the_plan_creates(fresh: Path) -> None:
+    # The extractor is right: which outputs it has comes from the extractor catalog.
+    bad = "mixpeek://text_extractor@v1/text_embeding"
+    edit(fresh, RETRIEVERS, URI, bad)
+    line = line_of(fresh, RETRIEVERS, bad)
+    assert mixops(fresh, "validate").exit_code == 0
+    for args in (("plan",), ("apply", "--auto-approve")):
+        result = mixops(fresh, *args)
+        assert result.exit_code == 1, result.output
+        assert result.output.splitlines()[-1] == (
+            f"  retriever 'product_search' uses feature '{bad}' ({RETRIEVERS}:{line}), which collection 'products' "
+            "will not have: this plan creates it with text_extractor v1, whose feature URIs are "
+            f"{URI} (GET /v1/collections/features/extractors) (did you mean '{URI}'?)"
+        ), result.output
+    github = mixops(fresh, "plan", "--format", "github")
+    assert github.output.startswith(
+        f"::error file={RETRIEVERS},line={line},col=17,title=mixops::"
+        "retrievers[0].stages[0].config.parameters.searches[0].feature_uri: "
+    ), github.output
+    # Nothing was written: fixed, the plan still creates everything.
+    edit(fresh, RETRIEVERS, bad, URI)
+    result = mixops(fresh, "plan", "--no-tests")
+    assert result.exit_code == 0, result.output
+    assert "Plan: 14 to create, 0 to update, 0 new versions, 0 to replace, 0 to delete" in result.output
+
+
 def test_the_old_extractor_s_uris_on_a_collection_replaced_with_a_new_one(fresh: Path) -> None:
     assert mixops(fresh, "apply", "--auto-approve", "--no-tests").exit_code == 0
     edit(fresh, "manifests/collections.yaml", PRODUCTS_EXTRACTOR, PRODUCTS_EXTRACTOR.replace("v1", "v2"))
@@ -82,6 +108,20 @@ def test_the_old_extractor_s_uris_on_a_collection_replaced_with_a_new_one(fresh:
         ], result.output
         assert "it is built by text_extractor v2" in refused[0]
         assert "(did you mean 'mixpeek://text_extractor@v2/embedding'?)" in refused[0]
+    # With the new extractor's URIs the replacement plans; the local catalog lists no outputs
+    # for text_extractor v2, so the plan says it checked only the extractor part.
+    # The first three searches in retrievers.yaml, and the first cluster, read products.
+    for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):
+        edit(fresh, file, URI, URI.replace("@v1", "@v2"), count=n)
+    result = mixops(fresh, "plan", "--allow-data-loss", "--no-tests")
+    assert result.exit_code == 0, result.output
+    assert (
+        "the feature URIs used on collection 'products', which this plan replaces, are checked for their "
+        "extractor (text_extractor v2) but not its outputs: GET /v1/collections/features/extractors lists no "
+        "vector outputs for text_extractor v2"
+    ) in " ".join(result.output.split())
+    for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):
+        edit(fresh, file, URI.replace("@v1", "@v2"), URI, count=n)
     # Nothing was replaced: with the old extractor back, there is nothing to do.
     edit(fresh, "manifests/collections.yaml", PRODUCTS_EXTRACTOR.replace("v1", "v2"), PRODUCTS_EXTRACTOR)
     result = mixops(fresh, "plan", "--no-tests")

@@ -30,6 +30,7 @@ ROUTES: dict[str, str | None] = {
     "DELETE /v1/collections/{collection_identifier}": None,
     "DELETE /v1/retrievers/{retriever_id}": None,
     "GET /v1/clusters/{cluster_id}/executions": None,
+    "GET /v1/collections/features/extractors": None,
     "GET /v1/collections/{collection_identifier}": None,
     "GET /v1/collections/{collection_identifier}/documents/{document_id}": None,
     "GET /v1/retrievers/{retriever_id}/executions/{execution_id}": None,

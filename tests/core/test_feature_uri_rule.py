@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mixops.core.feature_uris import checkable, could_resolve, parse_uri, predicted_collection, suggestion
+from mixops.core.feature_uris import Output, checkable, could_resolve, parse_uri, predicted_collection, suggestion
 
 # Short names over a small alphabet with underscores: the collisions the rule must survive
 # (an output that spells an index name, extractor and version parts run together) are common.
@@ -42,7 +42,7 @@ def test_a_uri_some_outputs_resolve_passes_the_offline_rule(
     uri = data.draw(uri_near(extractor, version, outputs))
     address = parse_uri(uri)
     assert address is not None
-    collection = predicted_collection("c", extractor, version, tuple(outputs))
+    collection = predicted_collection("c", extractor, version, tuple(Output(o) for o in outputs))
     if collection.has_feature(uri):
         assert could_resolve(address, extractor, version), (uri, extractor, version, outputs)
 

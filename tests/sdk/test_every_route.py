@@ -160,6 +160,7 @@ def test_every_route_answers_what_the_sdk_reads(driver: tuple[Driver, Any]) -> N
     d.call("CollectionsApi", "update_collection", cid, {"description": "patched"})
     d.call("CollectionsApi", "describe_collection_features", cid)
     d.call("FeaturesApi", "discover_features")
+    d.call("FeatureExtractorsApi", "list_feature_extractors")
     doc = d.call(
         "CollectionDocumentsApi",
         "create_document",

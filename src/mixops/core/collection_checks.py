@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from mixops.core.feature_uris import checkable, could_resolve, prefix, suggestion
+from mixops.core.feature_uris import (
+    CATALOG_ROUTE,
+    Output,
+    checkable,
+    could_resolve,
+    predicted_collection,
+    prefix,
+    suggestion,
+)
 from mixops.core.live import LiveState
 from mixops.core.locations import Path
 from mixops.core.stack import KINDS, Stack
@@ -103,7 +111,11 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
             live_col = live.collections.get(col)
             if live_col is None or _builder_changes(stack, live, col):
                 # Not there: reported once above, or created by this plan. Replaced by this plan
-                # (a new extractor): the indexes it will have are not the ones read now.
+                # (a new extractor): the indexes it will have are not the ones read now, but
+                # those its extractor gives, when the extractor catalog lists them.
+                predicted = _predicted_finding(stack, live, use, col)
+                if predicted is not None:
+                    out.append(predicted)
                 continue
             problem = None
             if not live_col.has_feature(use.uri):
@@ -111,6 +123,91 @@ def check_collections(stack: Stack, live: LiveState) -> list[CollectionFinding]:
                 problem = f"{use.kind} {use.name!r} uses feature {use.uri!r}, which collection {col!r} lacks ({have})"
             located = (_at(stack, use.kind, use.name, use.sub, problem),) if problem else ()
             out.append(CollectionFinding(col, use.uri, f"{use.kind} {use.name!r}", problem, live_col.id, located))
+    return out
+
+
+def _predicted_finding(stack: Stack, live: LiveState, use: FeatureUse, col: str) -> CollectionFinding | None:
+    """`use` on collection `col`, which this plan creates or replaces with a new extractor,
+    checked against the outputs the extractor catalog lists; None when they are not known."""
+    known = _catalog_outputs(stack, live, col)
+    address = checkable(use.uri)
+    if known is None or address is None:
+        return None
+    (name, version), outputs = known
+    predicted = predicted_collection(col, name, version, outputs)
+    user = f"{use.kind} {use.name!r}"
+    if predicted.has_feature(use.uri):
+        return CollectionFinding(col, use.uri, user)
+    have = ", ".join(dict.fromkeys(ix.feature_uri for ix in predicted.indexes))
+    # The plan's text output shows a problem without its position: the message names it.
+    at = _at(stack, use.kind, use.name, use.sub, "")
+    where = f" ({at.file}:{at.line})" if at.line else ""
+    message = (
+        f"{user} uses feature {use.uri!r}{where}, which collection {col!r} will not have: this plan "
+        f"{_fate(live, col)} it with {name} {version}, whose feature URIs are {have} ({CATALOG_ROUTE})"
+    )
+    fix = f"did you mean {suggestion(address, name, version, tuple(o.name for o in outputs))!r}?"
+    located = replace(at, message=message, fix=fix)
+    return CollectionFinding(col, use.uri, user, message, None, (located,))
+
+
+def _catalog_outputs(stack: Stack, live: LiveState, col: str) -> tuple[tuple[str, str], tuple[Output, ...]] | None:
+    declared = stack.collections.get(col)
+    catalog = live.extractor_catalog
+    if declared is None or declared.feature_extractor is None or catalog is None:
+        return None
+    key = (declared.feature_extractor.feature_extractor_name, declared.feature_extractor.version)
+    outputs = catalog.outputs.get(key)
+    return (key, outputs) if outputs else None
+
+
+def _fate(live: LiveState, col: str) -> str:
+    return "creates" if col not in live.collections else "replaces"
+
+
+def _predicted(stack: Stack, live: LiveState, col: str) -> bool:
+    """Whether the plan builds collection `col` anew: the manifests declare it and it does not
+    exist, or its extractor (or features) change, so its vector indexes are not the live ones."""
+    return col in stack.collections and (col not in live.collections or _builder_changes(stack, live, col))
+
+
+def needs_extractor_catalog(stack: Stack, live: LiveState) -> bool:
+    """Whether a feature URI is used on a collection the plan builds with a `feature_extractor`:
+    only then is the extractor catalog worth a request."""
+    return any(
+        checkable(use.uri) is not None and _predicted(stack, live, col) and _extractor(stack, col) is not None
+        for use in feature_uses(stack)
+        for col in use.collections
+    )
+
+
+def _extractor(stack: Stack, col: str) -> tuple[str, str] | None:
+    fe = stack.collections[col].feature_extractor if col in stack.collections else None
+    return None if fe is None else (fe.feature_extractor_name, fe.version)
+
+
+def unchecked_features(stack: Stack, live: LiveState) -> list[str]:
+    """One warning per collection the plan builds whose feature URIs are checked only for
+    their extractor and version (validate), not their outputs, saying why."""
+    out: list[str] = []
+    catalog = live.extractor_catalog
+    for col in sorted({c for use in feature_uses(stack) if checkable(use.uri) for c in use.collections}):
+        if not _predicted(stack, live, col):
+            continue
+        what = f"the feature URIs used on collection {col!r}, which this plan {_fate(live, col)},"
+        extractor = _extractor(stack, col)
+        if extractor is None:
+            out.append(f"{what} are not checked before apply: it is built from `features`, which name no extractor")
+            continue
+        if catalog is not None and catalog.outputs.get(extractor):
+            continue
+        if catalog is None:
+            why = f"the extractor catalog ({CATALOG_ROUTE}) was not read"
+        elif catalog.status != "present":
+            why = catalog.evidence
+        else:
+            why = f"{CATALOG_ROUTE} lists no vector outputs for {extractor[0]} {extractor[1]}"
+        out.append(f"{what} are checked for their extractor ({extractor[0]} {extractor[1]}) but not its outputs: {why}")
     return out
 
 
@@ -183,4 +280,6 @@ __all__ = [
     "collection_uses",
     "declared_feature_problems",
     "feature_uses",
+    "needs_extractor_catalog",
+    "unchecked_features",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from mixops.core.live import LiveCollection, VectorIndexInfo
 
@@ -91,6 +91,15 @@ CatalogStatus = Literal["present", "absent", "unknown"]
 
 
 @dataclass(frozen=True)
+class Output:
+    """One vector output of an extractor: the URI's last segment, and where it is stored
+    (`index.name`) when the catalog says; else `{extractor}_{version}_{output}` (3.6)."""
+
+    name: str
+    stored: str | None = None
+
+
+@dataclass(frozen=True)
 class ExtractorCatalog:
     """What the extractor catalog said: each listed (name, version) with its vector outputs.
 
@@ -100,13 +109,49 @@ class ExtractorCatalog:
 
     status: CatalogStatus
     evidence: str
-    outputs: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], tuple[Output, ...]] = field(default_factory=dict)
 
 
-def predicted_collection(name: str, extractor: str, version: str, outputs: tuple[str, ...]) -> LiveCollection:
-    """The collection as it will be once created with extractor@version (no id yet)."""
-    indexes = tuple(VectorIndexInfo(f"{extractor}_{version}_{o}", f"{prefix(extractor, version)}/{o}") for o in outputs)
-    return LiveCollection(id="", name=name, indexes=indexes)
+def catalog_from(body: Any) -> ExtractorCatalog:
+    """The catalog's answer as data. Only fields of FeatureExtractorResponseModel are read:
+    `feature_extractor_name`, `version`, and of each `required_vector_indexes` entry its
+    `name` (the URI's output) and `index.name` (where it is stored)."""
+    if not isinstance(body, list):
+        return ExtractorCatalog("unknown", f"{CATALOG_ROUTE} answered {type(body).__name__}, not a list of extractors")
+    outputs: dict[tuple[str, str], tuple[Output, ...]] = {}
+    for item in body:
+        if not isinstance(item, dict):
+            continue
+        name, version = item.get("feature_extractor_name"), item.get("version")
+        indexes = item.get("required_vector_indexes")
+        if not isinstance(name, str) or not isinstance(version, str) or not isinstance(indexes, list):
+            continue  # a null `required_vector_indexes` lists no outputs: the extractor stays unknown
+        found = [_output(ix) for ix in indexes if isinstance(ix, dict)]
+        listed = tuple(o for o in found if o is not None)
+        if listed:
+            outputs[(name, version)] = tuple(dict.fromkeys((*outputs.get((name, version), ()), *listed)))
+    return ExtractorCatalog("present", f"{CATALOG_ROUTE} answers", outputs)
+
+
+def _output(index: dict[str, Any]) -> Output | None:
+    name = index.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    inner = index.get("index")
+    stored = inner.get("name") if isinstance(inner, dict) else None
+    return Output(name, stored if isinstance(stored, str) and stored else None)
+
+
+def predicted_collection(name: str, extractor: str, version: str, outputs: tuple[Output, ...]) -> LiveCollection:
+    """The collection as it will be once created with extractor@version (no id yet): one index
+    per output, named as 3.6 derives it and also as the catalog stores it, when it says."""
+    indexes: list[VectorIndexInfo] = []
+    for o in outputs:
+        uri = f"{prefix(extractor, version)}/{o.name}"
+        for stored in dict.fromkeys((f"{extractor}_{version}_{o.name}", o.stored or "")):
+            if stored:
+                indexes.append(VectorIndexInfo(stored, uri))
+    return LiveCollection(id="", name=name, indexes=tuple(indexes))
 
 
 __all__ = [
@@ -114,6 +159,8 @@ __all__ = [
     "CatalogStatus",
     "ExtractorCatalog",
     "FeatureAddress",
+    "Output",
+    "catalog_from",
     "checkable",
     "could_resolve",
     "parse_uri",

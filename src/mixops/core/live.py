@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mixops.core.feature_uris import ExtractorCatalog
 
 # Suffix of the temporary name a replacement is created under (DESIGN.md 3:
 # replace without downtime). Kept short: names are capped at 90 + this.
@@ -75,6 +78,9 @@ class LiveState:
     # Collection name -> number of documents, counted for the collections a plan would delete
     # or replace (ports/reconcile.py reads them; None: the count could not be read).
     document_counts: dict[str, int | None] = field(default_factory=dict)
+    # The extractor catalog, read only for a plan that builds a collection some feature URI is
+    # used on (ports/capabilities.read_extractor_catalog); None: not read.
+    extractor_catalog: ExtractorCatalog | None = None
 
     # Short on purpose: see the hazard noted at Plan.__repr__ (core/plan.py).
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
-from mixops.core.collection_checks import collection_problems, collection_uses
+from mixops.core.collection_checks import collection_problems, collection_uses, unchecked_features
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
@@ -476,6 +476,7 @@ class _Builder:
     def _ensure_collections(self) -> None:
         # Shared with `mixops doctor` (core/collection_checks.py).
         self.problems.extend(collection_problems(self.stack, self.live))
+        self.warnings.extend(unchecked_features(self.stack, self.live))
 
     def _check_protect(self, steps: list[Step]) -> None:
         env = self.stack.project.environments[self.stack.environment]

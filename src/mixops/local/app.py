@@ -33,7 +33,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mixops.errors import STATUS_TYPES
-from mixops.local.api import apply_taxonomy, clusters, collections, namespaces, retrievers, tasks, taxonomies
+from mixops.local.api import (
+    apply_taxonomy,
+    clusters,
+    collections,
+    extractors,
+    namespaces,
+    retrievers,
+    tasks,
+    taxonomies,
+)
 from mixops.local.api.deps import LocalState, Settings, enforce_contract
 from mixops.local.db import Database
 from mixops.local.engine.embedder import Embedder, HashingEmbedder
@@ -49,7 +58,7 @@ VERSIONS_ENV = "MIXOPS_LOCAL_TAXONOMY_VERSIONS"
 SINGLE_HEADERS = frozenset({"authorization", "x-namespace"})
 
 # Routes the API serves without a key (the SDK sends none to them).
-PUBLIC_PATHS = frozenset({"/v1/collections/features", "/v1/retrievers/stages"})
+PUBLIC_PATHS = frozenset({"/v1/collections/features", "/v1/collections/features/extractors", "/v1/retrievers/stages"})
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -293,7 +302,7 @@ def create_app(
     )
     app.state.local = state
     _install_error_handlers(app)
-    for module in (namespaces, collections, apply_taxonomy, retrievers, taxonomies, clusters, tasks):
+    for module in (namespaces, extractors, collections, apply_taxonomy, retrievers, taxonomies, clusters, tasks):
         app.include_router(module.router, prefix="/v1")
     app.add_middleware(GuardMiddleware, state=state)
     return app

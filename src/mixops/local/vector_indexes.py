@@ -26,6 +26,9 @@ from mixops.local.engine.store import VectorIndex
 from mixops.local.problems import invalid
 
 TEXT_FALLBACK_FIELDS = ("text", "content", "title", "description")
+# The extractors the local backend computes vectors for (its feature catalog's text_search):
+# what its extractor catalog lists (local/api/extractors.py).
+LOCAL_EXTRACTORS = (("text_extractor", "v1"),)
 _METRICS = {"cosine": "cosine", "euclidean": "euclidean", "dot_product": "dot", "dot": "dot"}
 
 

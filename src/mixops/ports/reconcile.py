@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mixops.core.collection_checks import needs_extractor_catalog
 from mixops.core.live import LiveState
 from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask, mask_tree
@@ -27,7 +28,7 @@ from mixops.core.plan import (
 from mixops.core.stack import Stack
 from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
-from mixops.ports.capabilities import probe_taxonomy_versions
+from mixops.ports.capabilities import probe_taxonomy_versions, read_extractor_catalog
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
 from mixops.ports.lease import DEFAULT_TTL, stack_lock
@@ -97,7 +98,12 @@ async def build_for(
     client: MixpeekClient, stack: Stack, live: LiveState, options: PlanOptions, desired: DesiredSide | None = None
 ) -> Plan:
     """The plan for this API: built once, and again with the answer when a taxonomy's config
-    changes, whose path (new version or replacement) depends on the API (ports/capabilities.py)."""
+    changes, whose path (new version or replacement) depends on the API (ports/capabilities.py).
+
+    A plan that builds a collection some feature URI is used on first reads the extractor
+    catalog: the outputs that collection will have."""
+    if live.extractor_catalog is None and needs_extractor_catalog(stack, live):
+        live.extractor_catalog = await read_extractor_catalog(client)
     with gc_paused():
         plan = build_plan(stack, live, options, desired, now=dt.datetime.now(dt.UTC))
     if options.taxonomy_versions is not None or not needs_taxonomy_versions(plan):

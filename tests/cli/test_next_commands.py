@@ -74,7 +74,9 @@ def test_a_saved_plan_says_how_to_apply_it_from_where_the_user_stands(
     monkeypatch.chdir(project.parent)
     out = mixops("-C", "proj", "plan", "--no-tests", "--out", "my plan.json")
     assert out.exit_code == 0, out.output
-    assert "Saved the plan to 'my plan.json'; apply it with: mixops -C proj apply 'my plan.json'" in out.output
+    assert "Saved the plan to 'my plan.json'; apply it with: mixops -C proj apply 'my plan.json' --env local\n" in (
+        out.output
+    )
     applied = mixops("-C", "proj", "apply", "my plan.json", "--auto-approve", "--no-tests")
     assert applied.exit_code == 0, applied.output
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from tests.reconcile.conftest import actions, api, apply, edit, plan, resource
 from tests.reconcile.test_collections import REVIEW_SEARCH, REVIEWS, add_document, reviews, write
 
@@ -226,26 +226,79 @@ def test_a_saved_plan_with_a_backfill_applies_after_documents_were_ingested(proj
     assert all(asyncio.run(_tags(project_dir, docs)))  # the document ingested after the plan is enriched too
 
 
-def test_a_saved_plan_asked_with_backfill_says_to_ask_again_when_applying(project_dir: Path) -> None:
+def _mixops(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env={"NO_COLOR": "1"})
+
+
+def test_a_saved_plan_asked_with_backfill_says_to_ask_again_when_applying(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(project_dir, _with_entry())
-    runner = CliRunner()
-    assert runner.invoke(cli, ["-C", str(project_dir), "apply", "--auto-approve", "--no-tests"]).exit_code == 0
-    saved = project_dir / "plan.json"
-    args = ["-C", str(project_dir), "plan", "--no-tests", "--backfill", "reviews/product_tags", "--out", str(saved)]
-    assert runner.invoke(cli, args).exit_code == 0
-    refused = runner.invoke(cli, ["-C", str(project_dir), "apply", str(saved), "--auto-approve", "--no-tests"])
+    monkeypatch.chdir(project_dir.parent)  # the project is `-C catalog` from here
+    assert _mixops("-C", "catalog", "apply", "--auto-approve", "--no-tests").exit_code == 0
+    planned = _mixops("-C", "catalog", "plan", "--no-tests", "--backfill", "reviews/product_tags", "--out", "plan.json")
+    assert planned.exit_code == 0, planned.output
+    command = "mixops -C catalog apply plan.json --env local --backfill reviews/product_tags"
+    assert f"Saved the plan to plan.json; apply it with: {command}" in planned.output
+
+    refused = _mixops("-C", "catalog", "apply", "plan.json", "--auto-approve", "--no-tests")
     assert refused.exit_code == 1
-    assert "the plan now does not (a backfill asked for with --backfill when planning" in refused.output
-    assert "--backfill reviews/product_tags)" in refused.output
-    again = [
-        "-C",
-        str(project_dir),
-        "apply",
-        str(saved),
-        "--auto-approve",
-        "--no-tests",
-        "--backfill",
-        "reviews/product_tags",
-    ]
-    applied = runner.invoke(cli, again)
+    assert "edited" not in refused.output  # nothing accuses the user of editing the file
+    assert "planned with other --backfill flags than this apply was given" in refused.output
+    assert (
+        f"backfill {ENTRY!r}: the file has this step (--backfill reviews/product_tags when planning), "
+        "this apply does not ask for it"
+    ) in refused.output
+    assert f"give the --backfill flags it was planned with (and only those) when applying it: {command}" in (
+        refused.output
+    )
+    applied = _mixops(*command.split()[1:], "--auto-approve", "--no-tests")
     assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 1 done" in applied.output
+
+
+def test_a_saved_plan_applied_with_a_backfill_it_was_not_planned_with_is_refused_without_accusing(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project_dir, _with_entry())
+    monkeypatch.chdir(project_dir.parent)
+    assert _mixops("-C", "catalog", "apply", "--auto-approve", "--no-tests").exit_code == 0
+    assert _mixops("-C", "catalog", "plan", "--no-tests", "--out", "plan.json").exit_code == 0
+    asked = ["--backfill", "reviews/product_tags", "--auto-approve", "--no-tests"]
+    refused = _mixops("-C", "catalog", "apply", "plan.json", *asked)
+    assert refused.exit_code == 1  # a backfill is never added to a saved plan silently
+    assert "edited" not in refused.output
+    assert (
+        f"backfill {ENTRY!r}: this apply asks for it (--backfill reviews/product_tags), the file has no such step"
+    ) in refused.output
+    assert (
+        "when applying it: mixops -C catalog apply plan.json --env local; or, to apply with the flags given now, "
+        in (refused.output)
+    )
+    replan = "plan again with them: mixops -C catalog plan --env local --backfill reviews/product_tags --out plan.json"
+    assert replan in refused.output
+    assert _mixops("-C", "catalog", "apply", "plan.json", "--auto-approve", "--no-tests").exit_code == 0
+
+
+# Not a colour sequence: click drops those itself when output is not a terminal (as in these tests),
+# but sends this one (a terminal title change) through as it is.
+@pytest.mark.parametrize("name", ["reviews/taxonomy/product_tags\x1b]0;pwned\x07", "no-slashes\x07"])
+def test_a_backfill_step_name_from_a_plan_file_reaches_the_terminal_escaped(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    write(project_dir, _with_entry())
+    monkeypatch.chdir(project_dir.parent)
+    assert _mixops("-C", "catalog", "apply", "--auto-approve", "--no-tests").exit_code == 0
+    args = ["-C", "catalog", "plan", "--no-tests", "--backfill", "reviews/product_tags", "--out", "plan.json"]
+    assert _mixops(*args).exit_code == 0
+    saved = project_dir.parent / "plan.json"
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    [step] = [s for s in data["steps"] if s["kind"] == "backfill"]
+    step["name"] = name  # the file edited by hand (or by a tool) to hold a control character
+    step["depends_on"] = []
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    refused = _mixops("-C", "catalog", "apply", "plan.json", "--auto-approve", "--no-tests")
+    assert refused.exit_code == 1, refused.output
+    assert "internal error" not in refused.output
+    assert "\x1b" not in refused.output and "\x07" not in refused.output
+    assert f"backfill {name!r}: the file has this step" in refused.output

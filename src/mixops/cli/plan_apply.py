@@ -200,8 +200,12 @@ def plan(
     shown = "text" if fmt == "github" else fmt
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
+        # The flags a saved plan cannot carry: its environment (a protected one is never taken
+        # from the file) and the backfills asked for, without which it is refused.
+        asked = "".join(f" --backfill {shell_word(b)}" for b in flags.backfill)
         where = shell_word(out.as_posix())
-        click.echo(f"Saved the plan to {where}; apply it with: {project.invocation} apply {where}", err=True)
+        command = f"{project.invocation} apply {where} --env {shell_word(env_name)}{asked}"
+        click.echo(f"Saved the plan to {where}; apply it with: {command}", err=True)
     from mixops.cli.test_cmd import exit_for_tests
 
     exit_for_tests(result.tests)
@@ -294,6 +298,7 @@ def apply(
             parallelism=flags.parallelism,
             apply=True,
             saved=saved,
+            saved_from=planfile,
             confirm=confirm,
             emit=lambda line: click.echo(line),
             lock_timeout=lock_timeout,

@@ -47,6 +47,9 @@ ACTION_ORDER: dict[str, int] = {
     "noop": 6,
 }
 MARKERS = {"create": "+", "update": "~", "version": "~", "replace": "-/+", "delete": "-", "backfill": "*", "noop": " "}
+# Why a backfill step is due when `--backfill` named it. The flag is an input of the plan, not
+# of the manifests: a saved plan made with it is applied with it again (ports/reconcile.py).
+ASKED_BACKFILL = "asked for with --backfill"
 # A step is a resource's, or a backfill: the apply-taxonomy task over a collection's existing
 # documents, planned for one taxonomy application entry (named as that entry).
 StepKind = Literal["collection", "retriever", "taxonomy", "cluster", "application", "backfill"]
@@ -789,7 +792,7 @@ class _Builder:
             if app.backfill:
                 due += self._backfill_due(by_key, name, str(app.entry().get("taxonomy_id")))
             if name in asked:
-                due.append("asked for with --backfill")
+                due.append(ASKED_BACKFILL)
             if not due:
                 continue
             collection = self.live.collections.get(app.collection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from mixops.core.live import LiveState
 from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask, mask_tree
 from mixops.core.plan import (
+    ASKED_BACKFILL,
     DesiredSide,
     Plan,
     PlanOptions,
@@ -31,7 +33,7 @@ from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.capabilities import probe_taxonomy_versions, read_extractor_catalog
 from mixops.ports.client import MixpeekClient
 from mixops.ports.gcpause import gc_paused
-from mixops.ports.lease import DEFAULT_TTL, stack_lock
+from mixops.ports.lease import DEFAULT_TTL, Lease, NoLock, stack_lock
 from mixops.ports.live_reader import read_live
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import record_run, stamp_applied
@@ -170,6 +172,7 @@ async def _plan_only(
     *,
     parallelism: int,
     saved: Plan | None,
+    saved_from: Path | None,
     tests: TestSelect,
     test_pattern: str | None,
 ) -> Planned:
@@ -194,7 +197,7 @@ async def _plan_only(
                 live = await read_live(client, info.namespace)
             planned = Planned(stack, live, await counted_plan(client, stack, live, options, desired))
             if saved is not None:
-                check_saved_plan(saved, planned, mixops=project.invocation)
+                check_saved_plan(saved, planned, mixops=project.invocation, planfile=saved_from)
                 planned = Planned(stack, live, planned.plan.model_copy(update={"tests": saved.tests}))
             if tests != "none" and saved is None and stack.tests:
                 from mixops.ports.testrunner import TestRunner
@@ -243,11 +246,14 @@ def load_saved_plan(path: Path) -> Plan:
         raise PlanError(f"cannot use plan file {path.as_posix()}: {err}") from None
 
 
-def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops") -> None:
-    """Refuse a saved plan whose manifests or live objects changed since it was made.
+def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops", planfile: Path | None = None) -> None:
+    """Refuse a saved plan whose manifests or live objects changed since it was made, or
+    whose steps differ from the plan computed now.
 
-    `mixops` starts the command the refusal says to run (`Project.invocation`)."""
-    again = f"run `{mixops} plan --env {shell_word(fresh.stack.environment)}` again"
+    `mixops` and `planfile` (the file as the user named it) make the commands the refusal
+    says to run (`Project.invocation`)."""
+    env = shell_word(fresh.stack.environment)
+    again = f"run `{mixops} plan --env {env}` again"
     reasons = []
     if saved.environment != fresh.stack.environment or saved.namespace != fresh.live.namespace:
         reasons.append(f"it was made for environment {saved.environment!r} / namespace {saved.namespace!r}")
@@ -270,7 +276,10 @@ def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops") -> 
         reasons.append(f"it was made for target {saved.target!r}, this environment is {fresh.plan.target!r}")
     if reasons:
         raise StalePlanError("the saved plan is stale and was not applied:\n  " + "\n  ".join(reasons) + "\n" + again)
-    differences = _step_differences(saved, fresh.plan)
+    differences, flags = _step_differences(saved, fresh.plan)
+    if flags and not differences:
+        raise StalePlanError(_backfill_flags_refusal(saved, fresh.plan, flags, mixops, planfile, env))
+    differences += flags
     if differences:
         raise StalePlanError(
             "the saved plan differs from the plan computed now and was not applied (was the file edited?):\n  "
@@ -280,8 +289,45 @@ def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops") -> 
         )
 
 
-def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
-    """Every step on which the two plans disagree: action, changed fields, ids, anything apply reads."""
+def _backfill_flags_refusal(
+    saved: Plan, fresh: Plan, flags: list[str], mixops: str, planfile: Path | None, env: str
+) -> str:
+    """The refusal of a saved plan that differs from the plan now only in backfills `--backfill`
+    asked for on one side: no edit of the file, so no accusation; the commands that go ahead."""
+
+    def asked(plan: Plan) -> str:
+        return "".join(
+            f" --backfill {shell_word(_backfill_flag(s.name))}"
+            for s in plan.steps
+            if s.action == "backfill" and ASKED_BACKFILL in s.backfill_due
+        )
+
+    where = shell_word(planfile.as_posix()) if planfile is not None else "PLAN_FILE"
+    again = asked(fresh)
+    replan = (
+        f"; or, to apply with the flags given now, plan again with them: {mixops} plan --env {env}{again} --out {where}"
+    )
+    return (
+        "the saved plan was not applied: it was planned with other --backfill flags than this apply was "
+        "given, and apply runs exactly the file's steps (it adds or drops no backfill):\n  "
+        + "\n  ".join(flags)
+        + "\ngive the --backfill flags it was planned with (and only those) when applying it: "
+        + f"{mixops} apply {where} --env {env}{asked(saved)}"
+        + (replan if again else "")
+    )
+
+
+def _backfill_flag(name: str) -> str:
+    """`--backfill`'s value for a backfill step's name (`products/taxonomy/tags` -> `products/tags`)."""
+    parts = name.split("/")
+    return f"{parts[0]}/{parts[2]}" if len(parts) == 3 else name
+
+
+def _step_differences(saved: Plan, fresh: Plan) -> tuple[list[str], list[str]]:
+    """Every step on which the two plans disagree: action, changed fields, ids, anything apply reads.
+
+    Second, apart: backfill steps that one side has only because `--backfill` asked for them
+    there (given when planning and not when applying, or the other way round)."""
 
     def comparable(step: Step) -> str:
         data = step_json(step)
@@ -289,24 +335,34 @@ def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
         if step.action == "backfill":
             # How many documents the task will enrich grows with the collection's traffic;
             # the step does the same either way. (A delete's or replace's count is compared:
-            # documents that appeared since the plan would be lost unannounced.)
+            # documents that appeared since the plan would be lost unannounced.) Nor does
+            # it matter whether --backfill asked too for a backfill that is due anyway.
             data.pop("documents", None)
+            data["backfill_due"] = [d for d in step.backfill_due if d != ASKED_BACKFILL]
         return json.dumps(data, sort_keys=True, default=str)
+
+    def only_asked(step: Step) -> bool:
+        return step.action == "backfill" and step.backfill_due == (ASKED_BACKFILL,)
 
     mine = {s.key: s for s in saved.steps}
     now = {s.key: s for s in fresh.steps}
-    out = []
+    out: list[str] = []
+    flags: list[str] = []
     for key in sorted(set(mine) | set(now)):
         kind, name = key
         a, b = mine.get(key), now.get(key)
-        if b is not None and a is None:
-            out.append(f"{kind} {name!r}: the plan now says {b.action}, the file has no such step")
-        elif a is not None and b is None and kind == "backfill":
-            collection, _, taxonomy = name.split("/", 2)
-            out.append(
-                f"backfill {name!r}: the file has this step, the plan now does not (a backfill asked for with "
-                f"--backfill when planning is asked for again when applying: --backfill {collection}/{taxonomy})"
+        if b is not None and a is None and only_asked(b):
+            flags.append(
+                f"backfill {name!r}: this apply asks for it (--backfill {shell_word(_backfill_flag(name))}), "
+                "the file has no such step (it was planned without)"
             )
+        elif a is not None and b is None and only_asked(a):
+            flags.append(
+                f"backfill {name!r}: the file has this step (--backfill {shell_word(_backfill_flag(name))} "
+                "when planning), this apply does not ask for it"
+            )
+        elif b is not None and a is None:
+            out.append(f"{kind} {name!r}: the plan now says {b.action}, the file has no such step")
         elif a is not None and b is None:
             out.append(f"{kind} {name!r}: the file says {a.action}, the plan now has no such step")
         elif a is None or b is None:
@@ -315,9 +371,10 @@ def _step_differences(saved: Plan, fresh: Plan) -> list[str]:
             out.append(f"{kind} {name!r}: the file says {a.action}, the plan now says {b.action}")
         elif comparable(a) != comparable(b):
             out.append(f"{kind} {name!r}: the file's {a.action} step differs (changed fields or ids)")
-    if not out and [s.key for s in saved.steps] != [s.key for s in fresh.steps]:
+    ordered = [[s.key for s in p.steps if not only_asked(s)] for p in (saved, fresh)]
+    if not out and ordered[0] != ordered[1]:
         out.append("the file's steps are duplicated or in another order")
-    return out
+    return out, flags
 
 
 async def plan_and_apply(
@@ -328,6 +385,7 @@ async def plan_and_apply(
     parallelism: int = 8,
     apply: bool = False,
     saved: Plan | None = None,
+    saved_from: Path | None = None,
     confirm: Callable[[Plan], bool] = lambda _p: True,
     emit: Callable[[str], None] = lambda _line: None,
     lock_timeout: float = 0.0,
@@ -342,28 +400,30 @@ async def plan_and_apply(
 
     `tests` (not "none"): a plan runs the selected tests against the desired and
     live configs into `plan.tests`; an apply runs them against the applied
-    resources into `Planned.applied_tests`.
+    resources into `Planned.applied_tests`. `saved`: a saved plan, applied only if the plan now
+    is the same (`check_saved_plan`); `saved_from`: its file, as the user named it.
     """
     if not apply:
         planned = await _plan_only(
-            project, env_name, options, parallelism=parallelism, saved=saved, tests=tests, test_pattern=test_pattern
+            project,
+            env_name,
+            options,
+            parallelism=parallelism,
+            saved=saved,
+            saved_from=saved_from,
+            tests=tests,
+            test_pattern=test_pattern,
         )
         return planned, None
     info = describe(project, env_name)
     budget = project.config.environments[env_name].test_budget
     stack = load_stack(project, env_name)  # validated before the lease is taken: bad input changes nothing
-    env = project.config.environments[env_name]
     async with (
         connect(project, env_name, parallelism=parallelism, secrets=stack.secrets) as client,
-        stack_lock(
-            client,
-            project.config.stack,
-            env.lock,
-            ttl=lease_ttl,
-            check_with=f"{project.invocation} plan --env {shell_word(env_name)}",
-        ).hold(lock_timeout, emit) as lease,
+        _lock(client, project, env_name, lease_ttl).hold(lock_timeout, emit) as lease,
     ):
-        planned = await _planned(client, stack, info.namespace, options, saved, project.invocation)
+        check = functools.partial(check_saved_plan, mixops=project.invocation, planfile=saved_from)
+        planned = await _planned(client, stack, info.namespace, options, saved, check)
         report = None
         runner: TestRunner | None = None
         if tests != "none" and stack.tests:
@@ -398,6 +458,14 @@ async def plan_and_apply(
         return planned, report
 
 
+def _lock(client: MixpeekClient, project: Project, env_name: str, ttl: float) -> Lease | NoLock:
+    """The lock an apply takes in the environment (its `lock` setting)."""
+    again = f"{project.invocation} plan --env {shell_word(env_name)}"  # what a lost lease says to run
+    return stack_lock(
+        client, project.config.stack, project.config.environments[env_name].lock, ttl=ttl, check_with=again
+    )
+
+
 def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
     """A replacement's own tests against its temporary id, under the run's test budget."""
     from mixops.ports.testrunner import TestRunner, target_of
@@ -416,11 +484,16 @@ def _prover(runner: TestRunner, live: LiveState, pattern: str | None) -> Prover:
 
 
 async def _planned(
-    client: MixpeekClient, stack: Stack, namespace: str, options: PlanOptions, saved: Plan | None, mixops: str
+    client: MixpeekClient,
+    stack: Stack,
+    namespace: str,
+    options: PlanOptions,
+    saved: Plan | None,
+    check: Callable[[Plan, Planned], None],
 ) -> Planned:
     planned = await make_plan(client, stack, namespace, options)
     if saved is not None:
         # What runs is the plan computed now, which the check found equal to the file:
         # a saved plan can only be refused, never widen what apply does.
-        check_saved_plan(saved, planned, mixops=mixops)
+        check(saved, planned)
     return planned

@@ -139,7 +139,7 @@ def test_a_collection_built_from_features_is_named_as_unchecked(tmp_path: Path) 
     assert not needs_extractor_catalog(stack, empty(None))
     assert unchecked_features(stack, empty()) == [
         "the feature URIs used on collection 'products', which this plan creates, are not checked before apply: "
-        "it is built from `features`, which name no extractor"
+        "it is built from `features`, and no documented field says which extractor a feature key selects"
     ]
 
 

@@ -116,6 +116,9 @@ def test_a_fresh_namespace_is_ready_and_nothing_is_probed_against_collections_no
     clustering = found["ad-hoc clustering"]
     assert clustering["status"] == "unknown", clustering
     assert "reads collection 'products', which does not exist yet (apply first)" in clustering["detail"]
+    # The outputs of the feature URIs on the collections to be created are known before apply.
+    catalog = found["extractor catalog"]
+    assert catalog["status"] == "present" and "lists the outputs of text_extractor v1" in catalog["detail"]
 
 
 def test_json_report(project: Path) -> None:
@@ -186,6 +189,7 @@ async def test_doctor_writes_nothing(applied: Path) -> None:
     assert found["GET /v1/taxonomies/{identifier}"].status == "ok"
     assert found["GET /v1/clusters/{cluster_id}/executions"].status == "ok"
     assert found["taxonomy versions"].status == "present"
+    assert found["extractor catalog"].status == "not needed"  # every collection exists
     assert found["plan"].detail == "can be made: 0 create, 0 update, 0 version, 0 replace, 0 delete, 14 unchanged"
 
 
@@ -307,6 +311,18 @@ async def test_absent_capabilities_are_reported_and_do_not_block(project: Path) 
     assert found["ad-hoc clustering"].status == "absent" and not found["ad-hoc clustering"].blocking
     assert found["ad-hoc retriever execute"].status == "absent"
     assert "HTTP 404" in found["ad-hoc clustering"].detail
+
+
+async def test_an_absent_extractor_catalog_is_reported_and_does_not_block(fresh: Path) -> None:
+    def rule(request: httpx.Request) -> httpx.Response | None:
+        return not_found(request) if request.url.path == "/v1/collections/features/extractors" else None
+
+    report = await report_through(fresh, rule=rule)
+    assert report.ready, report.lines()
+    row = rows(report)["extractor catalog"]
+    assert (row.status, row.blocking) == ("absent", False)
+    assert row.detail.endswith("answered HTTP 404 not_found: feature URIs on collections the plan builds are "
+                               "checked for their extractor only")  # fmt: skip
 
 
 async def test_a_list_route_that_fails_blocks(project: Path) -> None:

@@ -197,7 +197,12 @@ def unchecked_features(stack: Stack, live: LiveState) -> list[str]:
         what = f"the feature URIs used on collection {col!r}, which this plan {_fate(live, col)},"
         extractor = _extractor(stack, col)
         if extractor is None:
-            out.append(f"{what} are not checked before apply: it is built from `features`, which name no extractor")
+            # The feature catalog (GET /v1/collections/features) lists keys in free-form objects: which
+            # extractor a key selects is not a documented field, so it is not read (the contract rule).
+            out.append(
+                f"{what} are not checked before apply: it is built from `features`, and no documented field "
+                "says which extractor a feature key selects"
+            )
             continue
         if catalog is not None and catalog.outputs.get(extractor):
             continue

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from mixops.core.collection_checks import check_collections
+from mixops.core.collection_checks import check_collections, needs_extractor_catalog
 from mixops.core.live import LiveState
 from mixops.core.models.tests import ClusterTest, RetrieverTest, TaxonomyTest
 from mixops.core.placeholders import mask
@@ -42,7 +42,7 @@ from mixops.core.stack import Stack
 from mixops.core.surfaces import taxonomy_path
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
 from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, Problem, ProjectError
-from mixops.ports.capabilities import probe_taxonomy_versions
+from mixops.ports.capabilities import probe_taxonomy_versions, read_extractor_catalog
 from mixops.ports.client import MixpeekClient
 from mixops.ports.lease import lock_name, probe_lease
 from mixops.ports.live_reader import build_live_state
@@ -318,6 +318,7 @@ class _Doctor:
         assert self.stack is not None
         tests = self.stack.tests
         await self._taxonomy_versions(live)
+        await self._extractor_catalog(live)
         if any(isinstance(t, RetrieverTest) for t in tests):
             got = await _try(self.client.request("POST", "/v1/retrievers/executions/list", json={}, idempotent=True))
             item = "ad-hoc retriever execute"
@@ -365,6 +366,22 @@ class _Doctor:
             "unknown": "a taxonomy config change is a replacement (clone-and-swap), the path that needs no versions",
         }[probe.status]
         self.add("capabilities", item, probe.status, f"{probe.evidence}: {then}")
+
+    async def _extractor_catalog(self, live: LiveState) -> None:
+        """The plan's own read (ports/capabilities.py): whether the outputs of feature URIs on
+        collections the plan builds can be checked before apply."""
+        assert self.stack is not None
+        item = "extractor catalog"
+        if not needs_extractor_catalog(self.stack, live):
+            self.add("capabilities", item, "not needed", "no feature URI is used on a collection the plan builds")
+            return
+        catalog = await read_extractor_catalog(self.client)
+        if catalog.status == "present":
+            listed = ", ".join(f"{name} {version}" for name, version in sorted(catalog.outputs)) or "no extractor"
+            then = f"lists the outputs of {listed}: feature URIs on collections the plan builds are checked"
+        else:
+            then = "feature URIs on collections the plan builds are checked for their extractor only"
+        self.add("capabilities", item, catalog.status, f"{catalog.evidence}: {then}")
 
     async def _adhoc_clustering(self, live: LiveState) -> None:
         assert self.stack is not None

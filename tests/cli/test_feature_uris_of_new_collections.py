@@ -127,3 +127,34 @@ def test_the_old_extractor_s_uris_on_a_collection_replaced_with_a_new_one(fresh:
     result = mixops(fresh, "plan", "--no-tests")
     assert result.exit_code == 0, result.output
     assert "No changes." in result.output
+
+
+def test_a_misspelt_output_on_a_collection_replaced_with_a_new_extractor(fresh: Path) -> None:
+    # products is first built by an extractor the local catalog does not list, then replaced with
+    # text_extractor v1, which it lists: the replacement's URIs are known before it exists.
+    old_name = "      feature_extractor_name: other_text_extractor\n" + PRODUCTS_EXTRACTOR
+    new_name = "      feature_extractor_name: text_extractor\n" + PRODUCTS_EXTRACTOR
+    other, bad = "mixpeek://other_text_extractor@v1/embedding", "mixpeek://text_extractor@v1/text_embeding"
+    edit(fresh, "manifests/collections.yaml", new_name, old_name)
+    for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):  # the searches and cluster on products
+        edit(fresh, file, URI, other, count=n)
+    result = mixops(fresh, "apply", "--auto-approve", "--no-tests")
+    assert result.exit_code == 0, result.output
+    edit(fresh, "manifests/collections.yaml", old_name, new_name)
+    for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):
+        edit(fresh, file, other, bad, count=n)
+    for args in (("plan", "--allow-data-loss"), ("apply", "--allow-data-loss", "--auto-approve")):
+        result = mixops(fresh, *args)
+        assert result.exit_code == 1, result.output
+        text = " ".join(result.output.split())
+        assert (
+            f"retriever 'product_search' uses feature '{bad}' ({RETRIEVERS}:25), which collection 'products' will "
+            f"not have: this plan replaces it with text_extractor v1, whose feature URIs are {URI}"
+        ) in text, result.output
+        assert f"cluster 'product_groups' uses feature '{bad}' (manifests/clusters.yaml:16)" in text
+    # Nothing was replaced: fixed, the plan still replaces products.
+    for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):
+        edit(fresh, file, bad, URI, count=n)
+    result = mixops(fresh, "plan", "--allow-data-loss", "--no-tests")
+    assert result.exit_code == 0, result.output
+    assert '-/+ collection "products" must be replaced' in result.output

@@ -4,6 +4,12 @@ A collection the manifests do not declare is only referenced, so a manifest nami
 one that is not there, or a feature URI its collection has no vector index for, makes
 every apply fail. The plan refuses to be made on these findings; `mixops
 doctor` shows them one per row, the satisfied ones included.
+
+A collection the plan creates, or replaces with a new extractor, has no indexes to read
+yet: a URI naming another extractor than its declared one is refused offline
+(`declared_feature_problems`, run by validate), and its outputs are checked against the
+extractor catalog when the plan read it (`_predicted_finding`), else a warning says
+they were not (`unchecked_features`). See core/feature_uris.py.
 """
 
 from __future__ import annotations
@@ -152,13 +158,11 @@ def _predicted_finding(stack: Stack, live: LiveState, use: FeatureUse, col: str)
 
 
 def _catalog_outputs(stack: Stack, live: LiveState, col: str) -> tuple[tuple[str, str], tuple[Output, ...]] | None:
-    declared = stack.collections.get(col)
+    """The declared extractor of `col` and the outputs the extractor catalog lists for it."""
+    key = _extractor(stack, col)
     catalog = live.extractor_catalog
-    if declared is None or declared.feature_extractor is None or catalog is None:
-        return None
-    key = (declared.feature_extractor.feature_extractor_name, declared.feature_extractor.version)
-    outputs = catalog.outputs.get(key)
-    return (key, outputs) if outputs else None
+    outputs = catalog.outputs.get(key) if key is not None and catalog is not None else None
+    return (key, outputs) if key is not None and outputs else None
 
 
 def _fate(live: LiveState, col: str) -> str:

@@ -127,3 +127,18 @@ def test_names_in_a_refusal_never_reach_the_terminal_raw(records: Records) -> No
     reason = refusal(records, "st\x1b[31mage")  # an environment name written with YAML's \e
     assert reason is not None and "\x1b" not in reason
     assert "--env $'st\\x1b[31mage'" in reason  # the command still pastes as it is
+
+
+def test_what_the_gate_reads_from_the_source_reaches_the_terminal_escaped() -> None:
+    title = "\x1b]0;pwned\x07"  # written into the source's metadata by anything with the API key
+    other = Records("d1", (), (("retriever 'a'", f"d0{title}"),), (), (), 1)
+    failed = Records("d1", (), (), (), (("retriever 'a'", f"2026{title}"),), 1)
+    for records in (other, failed):
+        reason = refusal(records, "staging")
+        assert reason is not None and "\x1b" not in reason and "\x07" not in reason
+        assert "\\x1b]0;pwned\\x07" in reason
+    tested = Records("d1", (), (), (), (), 1, tested_at=f"2026{title}", counts=(("passed", 1),))
+    assert (
+        gate_line("staging", tested)
+        == "'staging' runs digest d1, tested and passing (1 passed at 2026\\x1b]0;pwned\\x07)."
+    )

@@ -105,3 +105,15 @@ def test_a_file_edited_to_name_a_protected_environment_needs_that_environment_on
     result = _cli(project_dir, "apply", str(path), "--env", "guarded", "--auto-approve", "--no-tests")
     assert result.exit_code == 0, result.output
     assert "Apply complete" in result.output
+
+
+def test_what_a_stale_refusal_reads_from_the_file_reaches_the_terminal_escaped(project_dir: Path) -> None:
+    path, data = _saved(project_dir)
+    title = "\x1b]0;pwned\x07"  # a terminal title change: click passes it through when not a terminal too
+    data["manifest_digest"] = f"d{title}"
+    data["fingerprints"][f"retriever/ghost{title}"] = "f0"
+    result = _apply_file(project_dir, path, data)
+    assert result.exit_code == 1, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "the manifests changed (digest d\\x1b]0;pwned\\x07 when planned" in result.output
+    assert "retriever/ghost\\x1b]0;pwned\\x07 disappeared from the namespace" in result.output

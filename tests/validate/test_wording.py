@@ -67,3 +67,10 @@ def test_no_kind_declared_is_plural(project: Path) -> None:
     result = run(project, "validate")
     assert result.exit_code == 1
     assert "unknown taxonomy 'product_tags' (declare it: no taxonomies are declared)" in result.output
+
+
+def test_printable_escapes_only_what_would_not_print() -> None:
+    from mixops.core.wording import printable
+
+    assert printable("products/tags 'é'") == "products/tags 'é'"
+    assert printable("a\x1b[31mb\x07\u200bc") == "a\\x1b[31mb\\x07\\u200bc"

@@ -14,6 +14,7 @@ from mixops.cli.plan_apply import lock_timeout_option
 from mixops.cli.test_cmd import MARK, exit_for_tests, why
 from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
 from mixops.core.wording import count as count_of
+from mixops.core.wording import printable
 
 if TYPE_CHECKING:
     from mixops.core.plan import Plan
@@ -130,7 +131,7 @@ def promote(
 def gate_line(source: str, records: Records) -> str:
     """`'dev' runs digest 3f2a..., tested and passing (19 passed, 2 skipped at 2026-12-01T10:00:00+00:00).`"""
     run = tally(dict(records.counts)) if records.counts else ""
-    when = f" at {records.tested_at}" if records.tested_at else ""
+    when = f" at {printable(records.tested_at)}" if records.tested_at else ""  # read from the namespace
     detail = f" ({run}{when})" if run or when else ""
     entries = f", with {count_of(len(records.entries), 'application entry')} ({', '.join(records.entries)})"
     return f"{source!r} runs digest {records.digest}, tested and passing{detail}{entries if records.entries else ''}."

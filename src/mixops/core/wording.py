@@ -44,6 +44,14 @@ def listing(items: Sequence[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def printable(text: str) -> str:
+    """`text` as is when every character of it prints, else with those that do not as escapes
+    (`\\x1b`, `\\u200b`): text read from a file or a namespace never acts on the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def verb(n: int, one: str, many: str) -> str:
     """The verb agreeing with `n` things: `verb(2, "is", "are")` -> `are`."""
     return one if n == 1 else many
@@ -75,4 +83,14 @@ def action_counts(counts: Mapping[str, int], *, zeros: bool = True) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["ACTION_PHRASES", "action_count", "action_counts", "count", "listing", "plural", "verb", "with_article"]
+__all__ = [
+    "ACTION_PHRASES",
+    "action_count",
+    "action_counts",
+    "count",
+    "listing",
+    "plural",
+    "printable",
+    "verb",
+    "with_article",
+]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from mixops.core.outcomes import TestOutcome, green
 from mixops.core.plan import Plan, PlanOptions
 from mixops.core.stack import Stack
-from mixops.core.wording import listing
+from mixops.core.wording import listing, printable
 from mixops.errors import PromotionRefused
 from mixops.ports.apply import ApplyReport
 from mixops.ports.client import MixpeekClient
@@ -67,7 +67,8 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
     if records.missing:
         reasons.append(f"not applied in {env!r}: " + ", ".join(records.missing))
     if records.other_digest:
-        runs = ", ".join(f"{r} runs {d or 'an unrecorded digest'}" for r, d in records.other_digest)
+        # Digests and times are read from the namespace's metadata: shown escaped, as names are.
+        runs = ", ".join(f"{r} runs {printable(d) if d else 'an unrecorded digest'}" for r, d in records.other_digest)
         reasons.append(f"{env!r} runs another version of the manifests (current digest {records.digest}): {runs}")
     if reasons:
         reasons[-1] += f" (apply the manifests there first: {mixops} apply --env {there} --tests all)"
@@ -83,7 +84,7 @@ def refusal(records: Records, env: str, mixops: str = "mixops") -> str | None:
     if reasons:
         return "; ".join(reasons)
     if records.failed:
-        when = ", ".join(f"{r} at {at}" for r, at in records.failed)
+        when = ", ".join(f"{r} at {printable(at)}" for r, at in records.failed)
         return (
             f"the last test run in {env!r} for digest {records.digest} failed ({when}); "
             f"fix it, then re-run the tests there: {mixops} test --env {there}"

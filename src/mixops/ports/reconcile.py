@@ -28,6 +28,7 @@ from mixops.core.plan import (
     step_json,
 )
 from mixops.core.stack import Stack
+from mixops.core.wording import printable
 from mixops.errors import ApiError, MixopsError, PlanError, StalePlanError
 from mixops.ports.apply import Applier, ApplyReport, Prover
 from mixops.ports.capabilities import probe_taxonomy_versions, read_extractor_catalog
@@ -258,14 +259,14 @@ def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops", pla
     if saved.environment != fresh.stack.environment or saved.namespace != fresh.live.namespace:
         reasons.append(f"it was made for environment {saved.environment!r} / namespace {saved.namespace!r}")
     if saved.manifest_digest != fresh.plan.manifest_digest:
-        reasons.append(
-            f"the manifests changed (digest {saved.manifest_digest} when planned, {fresh.plan.manifest_digest} now)"
-        )
+        then = printable(saved.manifest_digest)  # read from the file, as the keys below are
+        reasons.append(f"the manifests changed (digest {then} when planned, {fresh.plan.manifest_digest} now)")
     now = fresh.plan.fingerprints
-    for key in sorted(set(saved.fingerprints) | set(now)):
-        before, after = saved.fingerprints.get(key), now.get(key)
+    for raw in sorted(set(saved.fingerprints) | set(now)):
+        before, after = saved.fingerprints.get(raw), now.get(raw)
         if before == after:
             continue
+        key = printable(raw)
         if before is None:
             reasons.append(f"{key} appeared in the namespace")
         elif after is None:

@@ -20,10 +20,11 @@ from mixops.core.collection_checks import collection_problems, collection_uses, 
 from mixops.core.diff import MISSING, field_changes
 from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.locations import render_path
+from mixops.core.models.collection import APPLICATION_TARGET, application_name
 from mixops.core.normalise import normalise, normalise_report
 from mixops.core.outcomes import TestOutcome
 from mixops.core.placeholders import mask
-from mixops.core.refpaths import rewrite_refs
+from mixops.core.refpaths import iter_refs, rewrite_refs
 from mixops.core.stack import KINDS, Kind, Stack
 from mixops.core.surfaces import (
     NO_VERSIONS,
@@ -160,6 +161,13 @@ class Step(_Strict):
         default=None,
         description="On a `replace` step: the id of a leftover temporary that cannot be changed in place; apply "
         "deletes it before it creates the replacement.",
+    )
+    detach_first: tuple[str, ...] = Field(
+        default=(),
+        description="Live ids (`<collection id>/<type>/<applied id>`) of this stack's application entries an "
+        "interrupted apply left that apply removes before this step's other writes: on a step that deletes a "
+        "leftover temporary (`clear_temporary`), the entries naming it; on a step that takes over a temporary "
+        "collection (`reuse_temporary` or `recover_from`), the entries on it that no declared entry takes over.",
     )
     # A taxonomy whose config changes (a re-pointed reference included): how, as the rule book
     # decided from the API's capability.
@@ -412,11 +420,19 @@ class _Builder:
     _recovering: dict[tuple[str, str], str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _taken_temporaries: set[tuple[str, str]] = field(default_factory=set)  # handled by a replace step
+    # (kind, temporary name) -> real name of every temporary this plan takes over: recovered
+    # (`_recovering`) or reused by a replace step. References to them are references to the
+    # resource they become.
+    _becoming: dict[tuple[str, str], str] = field(default_factory=dict)
+    # This stack's entries an interrupted apply left on a temporary collection, or naming a
+    # temporary: settled once every replace step knows what it does with its temporary.
+    _temporary_entries: list[LiveResource] = field(default_factory=list)
 
     def build(self) -> Plan:
         self._warn_short_secrets()
         self._ensure_collections()
         self._recovering = self._temporaries_to_recover()
+        self._becoming = dict(self._recovering)
         steps: list[Step] = []
         desired_keys: set[tuple[str, str]] = set()
         for kind in KINDS:
@@ -425,6 +441,7 @@ class _Builder:
                 steps.append(self._step(kind, name, res))
         steps += self._deletes(desired_keys)
         steps = self._repoint_dependents(steps)
+        steps = self._settle_temporary_entries(steps)
         steps += self._backfills(steps)
         steps = self._order(steps)
         steps = self._check_data_loss(steps)
@@ -574,17 +591,19 @@ class _Builder:
         deps = self.desired.deps[(kind, name)]
         live = self.live.resources.get((kind, name))
         recover_from = None
-        if live is None and (kind, name + TEMP_SUFFIX) in self._recovering:
-            live = self.live.resources[(kind, name + TEMP_SUFFIX)]
+        temporary = self._recovered_from.get((kind, name)) if live is None else None
+        if temporary is not None:
+            live = self.live.resources[(kind, temporary)]
             recover_from = live.name
         if live is None:
             return Step(kind=kind, name=name, action="create", depends_on=deps, **self._as_written(kind, name, res))
         adopt = self._ownership(kind, name, live)
         live_spec = live.spec
-        if self._recovering:
+        if self._becoming:
             # A dependent re-pointed at a replacement that an interrupted apply left under its
-            # temporary name refers to the resource this apply renames: not a change.
-            live_spec = rewrite_refs(kind, live_spec, lambda k, v: self._recovering.get((k, v), v))
+            # temporary name refers to the resource this apply renames (recovered, or taken
+            # over by the replace step of a kind planned earlier): not a change.
+            live_spec = rewrite_refs(kind, live_spec, lambda k, v: self._becoming.get((k, v), v))
         live_norm, dropped = normalise_report(kind, live_spec)
         if dropped:
             self.warnings.append(f"{kind} {name!r}: ignored live fields mixops does not model: {', '.join(dropped)}")
@@ -655,15 +674,25 @@ class _Builder:
         if temp is None or temp.owner_stack != self.stack.project.stack:
             return {}
         self._taken_temporaries.add((kind, temp.name))
-        current = normalise(kind, temp.spec)
+        # It may read other temporaries of the same interrupted apply (a temporary cluster reads
+        # the temporary collection): those this plan takes over are the resources it asks for.
+        current = normalise(kind, rewrite_refs(kind, temp.spec, lambda k, v: self._becoming.get((k, v), v)))
         current["name"] = desired.get("name", current.get("name"))
         fcs, _, worst = self._classified(kind, name, current, desired, published=temp.published)
         if worst == Surface.REPLACE:
+            self._becoming.pop((kind, temp.name), None)
             return {"clear_temporary": temp.id}
+        self._becoming[(kind, temp.name)] = name
         return {"reuse_temporary": temp.id, "reuse_changes": tuple(fcs)}
 
     def _temporaries_to_recover(self) -> dict[tuple[str, str], str]:
-        """(kind, temporary name) -> real name, for each desired resource `_step` will recover."""
+        """(kind, temporary name) -> real name, for each desired resource `_step` will recover.
+
+        An application entry is recovered from this stack's entry that becomes it once the
+        temporaries recovered here take their names: one naming a temporary applied resource
+        (`products/cluster/product_groups--mixops-new`), or on a temporary collection
+        (`products--mixops-new/taxonomy/product_tags`).
+        """
         out: dict[tuple[str, str], str] = {}
         mine = self.stack.project.stack
         for kind in KINDS:
@@ -671,7 +700,24 @@ class _Builder:
                 temp = self.live.resources.get((kind, name + TEMP_SUFFIX))
                 if (kind, name) not in self.live.resources and temp is not None and temp.owner_stack == mine:
                     out[(kind, temp.name)] = name
+        wanted = {
+            name
+            for name in self.stack.applications
+            if ("application", name) not in self.live.resources and name not in out.values()
+        }
+        for key, live in sorted(self.live.resources.items()):
+            if key[0] != "application" or live.owner_stack != mine or key in out:
+                continue
+            becomes = _entry_name(live, out)
+            if becomes != live.name and becomes in wanted:
+                out[key] = becomes
+                wanted.discard(becomes)
         return out
+
+    @property
+    def _recovered_from(self) -> dict[tuple[str, str], str]:
+        """(kind, real name) -> the temporary name `_step` recovers it from."""
+        return {(kind, real): temp for (kind, temp), real in self._recovering.items()}
 
     def _shown(self, kind: str, name: str, path: tuple[str | int, ...], value: Any) -> Any:
         """A value for display, masked by value and by path: the live side may hold a rotated
@@ -731,21 +777,73 @@ class _Builder:
     def _deletes(self, desired: set[tuple[str, str]]) -> list[Step]:
         out = []
         mine = self.stack.project.stack
-        recovered = {(k, n + TEMP_SUFFIX) for k, n in desired if (k, n) not in self.live.resources}
         for key, live in sorted(self.live.resources.items()):
-            if key in desired or live.owner_stack != mine or key in recovered or key in self._taken_temporaries:
+            if key in desired or live.owner_stack != mine or key in self._recovering or key in self._taken_temporaries:
                 continue
             kind, name = key
-            is_temp = name.endswith(TEMP_SUFFIX)
-            if kind == "collection" and not is_temp and self.options.prune and self._still_read(name):
+            if kind == "application" and _on_temporary(live):
+                self._temporary_entries.append(live)  # see _settle_temporary_entries
                 continue
-            if is_temp or self.options.prune:
-                # Temporary replacements of an interrupted apply are always ours to clean up.
-                out.append(Step(kind=cast(Kind, kind), name=name, action="delete", live_id=live.id))
+            if (
+                kind == "collection"
+                and not name.endswith(TEMP_SUFFIX)
+                and self.options.prune
+                and self._still_read(name)
+            ):
+                continue
+            out += self._leftover(live)
+        return out
+
+    def _leftover(self, live: LiveResource) -> list[Step]:
+        """An owned resource nothing declares: deleted when it is a temporary of an interrupted
+        apply (always ours to clean up) or with --prune, else a warning."""
+        if live.name.endswith(TEMP_SUFFIX) or self.options.prune:
+            return [Step(kind=cast(Kind, live.kind), name=live.name, action="delete", live_id=live.id)]
+        self.warnings.append(
+            f"{live.kind} {live.name!r} is owned by this stack but no longer declared (--prune deletes it)"
+        )
+        return []
+
+    def _settle_temporary_entries(self, steps: list[Step]) -> list[Step]:
+        """This stack's entries an interrupted apply left on a temporary collection or naming a
+        temporary, once every replace step says what it does with its temporary.
+
+        An entry naming a temporary that a step deletes (`clear_temporary`) is detached by that
+        step first: the collection would otherwise keep an entry naming a deleted resource, and
+        the next write of its list would send that id back. An entry on a temporary collection
+        that a step takes over becomes a declared entry, whose own step writes it again; one
+        that becomes none (no longer declared, or naming a resource that is gone) is detached
+        by the taking step first. On a temporary collection that is deleted, it goes with it.
+        Any other is a leftover like any owned resource.
+        """
+        clearing = {s.clear_temporary: i for i, s in enumerate(steps) if s.clear_temporary}
+        taking: dict[str, int] = {}
+        going: set[str] = set()
+        for i, s in enumerate(steps):
+            if s.kind != "collection":
+                continue
+            if s.reuse_temporary or s.recover_from:
+                taking[s.recover_from or s.name + TEMP_SUFFIX] = i
+            if s.clear_temporary:
+                going.add(s.name + TEMP_SUFFIX)
+            if s.action == "delete":
+                going.add(s.name)
+        detach: dict[int, list[str]] = {}
+        out = list(steps)
+        for live in self._temporary_entries:
+            collection, app_type = str(live.spec.get("collection")), str(live.spec.get("type"))
+            target = self.live.resources.get((app_type, str(live.spec.get(APPLICATION_TARGET.get(app_type, "")))))
+            if collection in going:
+                continue
+            if target is not None and target.id in clearing:
+                detach.setdefault(clearing[target.id], []).append(live.id)
+            elif collection in taking:
+                if _entry_name(live, self._becoming) not in self.stack.applications:
+                    detach.setdefault(taking[collection], []).append(live.id)
             else:
-                self.warnings.append(
-                    f"{kind} {name!r} is owned by this stack but no longer declared (--prune deletes it)"
-                )
+                out += self._leftover(live)
+        for i, ids in detach.items():
+            out[i] = out[i].model_copy(update={"detach_first": tuple(sorted(ids))})
         return out
 
     def _still_read(self, collection: str) -> bool:
@@ -875,6 +973,7 @@ class _Builder:
         return [s for s in out if not (s.action == "delete" and s.key in self._taken_temporaries)]
 
     def _repointed(self, s: Step, replaced: dict[tuple[str, str], str]) -> Step:
+        replaced = {ref: old for ref, old in replaced.items() if not self._reads_replacement(s, ref)}
         hits = tuple(f"{k} {n!r}" for k, n in s.depends_on if (k, n) in replaced)
         if not hits or s.action in ("create", "replace", "delete") or s.kind == "backfill":
             return s
@@ -904,6 +1003,16 @@ class _Builder:
             extra["taxonomy_config"] = "new_version" if surface == Surface.NEW_VERSION else "replacement"
         notes = tuple(self._repoint_changes(s, replaced, surface))
         return s.model_copy(update={"action": action, "changes": s.changes + notes, "repoint": hits, **extra})
+
+    def _reads_replacement(self, s: Step, ref: tuple[str, str]) -> bool:
+        """The live resource of `s` already reads the temporary that this plan takes over as the
+        replacement of `ref` (an interrupted apply re-pointed it): nothing to re-point."""
+        kind, name = ref
+        temp = (kind, name + TEMP_SUFFIX)
+        if self._becoming.get(temp) != name:
+            return False
+        live = self.live.resources.get((s.kind, s.recover_from or s.name))
+        return live is not None and any((k, v) == temp for _, k, v in iter_refs(s.kind, live.spec))
 
     def _repoint_changes(self, step: Step, replaced: dict[tuple[str, str], str], surface: Surface) -> list[FieldChange]:
         """One change per reference to a replaced resource: same name, the replacement's id."""
@@ -947,6 +1056,19 @@ class _Builder:
         kind_rank: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
         out.sort(key=lambda s: (s.action == "backfill", s.action == "delete", s.wave, kind_rank.get(s.kind, 9), s.name))
         return out
+
+
+def _entry_name(live: LiveResource, becoming: dict[tuple[str, str], str]) -> str:
+    """The name an application entry has once the temporaries in `becoming` have their real names."""
+    spec = rewrite_refs("application", live.spec, lambda k, v: becoming.get((k, v), v))
+    app_type = str(spec.get("type"))
+    return application_name(str(spec.get("collection")), app_type, str(spec.get(APPLICATION_TARGET.get(app_type, ""))))
+
+
+def _on_temporary(live: LiveResource) -> bool:
+    """An application entry on a temporary collection, or naming a temporary."""
+    target = APPLICATION_TARGET.get(str(live.spec.get("type")), "")
+    return any(str(live.spec.get(key, "")).endswith(TEMP_SUFFIX) for key in ("collection", target))
 
 
 def _with_wave(s: Step, wave: int) -> Step:

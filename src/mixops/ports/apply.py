@@ -90,7 +90,8 @@ VERB = {"create": "created", "update": "updated", "version": "new version", "rep
 @dataclass
 class StepResult:
     step: Step
-    status: str  # done | failed | skipped | not_started
+    # done | failed | skipped | not_started | unfinished (a replacement created, not swapped in)
+    status: str
     detail: str = ""
     seconds: float = 0.0
     new_id: str | None = None
@@ -160,7 +161,9 @@ class ApplyReport:
         failed = len(self.failed)
         pending = sum(1 for r in self.results if r.status == "not_started")
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
-        return f"{done} done, {failed} failed{skipped}, {pending} not started"
+        unfinished = sum(1 for r in self.results if r.status == "unfinished")
+        started = f", {unfinished} unfinished" if unfinished else ""
+        return f"{done} done, {failed} failed{skipped}{started}, {pending} not started"
 
     def lines(self) -> list[str]:
         out = []
@@ -172,6 +175,11 @@ class ApplyReport:
                 out.append(f"  FAILED       {label}: {r.detail}")
             elif r.status == "skipped":
                 out.append(f"  SKIPPED      {label}: {r.detail}")
+            elif r.status == "unfinished":
+                out.append(
+                    f"  unfinished   {label}: replacement created ({r.detail}), not swapped in: the old one is still "
+                    "there and the replacement keeps its temporary name (the next apply finishes it)"
+                )
             else:
                 out.append(f"  not started  {label}")
         return out
@@ -319,6 +327,9 @@ class Applier:
             return
         result.seconds += time.perf_counter() - started
         if part == "forward" and step.action == "replace":
+            # Half of the step: the swap (finalise) comes after the dependents are re-pointed.
+            result.status = "unfinished"
+            result.detail = detail
             self.emit(f"{step.marker} {step.kind} {step.name}: replacement created ({detail})")
             return
         result.status = "done"
@@ -361,6 +372,10 @@ class Applier:
             if kind == "collection":
                 self.collections[name] = new_id
             return f"replaced ({step.live_id} -> {new_id})"
+        for entry in step.detach_first:
+            # Left by an interrupted apply on a temporary this step deletes or takes over (the plan
+            # says which): off the collection before anything writes its lists again.
+            await self._detach(entry)
         if step.action == "create":
             new = await self._create(kind, spec, name)
             self.ids[(kind, name)] = new

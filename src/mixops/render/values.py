@@ -95,6 +95,8 @@ def step_notes(step: Step) -> list[str]:
         notes.append("adopted: it exists but this stack did not own it (--adopt)")
     if step.recover_from:
         notes.append(f'resumes an interrupted replacement from "{step.recover_from}"')
+    if step.detach_first:
+        notes.append(f"first detaches entries an interrupted apply left: {', '.join(step.detach_first)}")
     if step.action == "delete" and step.live_id:
         notes.append(f"live id {step.live_id}; owned by this stack and no longer declared")
     if step.action == "backfill":

@@ -3,11 +3,16 @@ manifests, a stale local database named with its fix, and `mixops local reset`."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from mixops.cli.main import cli
+from mixops.errors import SeedError
+from mixops.local.db import Database
+from mixops.local.seed import load_seed
 
 
 def mixops(project: Path, *args: str) -> Result:
@@ -129,3 +134,54 @@ def test_local_reset_reports_seed_problems_before_dropping_anything(tmp_path: Pa
     assert result.exit_code == 1, result.output
     assert "data/seed.yaml:1:" in result.output and "bogus" in result.output
     assert "Reset" not in result.output
+
+
+def _documents_file_project(tmp_path: Path, lines: list[str], *, bom: bool = False, newline: str = "\n") -> Path:
+    """The init project with its seed collection's documents in data/articles.jsonl."""
+    project = _project(tmp_path)
+    text = _seed(project).read_text(encoding="utf-8")
+    head = text[: text.index("    documents:\n")]
+    _seed(project).write_text(head + "    documents_file: articles.jsonl\n", encoding="utf-8")
+    body = newline.join(lines) + newline
+    (project / "data" / "articles.jsonl").write_bytes(("\ufeff" if bom else "").encode() + body.encode("utf-8"))
+    return project
+
+
+# Characters JSON allows unescaped inside a string that str.splitlines() also splits on.
+_LINE_BREAKING = "a\u2028b\u2029c\x85d\x0ce\x1cf\x1dg\x1eh\x0bi"
+
+
+@pytest.mark.parametrize(
+    ("bom", "newline", "title"), [(True, "\n", "plain"), (False, "\r\n", _LINE_BREAKING)], ids=["bom", "separators"]
+)
+def test_a_documents_file_with_a_bom_crlf_or_unicode_line_separators_loads(
+    tmp_path: Path, bom: bool, newline: str, title: str
+) -> None:
+    """validate and the local backend read documents files alike: a UTF-8 BOM (as manifests
+    accept it), CRLF line ends and line-breaking characters inside strings are all valid."""
+    docs = [{"document_id": f"d{i}", "title": f"t{i} {title}", "body": "b"} for i in range(3)]
+    lines = [json.dumps(d, ensure_ascii=False) for d in docs]
+    project = _documents_file_project(tmp_path, lines, bom=bom, newline=newline)
+    checked = mixops(project, "validate")
+    assert checked.exit_code == 0, checked.output
+    planned = mixops(project, "plan", "--no-tests")
+    assert planned.exit_code == 0, planned.output
+    reset = mixops(project, "local", "reset", "--env", "local")
+    assert reset.exit_code == 0, reset.output
+    assert "Loaded from 1 seed file: 1 collection, 3 documents" in reset.output
+
+
+def test_a_bad_documents_line_is_named_at_its_line_after_line_separators(tmp_path: Path) -> None:
+    lines = [json.dumps({"title": _LINE_BREAKING}, ensure_ascii=False), "[1, 2]"]
+    project = _documents_file_project(tmp_path, lines)
+    checked = mixops(project, "validate")
+    assert checked.exit_code == 1, checked.output
+    assert "data/articles.jsonl:2:1: each line must be a JSON object (one JSON object per line)" in checked.output
+    assert "articles.jsonl:1" not in checked.output
+    # The local backend's loader (behind plan, apply, doctor, test) names the same line.
+    db = Database(tmp_path / "local.db")
+    try:
+        with pytest.raises(SeedError, match=r"articles\.jsonl:2: each line must be a JSON object"):
+            load_seed(db, _seed(project))
+    finally:
+        db.close()

@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from mixops.core.jsonlines import BOM, LINE_FIX, json_lines
 from mixops.core.models.seed import BUILDERS, DATA_KEYS, SeedCollection, SeedFile
 from mixops.core.normalise import MANAGED_BY
 from mixops.errors import SeedError
@@ -83,6 +84,8 @@ def read_seed(path: Path) -> SeedFile:
     except OSError as exc:
         raise SeedError(f"{path}: cannot read seed file ({exc.strerror})") from exc
     try:
+        # A leading byte order mark is dropped, as `mixops validate` drops it.
+        text = text.removeprefix(BOM)
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
@@ -98,22 +101,17 @@ def read_seed(path: Path) -> SeedFile:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
+    """A documents file, read as `mixops validate` checks it (core/jsonlines.py)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"{path}: cannot read documents file ({exc.strerror})") from exc
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except ValueError as exc:
-            raise SeedError(f"{path}:{n}: not valid JSON: {exc}") from exc
-        if not isinstance(doc, dict):
-            raise SeedError(f"{path}:{n}: each line must be a JSON object")
-        out.append(doc)
-    return out
+    except UnicodeDecodeError as exc:
+        raise SeedError(f"{path}: not valid UTF-8 ({exc.reason}) (run `mixops validate` for its place)") from exc
+    docs, bad = json_lines(text)
+    if bad:
+        raise SeedError(f"{path}:{bad[0].line}: {bad[0].message} ({LINE_FIX})")
+    return docs
 
 
 def _documents(path: Path, entry: SeedCollection) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ files of the environment it loads, which makes ``mixops validate`` report them t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from mixops.core.jsonlines import LINE_FIX, json_lines
 from mixops.core.locations import problems_from_validation
 from mixops.core.models.seed import SeedFile
 from mixops.errors import Problem
@@ -125,15 +125,5 @@ def _check_jsonl(path: Path, display: str, at: Problem) -> list[Problem]:
     text, problems = read_text(path, display=display)
     if text is None:
         return problems
-    out: list[Problem] = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            out.append(Problem(display, n, 1, "", f"not valid JSON: {exc}", "one JSON object per line"))
-            continue
-        if not isinstance(value, dict):
-            out.append(Problem(display, n, 1, "", "each line must be a JSON object", "one JSON object per line"))
-    return out
+    _, bad = json_lines(text)
+    return [Problem(display, b.line, 1, "", b.message, LINE_FIX) for b in bad]

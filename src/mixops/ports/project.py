@@ -159,9 +159,12 @@ def load_stack(
             stack_problems = err.problems
             stack = None
     # The environment's seed files (local backend data) are checked like manifests, and
-    # against the collections the manifests declare when all of them were loaded.
+    # against the collections the manifests declare when all of them were loaded: a file
+    # that did not load (a tab, an alias bomb, too big) may declare the seed's collections,
+    # and false "no manifest declares" errors would bury its real problem.
     env = project.config.environments.get(env_name)
-    declared = getattr(stack, "collections", None) if stack is not None and not paths else None
+    complete = stack is not None and not paths and not problems and not sources.incomplete
+    declared = getattr(stack, "collections", None) if complete else None
     seed_problems = (
         check_seed_files(
             [project.root / s for s in env.seed],

@@ -22,6 +22,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from mixops.cli.main import cli
+from mixops.errors import ApiError
 from mixops.local.inprocess import local_transport
 from mixops.ports.client import MixpeekClient
 from mixops.ports.project import load_project
@@ -285,3 +286,68 @@ def test_drift_notices_a_collection_edited_or_an_entry_removed_by_hand(applied: 
     assert restored.exit_code == 0, restored.output
     edit(applied, "manifests/collections.yaml", lambda d: products_of(d).update(description="Products (new wording)"))
     assert mixops(applied, "drift").exit_code == 0
+
+
+REVIEWS = """
+  - name: reviews
+    source: {type: none}
+    input_schema: INPUT_SCHEMA
+    feature_extractor:
+      feature_extractor_name: text_extractor
+      version: v1
+      input_mappings: {text: [title]}
+"""
+
+
+async def _post(root: Path, path: str, body: dict[str, Any]) -> Any:
+    async with api(root) as client:
+        return await client.request("POST", path, json=body)
+
+
+def _with_reviews(root: Path, input_schema: str) -> int:
+    """Declare a collection `reviews` with this `input_schema`; returns the line of that key."""
+    path = root / "manifests" / "collections.yaml"
+    text = path.read_text(encoding="utf-8") + REVIEWS.replace("INPUT_SCHEMA", input_schema)
+    path.write_text(text, encoding="utf-8")
+    return text[: text.index("input_schema:")].count("\n") + 1
+
+
+def test_a_collection_input_schema_is_the_sdk_bucket_schema(applied: Path) -> None:
+    """The SDK's CreateCollectionRequest types `input_schema` as BucketSchemaInput, whose
+    `properties` is required: a schema of bare fields (as a retriever's input_schema is
+    written) passed validate and plan, then failed apply with a 422 halfway through."""
+    line = _with_reviews(applied, "{title: {type: string}}")
+    bare = mixops(applied, "validate")
+    assert bare.exit_code == 1, bare.output
+    assert f"manifests/collections.yaml:{line}:" in bare.output
+    assert "collections[4].input_schema: " in bare.output
+    assert "input_schema: {properties: {title: {type: string}}}" in bare.output  # the fix, with the user's field
+    assert "FAILED" not in bare.output
+
+    shutil.copy(EXAMPLE / "manifests" / "collections.yaml", applied / "manifests" / "collections.yaml")
+    _with_reviews(applied, "{properties: {title: {type: keyword}}}")
+    wrong_type = mixops(applied, "validate")
+    assert wrong_type.exit_code == 1, wrong_type.output
+    assert "collections[4].input_schema.properties.title.type: " in wrong_type.output
+    assert "'keyword' is not a valid type" in wrong_type.output
+    # The local backend refuses both bodies too: it is never more lenient than validate.
+    extractor = {"feature_extractor_name": "text_extractor", "version": "v1", "input_mappings": {"text": ["title"]}}
+    for schema in ({"title": {"type": "string"}}, {"properties": {"title": {"type": "keyword"}}}):
+        body = {
+            "collection_name": "reviews",
+            "source": {"type": "none"},
+            "input_schema": schema,
+            "feature_extractor": extractor,
+        }
+        with pytest.raises(ApiError) as refused:
+            asyncio.run(_post(applied, "/v1/collections", body))
+        assert refused.value.status == 422, refused.value
+        assert "input_schema" in str(refused.value), refused.value
+
+    shutil.copy(EXAMPLE / "manifests" / "collections.yaml", applied / "manifests" / "collections.yaml")
+    _with_reviews(applied, "{properties: {title: {type: string, description: Review title}}}")
+    done = mixops(applied, "apply", "--auto-approve", "--no-tests")
+    assert done.exit_code == 0, done.output
+    assert "+ collection reviews: created" in done.output
+    again = mixops(applied, "plan", "--detailed-exitcode", "--no-tests")
+    assert again.exit_code == 0, again.output

@@ -37,6 +37,72 @@ class FieldPassthrough(StrictModel):
     required: bool | None = None
 
 
+# The SDK's BucketSchemaFieldType: Mixpeek's types, not JSON Schema's ('string', not 'keyword').
+BucketFieldType = Literal[
+    "string",
+    "number",
+    "integer",
+    "float",
+    "boolean",
+    "object",
+    "array",
+    "date",
+    "datetime",
+    "text",
+    "image",
+    "audio",
+    "video",
+    "pdf",
+    "excel",
+]
+
+
+class BucketSchemaField(StrictModel):
+    """BucketSchemaFieldInput: one field of the objects a collection reads."""
+
+    type: BucketFieldType
+    default: Any = None
+    items: BucketSchemaField | None = None
+    properties: dict[str, BucketSchemaField] | None = None
+    examples: list[Any] | None = None
+    description: str | None = None
+    enum: list[Any] | None = None
+    required: bool | None = None
+
+
+class BucketSchema(StrictModel):
+    """BucketSchemaInput, the SDK's type of a collection's `input_schema`: the fields its
+    input_mappings and field_passthrough may name, under `properties` (unlike a retriever's
+    input_schema, which maps names to fields directly)."""
+
+    properties: dict[str, BucketSchemaField]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fields_under_properties(cls, data: Any) -> Any:
+        # `{title: {type: string}}`, written the way a retriever's input_schema is: one
+        # problem naming the fix with the user's own fields, rather than "missing
+        # 'properties'" plus "unknown field 'title'" (and a 422 at apply before this).
+        if isinstance(data, dict) and data and "properties" not in data:
+            raise ValueError(
+                "a collection's input_schema lists its fields under `properties` "
+                f"(write `input_schema: {{properties: {_flow(data)}}}`)"
+            )
+        return data
+
+
+def _flow(fields: dict[Any, Any]) -> str:
+    """`{title: {type: string}}`: the first fields, as YAML flow, for a fix to copy."""
+    shown = []
+    for name, value in list(fields.items())[:3]:
+        if isinstance(value, dict) and all(isinstance(v, str | int | float | bool) for v in value.values()):
+            inner = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in value.items())
+            shown.append(f"{name}: {{{inner}}}")
+        else:
+            shown.append(f"{name}: {{type: ...}}")
+    return "{" + ", ".join(shown) + (", ..." if len(fields) > 3 else "") + "}"
+
+
 class SourceFilters(StrictModel):
     filters: LogicalOperator
 
@@ -168,7 +234,7 @@ class Collection(StrictModel):
     name: CollectionName = Field(description="Identity; sent as `collection_name`.")
     description: str | None = None
     source: SourceConfig
-    input_schema: dict[str, Any] | None = None
+    input_schema: BucketSchema | None = None
     feature_extractor: FeatureExtractor | None = None
     features: list[str] | None = Field(default=None, min_length=1)
     enabled: bool | None = None
@@ -248,6 +314,7 @@ __all__ = [
     "APPLICATION_LIST",
     "APPLICATION_TARGET",
     "Application",
+    "BucketSchema",
     "ClusterApplicationBinding",
     "ClusterApplicationEntry",
     "Collection",

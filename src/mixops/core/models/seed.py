@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from mixops.core.models.collection import FeatureExtractor
+from mixops.core.models.collection import BucketSchema, FeatureExtractor
 from mixops.core.models.common import StrictModel
 
 # Keys of a collection entry that are not part of the collection's settings.
@@ -47,7 +47,7 @@ class SeedCollection(StrictModel):
     collection_id: str | None = Field(None, pattern=r"^col_[a-zA-Z0-9_]+$")
     description: str | None = None
     source: dict[str, Any] | None = None
-    input_schema: dict[str, Any] | None = None
+    input_schema: BucketSchema | None = None
     feature_extractor: FeatureExtractor | None = None
     features: list[str] | None = None
     vector_configs: list[SeedVectorConfig] | None = None

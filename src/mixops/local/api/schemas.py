@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
+from mixops.core.models.collection import BucketSchema
+
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/]")
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9_-]{3,100}")
 
@@ -193,7 +195,7 @@ class CreateCollectionRequest(_CollectionFields):
         None, pattern=r"^col_[a-zA-Z0-9_]+$", description="Local backend only: choose the id (seed data)"
     )
     source: dict[str, Any] | None = None
-    input_schema: dict[str, Any] | None = None
+    input_schema: BucketSchema | None = None  # the manifests' model: validate refuses what this route refuses
     feature_extractor: dict[str, Any] | None = None
     features: list[str] | None = None
     vector_configs: list[dict[str, Any]] | None = None

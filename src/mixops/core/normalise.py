@@ -16,18 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mixops.core.models.common import OWNER_KEYS  # keys mixops writes into `metadata`; never part of a spec
 from mixops.core.refpaths import iter_refs, set_path
 
-# Keys mixops writes into a resource's `metadata`; never part of the user's spec.
-OWNER_KEYS = (
-    "managed_by",
-    "mixops_stack",
-    "mixops_digest",
-    "mixops_extra",
-    "mixops_applied",
-    "mixops_tests",
-    "mixops_applications",  # on a collection: which stack attached each application entry
-)
 # On a collection: `{"<type>:<applied id>": "<stack>"}`, one record per application entry a
 # stack attached (core/models/collection.Application). Per entry, so that a stack that applies
 # its taxonomy to another stack's collection prunes only its own entries.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, create_model, model_validator
 
-from mixops.core.models.common import LogicalOperator, Name, StrictModel, tagged_union
+from mixops.core.models.common import LogicalOperator, Name, StrictModel, UserMetadata, tagged_union
 
 ClusteringMethod = Literal[
     "kmeans", "dbscan", "hdbscan", "agglomerative", "spectral", "gaussian_mixture", "mean_shift",
@@ -243,7 +243,7 @@ class Cluster(StrictModel):
 
     name: Name = Field(description="Identity; sent as `cluster_name`.")
     description: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: UserMetadata | None = None
     collection_ids: list[str] | None = Field(default=None, min_length=1, description="Collection NAMES to cluster.")
     source_cluster_ids: list[str] | None = Field(
         default=None, min_length=1, description="Cluster NAMES (composite clusters)."

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from mixops.core.models.common import LogicalOperator, StrictModel
+from mixops.core.models.common import LogicalOperator, StrictModel, UserMetadata
 
 # The SDK's format for collection names (3-100 of letters, digits, '_' and '-'), less the
 # temporary suffix a replacement is created under (core/live.TEMP_SUFFIX, 12 characters).
@@ -238,7 +238,7 @@ class Collection(StrictModel):
     feature_extractor: FeatureExtractor | None = None
     features: list[str] | None = Field(default=None, min_length=1)
     enabled: bool | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: UserMetadata | None = None
     schedule: Schedule | None = None
     taxonomy_applications: list[TaxonomyApplicationEntry] | None = None
     cluster_applications: list[ClusterApplicationEntry] | None = None

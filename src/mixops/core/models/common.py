@@ -34,6 +34,33 @@ def _is_template(value: str) -> str:
 Template = Annotated[str, AfterValidator(_is_template)]
 
 
+# Keys mixops writes into a resource's `metadata`: its ownership records. apply overwrites
+# them and the plan leaves them out of every comparison (core/normalise.py, core/bodies.py),
+# so a value a manifest gave one would be dropped without a word: refused instead.
+OWNER_KEYS = (
+    "managed_by",
+    "mixops_stack",
+    "mixops_digest",
+    "mixops_extra",
+    "mixops_applied",
+    "mixops_tests",
+    "mixops_applications",  # on a collection: which stack attached each application entry
+)
+
+
+def _not_an_owner_key(key: str) -> str:
+    if key in OWNER_KEYS:
+        raise ValueError(
+            f"{key!r} is a metadata key mixops writes itself (its record of which stack owns the resource): "
+            "apply would overwrite the value given here (use another key name)"
+        )
+    return key
+
+
+# A resource's `metadata` in a manifest: any keys but those mixops owns.
+UserMetadata = dict[Annotated[str, AfterValidator(_not_an_owner_key)], Any]
+
+
 def tagged_union(members: dict[str, type[BaseModel]], pick: Callable[[Any], str]) -> Any:
     """A discriminated union of `members` (tag -> model) where `pick` names the tag of an input.
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from mixops.core.models.common import Name, StrictModel
+from mixops.core.models.common import Name, StrictModel, UserMetadata
 from mixops.core.models.retriever_stages import StageConfig
 
 InputType = Literal[
@@ -45,6 +45,6 @@ class Retriever(StrictModel):
         default=None, description="Immutable in Mixpeek: changing it replaces the retriever."
     )
     tags: list[str] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: UserMetadata | None = None
     display_config: dict[str, Any] | None = None
     visibility: Literal["private", "public", "marketplace"] | None = None

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from mixops.core.models.common import EnrichmentField, Name, StrictModel
+from mixops.core.models.common import EnrichmentField, Name, StrictModel, UserMetadata
 
 
 class InputMapping(StrictModel):
@@ -112,7 +112,7 @@ class Taxonomy(StrictModel):
     name: Name = Field(description="Identity; sent as `taxonomy_name`.")
     description: str | None = None
     config: TaxonomyConfig
-    metadata: dict[str, Any] | None = None
+    metadata: UserMetadata | None = None
 
 
 __all__ = [

@@ -170,12 +170,15 @@ def plan(
     """
     from mixops.cli.backend import in_process
     from mixops.ports.project import load_project
+    from mixops.ports.project_files import refuse_project_file
     from mixops.ports.reconcile import plan_and_apply
     from mixops.ports.target import describe
     from mixops.render import render
 
     ctx = get_ctx()
     project = load_project(ctx.project_dir, local_backend=in_process)
+    refuse_project_file(project, out, "--out", "the plan")  # before any work: nothing is written
+    refuse_project_file(project, out_markdown, "--out-markdown", "the Markdown plan")
     env_name = project.env_name(env)
     options = flags.plan_options(describe(project, env_name).label)
     try:

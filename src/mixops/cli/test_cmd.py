@@ -81,6 +81,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
     """
     from mixops.cli.backend import in_process
     from mixops.ports.project import load_project, load_stack
+    from mixops.ports.project_files import refuse_project_file
     from mixops.ports.stamps import record_run
     from mixops.ports.target import connect, describe
     from mixops.ports.testrunner import live_tests
@@ -88,6 +89,7 @@ def test(env: str | None, junit: Path | None, pattern: str | None, parallelism: 
 
     ctx = get_ctx()
     project = load_project(ctx.project_dir, required=True, local_backend=in_process)
+    refuse_project_file(project, junit, "--junit", "the JUnit report")  # before the tests run
     env_name = project.env_name(env)
     stack = load_stack(project, env_name)
     info = describe(project, env_name)

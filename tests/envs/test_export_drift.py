@@ -143,7 +143,9 @@ async def test_drift_reports_out_of_band_edits_not_git_edits(tmp_path: Path, ser
     assert drifted.exit_code == 2, drifted.output
     assert "product_search" in drifted.output and "edited in the console" in drifted.output
     assert "hybrid_product_search" not in drifted.output
-    assert "      input_schema.locale: (unset) -> {" in drifted.output, drifted.output
+    # Values read as in the plan (JSON), not as Python reprs ('text', True).
+    assert '      input_schema.locale: (unset) -> {"required": false, "type": "text"}' in drifted.output, drifted.output
+    assert '-> "edited in the console"' in drifted.output, drifted.output
     # the hint names the environment it needs (issue 13 item 7) and the project directory given with -C
     assert f"Run `mixops -C {root.as_posix()} apply --env live` to restore the manifests" in drifted.output
     as_json = await run_cli(root, "drift", "--env", "live", "--format", "json")

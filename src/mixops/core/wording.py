@@ -1,12 +1,17 @@
-"""English for generated messages: plurals and indefinite articles (pure).
+"""English for generated messages: plurals, indefinite articles, values in a line (pure).
 
 One place for them so messages read `1 taxonomy, 2 clusters`, `no taxonomies are
-declared` and `expected an integer` everywhere, whatever the noun.
+declared`, `expected an integer` and `enabled: true -> false` everywhere, whatever
+the noun or the command.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+VALUE_LIMIT = 120
 
 # Nouns whose written vowel is not spoken as one ("a unique name", "a URL").
 _CONSONANT_SOUND = ("uni", "use", "usa", "url", "one")
@@ -87,6 +92,7 @@ __all__ = [
     "ACTION_PHRASES",
     "action_count",
     "action_counts",
+    "compact",
     "count",
     "listing",
     "plural",
@@ -94,3 +100,9 @@ __all__ = [
     "verb",
     "with_article",
 ]
+
+
+def compact(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """A value as one line of JSON (strings quoted, like terraform), cut at `limit`."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

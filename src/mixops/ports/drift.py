@@ -23,6 +23,7 @@ from mixops.core.live import TEMP_SUFFIX, LiveResource, LiveState
 from mixops.core.normalise import normalise
 from mixops.core.placeholders import SecretPaths, mask_at_paths, mask_tree
 from mixops.core.stack import KINDS, Stack
+from mixops.core.wording import compact
 from mixops.ports.live_reader import read_env
 from mixops.ports.project import Project, load_stack
 from mixops.ports.stamps import APPLIED_KEY
@@ -93,7 +94,8 @@ class DriftReport:
 
 
 def _show(value: Any) -> str:
-    return UNSET if value == UNSET else repr(value)
+    """As the plan shows values: JSON (`true`, `"text"`), so drift and plan read alike."""
+    return UNSET if value == UNSET else compact(value)
 
 
 def _masked(value: Any, path: tuple[str | int, ...], paths: SecretPaths, stack: Stack) -> Any:

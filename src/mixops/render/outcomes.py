@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mixops.core.outcomes import Execution, Status, TestOutcome, count
-from mixops.render.values import compact
+from mixops.core.wording import compact
 
 Sign = Literal["+", "-", "~", " "]
 # The mark of each line said under a test, the same in every renderer: `x` a failure or an

@@ -7,17 +7,15 @@ only ever printed as they are in the plan.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from mixops.core.plan import FieldChange, Plan, Step
 from mixops.core.surfaces import taxonomy_path
-from mixops.core.wording import action_counts, count
+from mixops.core.wording import action_counts, compact, count
 
 UNSET = "(unset)"  # what Plan puts on the absent side of an added or removed field
-VALUE_LIMIT = 120
 CREATE_LINES = 40
 
 # The surface a step's field changes have unless said otherwise; the others get a note.
@@ -37,12 +35,6 @@ class Row:
     new: str = ""
     note: str = ""
     origin: str = ""  # `(params.search_top_k)`: the parameter the new value comes from
-
-
-def compact(value: Any, limit: int = VALUE_LIMIT) -> str:
-    """A value as one line of JSON (strings quoted, like terraform), cut at `limit`."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def flatten(spec: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

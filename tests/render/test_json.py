@@ -77,3 +77,13 @@ def test_every_field_is_documented() -> None:
     data = json.loads(render(full_plan(), "json"))
     missing = sorted(_keys(data) - documented)
     assert not missing, f"fields missing from docs/plan-json.md: {missing}"
+
+
+def test_the_documented_example_has_the_fields_a_plan_has() -> None:
+    """The abridged example may leave whole fields out, but what it shows is what a plan prints:
+    every key it uses exists, and `counts` (documented as always complete) has all its keys."""
+    text = DOC.read_text(encoding="utf-8")
+    example = json.loads(text.split("## Example (abridged)", 1)[1].split("```json", 1)[1].split("```", 1)[0])
+    documented = set(re.findall(r"^\| `([^`]+)` \|", text, re.M))
+    assert not sorted(_keys(example) - documented)
+    assert set(example["counts"]) == set(json.loads(render(full_plan(), "json"))["counts"])

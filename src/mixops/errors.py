@@ -202,8 +202,9 @@ class PlanError(MixopsError):
 
     @classmethod
     def of(cls, header: str, problems: Sequence[Problem]) -> PlanError:
-        """``header:`` then one indented line per distinct problem text (one problem may have several locations)."""
-        lines = dict.fromkeys(p.render_plain() for p in problems)
+        """``header:`` then one indented line per problem, located (``file:line:col: ...``) where
+        it has a place in the manifests; unlocated problems with the same text are listed once."""
+        lines = dict.fromkeys(p.render() if p.file else p.render_plain() for p in problems)
         return cls(f"{header}:\n  " + "\n  ".join(lines), problems)
 
 

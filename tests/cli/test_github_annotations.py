@@ -65,9 +65,11 @@ def test_a_missing_collection_is_annotated_at_its_collection_identifiers_entry(p
     # The text format reads as before: the header, then the problem without its location.
     text = plan(project)
     assert text.exit_code == 1
-    assert "the plan cannot be made:\n  collection 'ghost_items' does not exist in namespace 'catalog-local'" in (
-        text.output
-    )
+    # The text form names the place too (file:line:col: field: message).
+    assert (
+        "the plan cannot be made:\n  manifests/ghost.yaml:4:30: retrievers[0].collection_identifiers[0]: "
+        "collection 'ghost_items' does not exist in namespace 'catalog-local'"
+    ) in text.output
 
 
 def test_a_missing_feature_is_annotated_at_its_feature_uri(project: Path) -> None:

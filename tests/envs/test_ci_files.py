@@ -116,7 +116,7 @@ def test_plan_errors_as_github_annotations() -> None:
     err = PlanError.of("the plan cannot be made", [located, unlocated])
     assert str(err) == (
         "the plan cannot be made:\n"
-        "  retriever 'product_search' exists in namespace 'x' (ret_1) but is not managed by mixops "
+        "  manifests/retrievers.yaml:7:5: retrievers[0]: retriever 'product_search' exists in namespace 'x' (ret_1) but is not managed by mixops "
         "(pass --adopt to take it over, or rename it in the manifests)\n"
         "  retriever 'old' would be deleted, but environment 'prod' is protected"
     )

@@ -122,3 +122,21 @@ def test_a_misspelt_reference_to_a_broken_resource_suggests_its_name(tmp_path: P
     assert "tests[0].retriever: unknown retriever 'book_serch' (did you mean 'book_search'?)" in result.output
     assert "no retrievers are declared" not in result.output
     assert "2 problems found" in result.output
+
+
+def test_an_environment_value_for_an_undeclared_parameter_is_located_with_did_you_mean(project: Path) -> None:
+    (project / "mixops.yaml").write_text((project / "mixops.yaml").read_text().replace("{top_k: 40}", "{top_kk: 40}"))
+    result = run(project, "validate", "--env", "staging")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "mixops.yaml:6:26: environments.staging.parameters.top_kk: parameter 'top_kk' is not declared in any "
+        "manifest (did you mean 'top_k'?)"
+    ), result.output
+
+
+def test_a_wrong_environment_value_is_located_at_its_line(project: Path) -> None:
+    (project / "mixops.yaml").write_text((project / "mixops.yaml").read_text().replace("{top_k: 40}", "{top_k: forty}"))
+    result = run(project, "validate", "--env", "staging")
+    assert result.exit_code == 1
+    assert result.output.startswith("mixops.yaml:6:"), result.output
+    assert "environments.staging.parameters.top_k: expected an integer" in result.output

@@ -9,6 +9,7 @@ run is collected and raised at once as a `ManifestError`.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from mixops.core.locations import Path, problems_from_validation, render_path
+from mixops.core.locations import Locatable, Path, problems_from_validation, render_path
 from mixops.core.models.cluster import Cluster
 from mixops.core.models.collection import (
     APPLICATION_LIST,
@@ -260,6 +261,7 @@ def build_stack(
     env_vars: Mapping[str, str],
     *,
     unread: Mapping[str, str | None] | None = None,
+    project_doc: Locatable | None = None,
 ) -> Stack:
     """Validate `docs` into a Stack; raise ManifestError with every problem of the run.
 
@@ -267,7 +269,8 @@ def build_stack(
     with a problem does not stop the others from being validated, and cross-resource
     checks always run. `unread` maps files that could not be parsed to the end to their
     text (None: not readable at all): a reference to a name written there is not
-    reported, since that file may be what declares it.
+    reported, since that file may be what declares it. `project_doc` is mixops.yaml as
+    read, to locate problems with an environment's parameter values.
     """
     problems: list[Problem] = []
     stack = Stack(project=project, environment=environment, files=tuple(sorted({d.file for d in docs})))
@@ -334,22 +337,18 @@ def build_stack(
 
     values: dict[str, Any] = {name: p.default for name, p in declared.items()}
     for name, value in env_conf.parameters.items():
+        where = ("environments", environment, "parameters", name)
+        line, col = project_doc.locate(where) if project_doc is not None else (0, 0)
         if name not in declared:
             if not (undecided.any_param or name in undecided.params or undecided.in_unread(name)):
-                problems.append(
-                    Problem(
-                        "mixops.yaml",
-                        0,
-                        0,
-                        f"environments.{environment}.parameters.{name}",
-                        f"parameter {name!r} is not declared in any manifest",
-                        "declare it under `parameters:` or remove the value",
-                    )
-                )
+                close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.75)
+                fix = f"did you mean {close[0]!r}?" if close else "declare it under `parameters:` or remove the value"
+                message = f"parameter {name!r} is not declared in any manifest"
+                problems.append(Problem("mixops.yaml", line, col, render_path(where), message, fix))
             continue
         why = check_param_value(declared[name], value)
         if why:
-            problems.append(Problem("mixops.yaml", 0, 0, f"environments.{environment}.parameters.{name}", why))
+            problems.append(Problem("mixops.yaml", line, col, render_path(where), why))
             continue
         values[name] = value
     stack.parameters = values

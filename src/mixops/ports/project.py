@@ -15,7 +15,7 @@ from typing import Protocol
 import httpx
 from pydantic import ValidationError
 
-from mixops.core.locations import problems_from_validation
+from mixops.core.locations import Locatable, problems_from_validation
 from mixops.core.models.project import ProjectConfig
 from mixops.core.stack import Stack, build_stack
 from mixops.errors import ManifestError, Problem, ProjectError
@@ -50,6 +50,8 @@ class Project:
     # How the user called mixops for this project (`mixops -C DIR` when they named the
     # directory): the start of every command a message tells them to run next.
     invocation: str = field(default="mixops", compare=False)
+    # mixops.yaml as read, to locate problems found later (an environment's parameter values).
+    config_doc: Locatable | None = field(default=None, compare=False, repr=False)
 
     def env_name(self, requested: str | None) -> str:
         name = requested or self.config.default_env_name()
@@ -130,7 +132,14 @@ def load_project(start: Path, *, required: bool = True, local_backend: LocalBack
         config = ProjectConfig.model_validate(doc.data, strict=True)
     except ValidationError as err:
         raise ManifestError(problems_from_validation(err, doc, model=ProjectConfig)) from None
-    return Project(root=root, config=config, has_file=True, local_backend=local_backend, invocation=invocation(start))
+    return Project(
+        root=root,
+        config=config,
+        has_file=True,
+        local_backend=local_backend,
+        invocation=invocation(start),
+        config_doc=doc,
+    )
 
 
 def load_stack(
@@ -154,6 +163,7 @@ def load_stack(
                 env_name,
                 os.environ if env_vars is None else env_vars,
                 unread=sources.incomplete,
+                project_doc=project.config_doc,
             )
         except ManifestError as err:
             stack_problems = err.problems

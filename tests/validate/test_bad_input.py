@@ -261,7 +261,13 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "unknown operator 'greater'",
         "pre_filters",
     ),
-    ("name-bad-chars", _replace("  - name: groups", "  - name: my groups"), "clusters[0].name", "pattern", "my groups"),
+    (
+        "name-bad-chars",
+        _replace("  - name: groups", "  - name: my groups"),
+        "clusters[0].name",
+        "(did you mean 'my_groups'?)",
+        "my groups",
+    ),
 ]
 
 

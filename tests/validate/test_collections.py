@@ -61,7 +61,7 @@ CASES = [
         "bad-name",
         GOOD.replace("name: products", "name: my products"),
         "collections[0].name",
-        "should match pattern",
+        "'my products' is not a valid name: 3 to 88 characters, each a letter, digit, '_' or '-'",
         "name: my products",
     ),
     (

@@ -74,3 +74,16 @@ def test_printable_escapes_only_what_would_not_print() -> None:
 
     assert printable("products/tags 'é'") == "products/tags 'é'"
     assert printable("a\x1b[31mb\x07\u200bc") == "a\\x1b[31mb\\x07\\u200bc"
+
+
+def test_a_name_against_its_pattern_says_what_is_allowed_and_offers_a_clean_name(project: Path) -> None:
+    """No regex in the message: what the name may hold, and a near valid name when there is one."""
+    manifest = project / "manifests" / "main.yaml"
+    manifest.write_text(manifest.read_text().replace("  - name: search\n", "  - name: recherche élargie\n", 1))
+    result = run(project, "validate")
+    assert result.exit_code == 1
+    assert (
+        "retrievers[0].name: 'recherche élargie' is not a valid name: letters, digits, '_', '.' and '-', "
+        "starting with a letter or digit (did you mean 'recherche_elargie'?)"
+    ) in result.output, result.output
+    assert "pattern" not in result.output

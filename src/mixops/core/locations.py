@@ -7,6 +7,8 @@ and are dropped so the path matches what the user wrote in YAML.
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -242,6 +244,8 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
     got = e.get("input")
     if kind == "literal_error":
         return _literal(e, field, got)
+    if kind == "string_pattern_mismatch" and (words := _pattern_words(str(e.get("ctx", {}).get("pattern", "")))):
+        return _pattern(words, str(e.get("ctx", {}).get("pattern")), field, got)
     if (
         kind.endswith("_type")
         or kind.endswith("_parsing")
@@ -258,6 +262,33 @@ def _humanise(e: Any, path: Path, fields: Sequence[str] | None) -> tuple[str, st
     ):
         return f"{msg[0].lower()}{msg[1:]}, got {_short(got)}", ""
     return msg, ""
+
+
+def _pattern_words(pattern: str) -> str | None:
+    """What a pattern of the manifest models allows, in words (None: a pattern not described here)."""
+    from mixops.core.models.collection import COLLECTION_NAME_PATTERN
+    from mixops.core.models.common import NAME_PATTERN
+    from mixops.core.models.project import ENV_VAR_PATTERN, URL_PATTERN
+
+    return {
+        COLLECTION_NAME_PATTERN: "3 to 88 characters, each a letter, digit, '_' or '-' (the API takes 100; mixops "
+        "keeps 12 for the temporary name of a replacement)",
+        NAME_PATTERN: "letters, digits, '_', '.' and '-', starting with a letter or digit",
+        URL_PATTERN: "a URL starting with http:// or https://",
+        ENV_VAR_PATTERN: "an environment variable's name: letters, digits and '_', not starting with a digit",
+    }.get(pattern)
+
+
+def _pattern(words: str, pattern: str, field: str | int, got: Any) -> tuple[str, str]:
+    """`'départements' is not a valid name: ...`, with a cleaned-up name to use when there is one."""
+    what = field if isinstance(field, str) and field else "value"
+    fix = ""
+    if isinstance(got, str):
+        ascii_only = unicodedata.normalize("NFKD", got).encode("ascii", "ignore").decode()
+        candidate = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_only).strip("_")
+        if candidate != got and re.fullmatch(pattern, candidate) and len(candidate) <= len(got) + 1:
+            fix = f"did you mean {candidate!r}?"
+    return f"{_short(got)} is not a valid {what}: {words}", fix
 
 
 def _literal(e: Any, field: str | int, got: Any) -> tuple[str, str]:

@@ -12,6 +12,8 @@ from mixops.core.models.common import Name, StrictModel
 # The API takes a namespace name of 3 to 64 characters (CreateNamespaceRequest) and sends it
 # back in the X-Namespace header: only characters that are safe there and in a URL path.
 NAMESPACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+URL_PATTERN = r"^https?://"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 class TestBudget(StrictModel):
@@ -27,14 +29,14 @@ class Environment(StrictModel):
     target: Literal["local", "api"] | None = Field(
         default=None, description="`local` for the embedded backend; implied `api` when api_url is set."
     )
-    api_url: str | None = Field(default=None, pattern=r"^https?://")
+    api_url: str | None = Field(default=None, pattern=URL_PATTERN)
     namespace: str | None = Field(
         default=None,
         description="Namespace name (3 to 64 letters, digits, _ . -) or its ns_... id; sent as X-Namespace.",
         json_schema_extra={"minLength": 3, "maxLength": 64, "pattern": NAMESPACE_PATTERN},
     )
     api_key_env: str | None = Field(
-        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Name of the variable holding the API key."
+        default=None, pattern=ENV_VAR_PATTERN, description="Name of the variable holding the API key."
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     protect: bool = Field(default=False, description="Deletes and replaces need --allow-delete.")

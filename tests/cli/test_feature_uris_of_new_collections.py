@@ -76,7 +76,8 @@ def test_a_misspelt_output_on_a_collection_the_plan_creates(fresh: Path) -> None
         result = mixops(fresh, *args)
         assert result.exit_code == 1, result.output
         assert result.output.splitlines()[-1] == (
-            f"  retriever 'product_search' uses feature '{bad}' ({RETRIEVERS}:{line}), which collection 'products' "
+            f"  {RETRIEVERS}:{line}:17: retrievers[0].stages[0].config.parameters.searches[0].feature_uri: "
+            f"retriever 'product_search' uses feature '{bad}', which collection 'products' "
             "will not have: this plan creates it with text_extractor v1, whose feature URIs are "
             f"{URI} (GET /v1/collections/features/extractors) (did you mean '{URI}'?)"
         ), result.output

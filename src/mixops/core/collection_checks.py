@@ -145,11 +145,9 @@ def _predicted_finding(stack: Stack, live: LiveState, use: FeatureUse, col: str)
     if predicted.has_feature(use.uri):
         return CollectionFinding(col, use.uri, user)
     have = ", ".join(dict.fromkeys(ix.feature_uri for ix in predicted.indexes))
-    # The plan's text output shows a problem without its position: the message names it.
     at = _at(stack, use.kind, use.name, use.sub, "")
-    where = f" ({at.file}:{at.line})" if at.line else ""
     message = (
-        f"{user} uses feature {use.uri!r}{where}, which collection {col!r} will not have: this plan "
+        f"{user} uses feature {use.uri!r}, which collection {col!r} will not have: this plan "
         f"{_fate(live, col)} it with {name} {version}, whose feature URIs are {have} ({CATALOG_ROUTE})"
     )
     fix = f"did you mean {suggestion(address, name, version, tuple(o.name for o in outputs))!r}?"

@@ -74,7 +74,7 @@ def test_a_misspelt_output_on_a_collection_the_plan_creates(tmp_path: Path) -> N
     col = text.splitlines()[line - 1].index("feature_uri") + 1  # a problem points at the key
     assert problems(stack, empty()) == [
         f"manifests/main.yaml:{line}:{col}: retrievers[0].stages[0].config.parameters.searches[0].feature_uri: "
-        f"retriever 'search' uses feature 'mixpeek://text_extractor@v1/text_embeding' (manifests/main.yaml:{line}), "
+        "retriever 'search' uses feature 'mixpeek://text_extractor@v1/text_embeding', "
         "which collection 'products' will not have: this plan creates it with text_extractor v1, whose feature "
         f"URIs are mixpeek://text_extractor@v1/embedding ({CATALOG_ROUTE}) "
         "(did you mean 'mixpeek://text_extractor@v1/embedding'?)"

@@ -149,10 +149,14 @@ def test_a_misspelt_output_on_a_collection_replaced_with_a_new_extractor(fresh: 
         assert result.exit_code == 1, result.output
         text = " ".join(result.output.split())
         assert (
-            f"retriever 'product_search' uses feature '{bad}' ({RETRIEVERS}:25), which collection 'products' will "
+            f"{RETRIEVERS}:25:17: retrievers[0].stages[0].config.parameters.searches[0].feature_uri: "
+            f"retriever 'product_search' uses feature '{bad}', which collection 'products' will "
             f"not have: this plan replaces it with text_extractor v1, whose feature URIs are {URI}"
         ) in text, result.output
-        assert f"cluster 'product_groups' uses feature '{bad}' (manifests/clusters.yaml:16)" in text
+        assert (
+            f"manifests/clusters.yaml:16:22: clusters[0].vector_config.feature_uris[0]: cluster 'product_groups' uses feature '{bad}',"
+            in text
+        )
     # Nothing was replaced: fixed, the plan still replaces products.
     for file, n in ((RETRIEVERS, 3), ("manifests/clusters.yaml", 1)):
         edit(fresh, file, bad, URI, count=n)

@@ -15,6 +15,7 @@ import click
 from mixops.cli.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
+    Ctx,
     env_option,
     get_ctx,
     handle_errors,
@@ -25,7 +26,7 @@ from mixops.errors import MixopsError, StalePlanError
 from mixops.ports.userpaths import shell_word
 
 if TYPE_CHECKING:
-    from mixops.core.plan import PlanOptions
+    from mixops.core.plan import Plan, PlanOptions
 
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent API requests."
@@ -61,6 +62,18 @@ tests_option = click.option(
 no_tests_option = click.option("--no-tests", is_flag=True, help="Run no tests.")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def shown_then_confirmed(ctx: Ctx, auto_approve: bool, question: str) -> Callable[[Plan], bool]:
+    """Apply's and promote's confirmation: the plan in text, then `question` (yes under --auto-approve)."""
+
+    def confirm(plan: Plan) -> bool:
+        from mixops.render import render
+
+        click.echo(render(plan, "text", color=ctx.color), nl=False)
+        return auto_approve or click.confirm(question, default=False)
+
+    return confirm
 
 
 def lock_timeout_option(text: str) -> Callable[[F], F]:
@@ -260,11 +273,9 @@ def apply(
       mixops apply --env staging --auto-approve --lock-timeout 10m
     """
     from mixops.cli.backend import in_process
-    from mixops.core.plan import Plan
     from mixops.ports.project import load_project
     from mixops.ports.reconcile import load_saved_plan, plan_and_apply
     from mixops.ports.target import describe
-    from mixops.render import render
 
     ctx = get_ctx()
     interactive = sys.stdin.isatty()
@@ -287,12 +298,6 @@ def apply(
             )
     options = flags.plan_options(describe(project, env_name).label)
 
-    def confirm(p: Plan) -> bool:
-        click.echo(render(p, "text", color=ctx.color), nl=False)
-        if auto_approve:
-            return True
-        return click.confirm("Apply these changes?", default=False)
-
     planned, report = asyncio.run(
         plan_and_apply(
             project,
@@ -302,7 +307,7 @@ def apply(
             apply=True,
             saved=saved,
             saved_from=planfile,
-            confirm=confirm,
+            confirm=shown_then_confirmed(ctx, auto_approve, "Apply these changes?"),
             emit=lambda line: click.echo(line),
             lock_timeout=lock_timeout,
             tests=flags.test_select,

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from mixops.cli.common import EXIT_ERROR, EXIT_TESTS_FAILED, get_ctx, handle_errors
-from mixops.cli.plan_apply import lock_timeout_option
+from mixops.cli.plan_apply import lock_timeout_option, shown_then_confirmed
 from mixops.cli.test_cmd import MARK, exit_for_tests, why
 from mixops.core.outcomes import Status, TestOutcome, count, green, tally, warnings
 from mixops.core.wording import count as count_of
 from mixops.core.wording import printable
 
 if TYPE_CHECKING:
-    from mixops.core.plan import Plan
     from mixops.ports.stamps import Records
 
 
@@ -85,10 +84,6 @@ def promote(
     def gate_open(records: Records) -> None:
         ctx.echo(gate_line(source, records))
 
-    def confirm(plan: Plan) -> bool:
-        click.echo(render(plan, "text", color=ctx.color), nl=False)
-        return auto_approve or click.confirm(f"Apply these changes to {target!r}?", default=False)
-
     result = asyncio.run(
         run_promotion(
             project,
@@ -98,7 +93,7 @@ def promote(
             plan_only=plan_only,
             parallelism=parallelism,
             lock_timeout=lock_timeout,
-            confirm=confirm,
+            confirm=shown_then_confirmed(ctx, auto_approve, f"Apply these changes to {target!r}?"),
             emit=lambda line: click.echo(line),
             gate_open=gate_open,
             mixops=project.invocation,

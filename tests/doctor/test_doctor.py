@@ -393,3 +393,21 @@ async def test_without_taxonomy_versions_the_doctor_says_config_changes_are_repl
     assert versions.status == "absent" and not versions.blocking
     assert "answered HTTP 404" in versions.detail and "replacement (clone-and-swap)" in versions.detail
     assert "config change: a replacement (this API has no taxonomy versions)" in found["taxonomy product_tags"].detail
+
+
+def test_the_plan_row_names_a_backfill(applied: Path) -> None:
+    """A backfill is billed work over a collection's documents: doctor's plan row counts it as plan does."""
+    collections = applied / "manifests" / "collections.yaml"
+    text = collections.read_text(encoding="utf-8")
+    collections.write_text(
+        text.replace(
+            "      - taxonomy_id: product_tags\n", "      - taxonomy_id: product_tags\n        backfill: true\n"
+        ),
+        encoding="utf-8",
+    )
+    taxonomies = applied / "manifests" / "taxonomies.yaml"
+    taxonomies.write_text(taxonomies.read_text(encoding="utf-8").replace("top_k: 2", "top_k: 3", 1), encoding="utf-8")
+    plan = CliRunner().invoke(cli, ["-C", str(applied), "plan", "--no-tests"])
+    assert "1 backfill" in plan.output, plan.output
+    result = doctor(applied)
+    assert "can be made: 0 create, 0 update, 1 version, 0 replace, 0 delete, 1 backfill, 13 unchanged" in result.output

@@ -41,6 +41,7 @@ from mixops.core.readiness import Check, Readiness, Status, counted, joined
 from mixops.core.stack import Stack
 from mixops.core.surfaces import taxonomy_path
 from mixops.core.testbodies import NotRunnable, adhoc_cluster_body
+from mixops.core.wording import count
 from mixops.errors import ApiError, ManifestError, MissingExtraError, PlanError, Problem, ProjectError
 from mixops.ports.capabilities import probe_taxonomy_versions, read_extractor_catalog
 from mixops.ports.client import MixpeekClient
@@ -229,7 +230,9 @@ class _Doctor:
             return
         counts = plan.counts()
         summary = ", ".join(f"{counts[a]} {a}" for a in ("create", "update", "version", "replace", "delete"))
-        self.add("plan", "plan", "ok", f"can be made: {summary}, {counts['noop']} unchanged")
+        # A backfill is a billed task over a collection's documents: named whenever the plan has one.
+        backfills = f", {count(counts['backfill'], 'backfill')}" if counts.get("backfill") else ""
+        self.add("plan", "plan", "ok", f"can be made: {summary}{backfills}, {counts['noop']} unchanged")
         for step in plan.steps:
             if step.taxonomy_config is not None:
                 self.add("plan", f"taxonomy {step.name}", "ok", f"config change: {taxonomy_path(step.taxonomy_config)}")

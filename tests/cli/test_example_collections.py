@@ -256,6 +256,20 @@ def test_in_a_protected_environment_prune_also_needs_allow_delete(applied: Path)
     assert both.exit_code == 0, both.output
 
 
+def test_in_a_protected_environment_one_refusal_names_both_flags(applied: Path) -> None:
+    """Without either flag, the first refusal already says what the delete needs: not
+    --allow-delete first, then --allow-data-loss on the next try."""
+    _without_categories(applied)
+    _without_category_readers(applied)
+    edit(applied, "mixops.yaml", lambda d: d["environments"]["local"].update(protect=True))
+    refused = mixops(applied, "apply", "--auto-approve", "--prune", "--no-tests")
+    assert refused.exit_code == 1, refused.output
+    text = " ".join(refused.output.split())
+    assert "collection 'categories' would be deleted, but environment 'local' is protected" in text, text
+    assert "collection 'categories' would be deleted, and it holds 11 documents, which would be lost" in text, text
+    assert asyncio.run(documents(applied, "categories")) == 11
+
+
 # --- drift ----------------------------------------------------------------------------------------
 
 

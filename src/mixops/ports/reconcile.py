@@ -75,14 +75,20 @@ async def counted_plan(
     writes), so before a collection is destroyed its documents are counted exactly
     (documents/list with include_total), and a backfill shows how many documents it runs
     over. Only plans with such steps pay for a second pass.
+
+    The first pass only finds those collections: it refuses nothing that the second pass
+    refuses (data loss, a protected environment), so one refusal names every flag needed.
     """
-    first = await build_for(client, stack, live, dataclasses.replace(options, allow_data_loss=True), desired)
+    first_options = dataclasses.replace(options, allow_data_loss=True, allow_delete=True)
+    first = await build_for(client, stack, live, first_options, desired)
     counted = {s.name: s.live_id for s in first.steps if s.kind == "collection" and s.action in ("delete", "replace")}
     for s in first.steps:
         if s.action == "backfill" and s.live_id is not None and s.desired is not None:
             counted[str(s.desired["collection"])] = s.live_id
     if not counted:
-        return first  # the options differ only in what no step of this plan needs
+        if not any(s.action in ("delete", "replace") for s in first.steps):
+            return first  # the options differ only in what no step of this plan needs
+        return await build_for(client, stack, live, options, desired)
     for name, live_id in counted.items():
         if name in live.document_counts or live_id is None:
             continue

@@ -144,3 +144,30 @@ async def test_the_temporary_cluster_an_entry_names_is_taken_over_not_deleted(
     await apply(project_dir, allow_data_loss=True)
     assert (await live(project_dir)).resources[("cluster", "product_groups")].id == temp_cluster
     await assert_converged(project_dir)
+
+
+async def test_a_recovered_cluster_that_must_be_replaced_is_not_taken_over_as_its_own_replacement(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster replacement interrupted after its old cluster was deleted leaves the replacement
+    under its temporary name; then `products` gets a new extractor, so that cluster (reading the
+    old products) must be replaced again. Its temporary is its own live copy: the plan took it
+    over as its own replacement, and the swap deleted it (`404 cluster_not_found` on the rename)."""
+    await apply(project_dir)
+    edit(
+        project_dir,
+        "clusters.yaml",
+        lambda data: resource(data, "clusters", "brand_groups")["attribute_config"].update(attributes=["brand"]),
+    )
+    fail_first(monkeypatch, deletes("clusters"), after=True)
+    with pytest.raises(ApplyError, match="injected failure"):
+        await apply(project_dir, parallelism=1)
+    monkeypatch.undo()
+    edit(project_dir, "collections.yaml", new_extractor_input)
+
+    step = {s.key: s for s in (await plan(project_dir, allow_data_loss=True)).steps}[("cluster", "brand_groups")]
+    assert step.action == "replace" and step.recover_from == "brand_groups" + TEMP_SUFFIX
+    assert step.clear_temporary == step.live_id and step.reuse_temporary is None
+    _, report = await apply(project_dir, allow_data_loss=True)
+    assert report is not None and not report.failed, report.lines()
+    await assert_converged(project_dir)

@@ -674,6 +674,11 @@ class _Builder:
         if temp is None or temp.owner_stack != self.stack.project.stack:
             return {}
         self._taken_temporaries.add((kind, temp.name))
+        if (kind, temp.name) in self._recovering:
+            # The step's own live copy (its old one is gone): what replaces it is a new resource,
+            # created under the temporary name this one holds, so this one goes first.
+            self._becoming.pop((kind, temp.name), None)
+            return {"clear_temporary": temp.id}
         # It may read other temporaries of the same interrupted apply (a temporary cluster reads
         # the temporary collection): those this plan takes over are the resources it asks for.
         current = normalise(kind, rewrite_refs(kind, temp.spec, lambda k, v: self._becoming.get((k, v), v)))

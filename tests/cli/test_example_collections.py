@@ -256,6 +256,26 @@ def test_in_a_protected_environment_prune_also_needs_allow_delete(applied: Path)
     assert both.exit_code == 0, both.output
 
 
+def test_a_saved_plan_made_with_prune_names_the_flags_to_apply_it_with(applied: Path) -> None:
+    """`plan --prune --allow-data-loss --out` says to apply with those flags; applying without
+    them is refused naming --prune, not as an edited file."""
+    _without_categories(applied)
+    _without_category_readers(applied)
+    plan_file = (applied / "p.json").as_posix()
+    saved = mixops(applied, "plan", "--prune", "--allow-data-loss", "--no-tests", "--out", plan_file)
+    assert saved.exit_code == 0, saved.output
+    command = f"mixops -C {applied.as_posix()} apply {plan_file} --env local --prune --allow-data-loss"
+    assert f"apply it with: {command}" in saved.output, saved.output
+    bare = mixops(applied, "apply", plan_file, "--auto-approve", "--no-tests")
+    assert bare.exit_code == 1, bare.output
+    assert "was the file edited?" not in bare.output
+    assert "(it has steps only --prune make; give it again when applying it: " in bare.output, bare.output
+    assert asyncio.run(documents(applied, "categories")) == 11
+    done = mixops(applied, *command.split()[3:], "--auto-approve", "--no-tests")
+    assert done.exit_code == 0, done.output
+    assert "- collection categories: deleted" in done.output
+
+
 def test_in_a_protected_environment_one_refusal_names_both_flags(applied: Path) -> None:
     """Without either flag, the first refusal already says what the delete needs: not
     --allow-delete first, then --allow-data-loss on the next try."""

@@ -98,6 +98,12 @@ class ReconcileFlags:
     def test_select(self) -> Literal["none", "changed", "all"]:
         return "none" if self.no_tests else "all" if self.tests == "all" else "changed"
 
+    def shaping_args(self) -> str:
+        """The flags given that change which steps a plan has (` --prune --backfill a/b`), as typed again."""
+        named = (("--prune", self.prune), ("--adopt", self.adopt), ("--allow-delete", self.allow_delete))
+        given = "".join(f" {flag}" for flag, on in (*named, ("--allow-data-loss", self.allow_data_loss)) if on)
+        return given + "".join(f" --backfill {shell_word(b)}" for b in self.backfill)
+
     def plan_options(self, target: str) -> PlanOptions:
         from mixops.core.plan import PlanOptions
 
@@ -217,10 +223,9 @@ def plan(
     click.echo(render(result, shown, color=ctx.color and fmt == "text"), nl=False)
     if out is not None:
         # The flags a saved plan cannot carry: its environment (a protected one is never taken
-        # from the file) and the backfills asked for, without which it is refused.
-        asked = "".join(f" --backfill {shell_word(b)}" for b in flags.backfill)
+        # from the file) and every flag that shaped its steps, without which it is refused.
         where = shell_word(out.as_posix())
-        command = f"{project.invocation} apply {where} --env {shell_word(env_name)}{asked}"
+        command = f"{project.invocation} apply {where} --env {shell_word(env_name)}{flags.shaping_args()}"
         click.echo(f"Saved the plan to {where}; apply it with: {command}", err=True)
     from mixops.cli.test_cmd import exit_for_tests
 

@@ -288,12 +288,31 @@ def check_saved_plan(saved: Plan, fresh: Planned, *, mixops: str = "mixops", pla
         raise StalePlanError(_backfill_flags_refusal(saved, fresh.plan, flags, mixops, planfile, env))
     differences += flags
     if differences:
+        missing = _missing_flags(saved, fresh.plan)
+        where = shell_word(planfile.as_posix()) if planfile is not None else "PLAN_FILE"
+        why = (
+            f"it has steps only {' and '.join(missing)} make; give {'them' if len(missing) > 1 else 'it'} again "
+            f"when applying it: {mixops} apply {where} --env {env} {' '.join(missing)}"
+            if missing
+            else "was the file edited?"
+        )
         raise StalePlanError(
-            "the saved plan differs from the plan computed now and was not applied (was the file edited?):\n  "
+            f"the saved plan differs from the plan computed now and was not applied ({why}):\n  "
             + "\n  ".join(differences)
             + "\n"
             + again
         )
+
+
+def _missing_flags(saved: Plan, fresh: Plan) -> list[str]:
+    """The plan flags a saved plan's steps show it was made with and the plan now was not:
+    deletes of owned resources come from --prune, takeovers from --adopt."""
+    missing = []
+    if any(s.action == "delete" for s in saved.steps) and not any(s.action == "delete" for s in fresh.steps):
+        missing.append("--prune")
+    if any(s.adopt for s in saved.steps) and not any(s.adopt for s in fresh.steps):
+        missing.append("--adopt")
+    return missing
 
 
 def _backfill_flags_refusal(

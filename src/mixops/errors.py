@@ -41,6 +41,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """`text` as is when every character of it prints, else with those that do not as escapes
+    (`\\x1b`, `\\u200b`): text read from a file or a namespace never acts on the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the input, located as precisely as we can.
@@ -63,9 +71,10 @@ class Problem:
         where = self.file
         if self.line:
             where += f":{self.line}:{self.col or 1}"
-        out = f"{where}: "
+        out = f"{printable(where)}: "
         if self.path:
-            out += f"{self.path}: "
+            # A path holds keys as written in the file: an escape sequence there must not reach the terminal.
+            out += f"{printable(self.path)}: "
         out += self.message
         if self.fix:
             out += f" ({self.fix})"

@@ -140,3 +140,14 @@ def test_a_wrong_environment_value_is_located_at_its_line(project: Path) -> None
     assert result.exit_code == 1
     assert result.output.startswith("mixops.yaml:6:"), result.output
     assert "environments.staging.parameters.top_k: expected an integer" in result.output
+
+
+def test_a_control_character_in_a_key_is_shown_escaped_in_the_problem_path(project: Path) -> None:
+    """The path names keys as written; a terminal escape there (here: set the window title, then
+    BEL, which click does not strip) is shown escaped, never sent to the terminal."""
+    text = (project / "mixops.yaml").read_text()
+    (project / "mixops.yaml").write_text(text.replace("{top_k: 40}", '{"top\\e]0;pwned\\ak": 40}'))
+    result = run(project, "validate", "--env", "staging")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
+    assert "environments.staging.parameters.top\\x1b]0;pwned\\x07k: parameter" in result.output, result.output

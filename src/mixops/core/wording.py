@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mixops.errors import printable
+
 VALUE_LIMIT = 120
 
 # Nouns whose written vowel is not spoken as one ("a unique name", "a URL").
@@ -47,14 +49,6 @@ def listing(items: Sequence[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
-
-
-def printable(text: str) -> str:
-    """`text` as is when every character of it prints, else with those that do not as escapes
-    (`\\x1b`, `\\u200b`): text read from a file or a namespace never acts on the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def verb(n: int, one: str, many: str) -> str:
